@@ -1,0 +1,2 @@
+//! The `vamp` command.
+fn main() {}
