@@ -2,3 +2,4 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod condition;
+pub mod yaml;

@@ -17,6 +17,7 @@
 pub mod artifact;
 pub mod condition;
 pub mod diagnostic;
+pub mod interpolation;
 pub mod names;
 pub mod span;
 pub mod units;
