@@ -1,2 +1,225 @@
-//! The `vamp` command.
-fn main() {}
+//! The `vamp` command: read, check and expand Vamp artifacts, evaluate
+//! conditions, route requests, export gateways, evaluate SLAs and drive
+//! deployments.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod render;
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use vamp_dsl::{read_bytes, Outcome, ReadOptions};
+use vamp_model::{Code, Diagnostic, Kind};
+
+#[derive(Parser)]
+#[command(name = "vamp", version, about = "Vamp: canary releases and A/B tests from one YAML DSL")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the canonical JSON of a document (`-` reads standard input).
+    Canonical {
+        /// The kind of artifact: breed, blueprint, gateway, scale, sla, ...
+        kind: String,
+        /// The file to read, or `-`.
+        file: String,
+    },
+    /// Print a condition's syntax tree, or whether it matches a request.
+    Condition {
+        /// The condition expression.
+        expression: String,
+        /// A request as JSON: `{"headers": {...}, "cookies": {...}, "host": ...}`.
+        #[arg(long)]
+        request: Option<String>,
+    },
+    /// Check documents and report every problem with its position.
+    Check {
+        /// Files to check (`-` reads standard input).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Canonical { kind, file } => canonical(&kind, &file),
+        Command::Condition {
+            expression,
+            request,
+        } => condition(&expression, request.as_deref()),
+        Command::Check { files, format } => check(&files, format),
+    }
+}
+
+fn read_input(file: &str) -> Result<Vec<u8>, Diagnostic> {
+    let mut buf = Vec::new();
+    let result = if file == "-" {
+        std::io::stdin().read_to_end(&mut buf).map(|_| ())
+    } else {
+        std::fs::File::open(Path::new(file)).and_then(|f| {
+            // Never read more than the reader accepts (plus one byte to notice).
+            let limit = vamp_dsl::yaml::Limits::default().max_bytes as u64 + 1;
+            f.take(limit).read_to_end(&mut buf).map(|_| ())
+        })
+    };
+    result.map(|()| buf).map_err(|e| {
+        Diagnostic::error(Code::Io, format!("cannot read `{file}`: {e}"))
+    })
+}
+
+fn print_json(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn error_json(first: &Diagnostic, all: &[&Diagnostic]) -> Value {
+    let mut v = json!({ "error": first.to_json() });
+    if all.len() > 1 {
+        v["errors"] = Value::Array(all.iter().map(|d| d.to_json()).collect());
+    }
+    v
+}
+
+fn canonical(kind: &str, file: &str) -> ExitCode {
+    let Some(kind) = Kind::parse(kind) else {
+        let d = Diagnostic::error(
+            Code::InconsistentArtifactKind,
+            format!("`{kind}` is not a kind: use breed, blueprint, gateway, condition, rewrite, scale, sla, escalation or workflow"),
+        );
+        print_json(&error_json(&d, &[&d]));
+        return ExitCode::FAILURE;
+    };
+    let bytes = match read_input(file) {
+        Ok(b) => b,
+        Err(d) => {
+            print_json(&error_json(&d, &[&d]));
+            return ExitCode::FAILURE;
+        }
+    };
+    let out = read_bytes(
+        &bytes,
+        ReadOptions {
+            kind: Some(kind),
+            ..ReadOptions::default()
+        },
+    );
+    let errors: Vec<&Diagnostic> = out.errors().collect();
+    if let Some(first) = errors.first() {
+        print_json(&error_json(first, &errors));
+        return ExitCode::FAILURE;
+    }
+    let docs: Vec<Value> = out
+        .documents
+        .iter()
+        .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
+        .collect();
+    match <[Value; 1]>::try_from(docs) {
+        Ok([one]) => print_json(&one),
+        Err(many) => print_json(&Value::Array(many)),
+    }
+    ExitCode::SUCCESS
+}
+
+fn condition(expression: &str, request: Option<&str>) -> ExitCode {
+    let fail = |d: Diagnostic| {
+        print_json(&error_json(&d, &[&d]));
+        ExitCode::FAILURE
+    };
+    let tree = match vamp_dsl::condition::parse(expression) {
+        Ok(t) => t,
+        Err(d) => return fail(d),
+    };
+    let Some(request) = request else {
+        print_json(&serde_json::to_value(&tree).unwrap_or(Value::Null));
+        return ExitCode::SUCCESS;
+    };
+    let value: Value = match serde_json::from_str(request) {
+        Ok(v) => v,
+        Err(e) => {
+            return fail(Diagnostic::error(
+                Code::UnexpectedType,
+                format!("`--request` is not JSON: {e}"),
+            ))
+        }
+    };
+    let owned = match vamp_router::request::OwnedRequest::from_json(&value) {
+        Ok(r) => r,
+        Err(d) => return fail(d),
+    };
+    match vamp_router::matching::matches(&tree, &owned.as_request()) {
+        Ok(m) => {
+            print_json(&json!({ "matches": m }));
+            ExitCode::SUCCESS
+        }
+        Err(d) => fail(d),
+    }
+}
+
+fn check(files: &[String], format: Format) -> ExitCode {
+    let mut any_error = false;
+    let mut json_out = Vec::new();
+    for file in files {
+        let (out, src) = match read_input(file) {
+            Ok(bytes) => {
+                let out = read_bytes(&bytes, ReadOptions::default());
+                (out, String::from_utf8(bytes).ok())
+            }
+            Err(d) => (
+                Outcome {
+                    documents: Vec::new(),
+                    diagnostics: vec![d],
+                },
+                None,
+            ),
+        };
+        any_error |= out.first_error().is_some();
+        match format {
+            Format::Human => {
+                for d in &out.diagnostics {
+                    eprint!("{}", render::render(d, file, src.as_deref()));
+                }
+                let errors = out.errors().count();
+                let warnings = out.diagnostics.len() - errors;
+                println!(
+                    "{file}: {} document(s) read, {errors} error(s), {warnings} warning(s)",
+                    out.documents.len()
+                );
+            }
+            Format::Json => json_out.push(json!({
+                "file": file,
+                "documents": out.documents.iter().map(|d| json!({"kind": d.kind().as_str(), "name": d.name()})).collect::<Vec<_>>(),
+                "diagnostics": out.diagnostics.iter().map(|d| {
+                    let mut v = d.to_json();
+                    v["severity"] = json!(d.severity);
+                    v["path"] = json!(d.path);
+                    v["help"] = json!(d.help);
+                    v
+                }).collect::<Vec<_>>(),
+            })),
+        }
+    }
+    if format == Format::Json {
+        print_json(&Value::Array(json_out));
+    }
+    let _ = PathBuf::new();
+    if any_error {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

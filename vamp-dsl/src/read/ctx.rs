@@ -1,0 +1,264 @@
+//! Shared reading machinery: collected diagnostics with phases, and a
+//! field reader that reports keys nobody consumed.
+
+use vamp_model::{Code, Diagnostic, Span};
+
+use crate::yaml::{Entry, Node, NodeValue};
+
+/// Reporting phases of the contract: the first error reported is the one
+/// of the lowest phase, then the first in source order.
+pub(crate) const SHAPE: u8 = 2;
+pub(crate) const DEPS: u8 = 3;
+pub(crate) const TRAITS: u8 = 4;
+pub(crate) const GATEWAYS: u8 = 5;
+pub(crate) const HEALTH: u8 = 6;
+
+/// Collects diagnostics while a document is converted.
+#[derive(Default)]
+pub(crate) struct Ctx {
+    pub(crate) diags: Vec<(u8, Diagnostic)>,
+}
+
+impl Ctx {
+    pub(crate) fn report(&mut self, phase: u8, code: Code, span: Span, path: &str, message: String) {
+        self.diags.push((
+            phase,
+            Diagnostic::error(code, message).at(span).with_path(path),
+        ));
+    }
+
+    pub(crate) fn report_help(
+        &mut self,
+        phase: u8,
+        code: Code,
+        span: Span,
+        path: &str,
+        message: String,
+        help: String,
+    ) {
+        self.diags.push((
+            phase,
+            Diagnostic::error(code, message)
+                .at(span)
+                .with_path(path)
+                .with_help(help),
+        ));
+    }
+
+    pub(crate) fn warn(&mut self, phase: u8, d: Diagnostic) {
+        self.diags.push((phase, d));
+    }
+
+    pub(crate) fn has_errors(&self) -> bool {
+        self.diags.iter().any(|(_, d)| d.is_error())
+    }
+
+    /// Errors first by phase then by position; warnings after errors.
+    pub(crate) fn into_sorted(mut self) -> Vec<Diagnostic> {
+        self.diags.sort_by_key(|(phase, d)| {
+            (
+                !d.is_error(),
+                *phase,
+                d.span.map_or(0, |s| s.offset),
+            )
+        });
+        self.diags.into_iter().map(|(_, d)| d).collect()
+    }
+
+    /// `expected a map` style type error.
+    pub(crate) fn wrong_type(&mut self, node: &Node, path: &str, expected: &str) {
+        self.report(
+            SHAPE,
+            Code::UnexpectedType,
+            node.span,
+            path,
+            format!(
+                "`{}` should be {expected}, but is {}",
+                display_path(path),
+                node.type_name()
+            ),
+        );
+    }
+}
+
+pub(crate) fn display_path(path: &str) -> &str {
+    if path.is_empty() {
+        "the document"
+    } else {
+        path
+    }
+}
+
+pub(crate) fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Reads the fields of one mapping, remembering which keys were consumed.
+pub(crate) struct Fields<'a> {
+    pub(crate) node: &'a Node,
+    entries: &'a [Entry],
+    used: Vec<bool>,
+    asked: Vec<&'static str>,
+    pub(crate) path: String,
+}
+
+impl<'a> Fields<'a> {
+    /// Fields of a mapping node, or an `unexpected_type` error.
+    pub(crate) fn of(ctx: &mut Ctx, node: &'a Node, path: &str, what: &str) -> Option<Fields<'a>> {
+        match &node.value {
+            NodeValue::Map(entries) => Some(Fields {
+                node,
+                entries,
+                used: vec![false; entries.len()],
+                asked: Vec::new(),
+                path: path.to_owned(),
+            }),
+            _ => {
+                ctx.wrong_type(node, path, what);
+                None
+            }
+        }
+    }
+
+    /// Fields of a mapping node that is looked *into* (`threshold.upper`): a
+    /// scalar there is `unexpected_inner_element`.
+    pub(crate) fn inner(ctx: &mut Ctx, node: &'a Node, path: &str) -> Option<Fields<'a>> {
+        if node.as_map().is_some() {
+            return Fields::of(ctx, node, path, "a map");
+        }
+        ctx.report(
+            SHAPE,
+            Code::UnexpectedInnerElement,
+            node.span,
+            path,
+            format!(
+                "`{}` should be a map with its own keys, but is {}",
+                display_path(path),
+                node.type_name()
+            ),
+        );
+        None
+    }
+
+    pub(crate) fn span(&self) -> Span {
+        self.node.span
+    }
+
+    pub(crate) fn get(&mut self, key: &'static str) -> Option<&'a Node> {
+        self.asked.push(key);
+        let idx = self.entries.iter().position(|e| e.key == key)?;
+        self.used[idx] = true;
+        Some(&self.entries[idx].value)
+    }
+
+    /// The value of `key` unless it is null.
+    pub(crate) fn get_some(&mut self, key: &'static str) -> Option<&'a Node> {
+        self.get(key).filter(|n| !n.is_null())
+    }
+
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|e| e.key == key)
+    }
+
+    /// Marks keys as read-and-ignored.
+    pub(crate) fn ignore(&mut self, keys: &[&'static str]) {
+        for k in keys {
+            let _ = self.get(k);
+        }
+    }
+
+    /// Every entry not consumed yet (and marks them consumed).
+    pub(crate) fn rest(&mut self) -> Vec<&'a Entry> {
+        let mut out = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            if !self.used[i] {
+                self.used[i] = true;
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// Reports every key nobody consumed as `unexpected_element`.
+    pub(crate) fn finish(self, ctx: &mut Ctx) {
+        for (i, e) in self.entries.iter().enumerate() {
+            if self.used[i] {
+                continue;
+            }
+            let best = self
+                .asked
+                .iter()
+                .map(|k| (strsim::jaro_winkler(k, &e.key), *k))
+                .filter(|(score, _)| *score > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let path = join(&self.path, &e.key);
+            let message = format!(
+                "`{}` is not a key Vamp understands here: remove it",
+                path
+            );
+            match best {
+                Some((_, k)) => ctx.report_help(
+                    SHAPE,
+                    Code::UnexpectedElement,
+                    e.key_span,
+                    &path,
+                    message,
+                    format!("did you mean `{k}`?"),
+                ),
+                None => ctx.report(SHAPE, Code::UnexpectedElement, e.key_span, &path, message),
+            }
+        }
+    }
+}
+
+/// The text of a scalar node; a map or list is `unexpected_type`. Null gives
+/// `Some(None)`.
+pub(crate) fn scalar<'n>(ctx: &mut Ctx, node: &'n Node, path: &str) -> Option<Option<&'n str>> {
+    if node.is_null() {
+        return Some(None);
+    }
+    match node.as_str() {
+        Some(t) => Some(Some(t)),
+        None => {
+            ctx.wrong_type(node, path, "a single value");
+            None
+        }
+    }
+}
+
+/// The text of a scalar that must be present.
+pub(crate) fn text(ctx: &mut Ctx, node: &Node, path: &str) -> Option<String> {
+    match scalar(ctx, node, path)? {
+        Some(t) => Some(t.to_owned()),
+        None => {
+            ctx.report(
+                SHAPE,
+                Code::MissingPathValue,
+                node.span,
+                path,
+                format!("`{}` needs a value", display_path(path)),
+            );
+            None
+        }
+    }
+}
+
+/// A required key: reports `missing_path_value` at the mapping.
+pub(crate) fn required<'a>(ctx: &mut Ctx, f: &mut Fields<'a>, key: &'static str) -> Option<&'a Node> {
+    let n = f.get_some(key);
+    if n.is_none() {
+        let path = join(&f.path, key);
+        ctx.report(
+            SHAPE,
+            Code::MissingPathValue,
+            f.span(),
+            &path,
+            format!("`{path}` is missing: add it"),
+        );
+    }
+    n
+}
