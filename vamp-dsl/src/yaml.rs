@@ -198,6 +198,46 @@ enum Frame {
 /// `yaml_parsing` for syntax errors and non-standard tags, `resource_limit`
 /// when a limit is exceeded.
 pub fn read_stream(src: &str, limits: Limits) -> Result<Vec<Document>, Diagnostic> {
+    // YAML 1.2 wants the closing `]`/`}` of a multi-line flow collection
+    // indented deeper than its key; libyaml and SnakeYAML (which the original
+    // Vamp used) accept it at the key's column. We accept it too: indent such
+    // a lone closing line and read again (a bounded number of times).
+    let mut owned: Option<String> = None;
+    for _ in 0..16 {
+        let text = owned.as_deref().unwrap_or(src);
+        match read_stream_once(text, limits) {
+            Err(e) if e.message.ends_with("invalid indentation") => {
+                let Some(fixed) = e.span.and_then(|s| indent_closing_line(text, s.line)) else {
+                    return Err(e);
+                };
+                owned = Some(fixed);
+            }
+            other => return other,
+        }
+    }
+    read_stream_once(owned.as_deref().unwrap_or(src), limits)
+}
+
+/// Indents line `line` (1-based) by two spaces if it holds only a closing
+/// flow bracket (and maybe a comma or comment).
+fn indent_closing_line(src: &str, line: u32) -> Option<String> {
+    let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+    let target = src.split_inclusive('\n').nth(idx)?;
+    let trimmed = target.trim_start();
+    if !(trimmed.starts_with(']') || trimmed.starts_with('}')) {
+        return None;
+    }
+    let mut out = String::with_capacity(src.len() + 2);
+    for (i, l) in src.split_inclusive('\n').enumerate() {
+        if i == idx {
+            out.push_str("  ");
+        }
+        out.push_str(l);
+    }
+    Some(out)
+}
+
+fn read_stream_once(src: &str, limits: Limits) -> Result<Vec<Document>, Diagnostic> {
     if src.len() > limits.max_bytes {
         return Err(Diagnostic::error(
             Code::ResourceLimit,
@@ -481,6 +521,13 @@ mod tests {
         let e = read_stream("a: !ios x\n", Limits::default()).unwrap_err();
         assert_eq!(e.code, Code::YamlParsing);
         assert_eq!(e.span.unwrap().line, 1);
+    }
+
+    #[test]
+    fn closing_bracket_at_key_column_is_accepted() {
+        let n = one("a:\n  v: [\n    x,\n    y\n  ]\n  w: z\n");
+        assert_eq!(n.get("a").unwrap().get("v").unwrap().as_seq().unwrap().len(), 2);
+        assert_eq!(n.get("a").unwrap().get("w").unwrap().span.line, 6);
     }
 
     #[test]

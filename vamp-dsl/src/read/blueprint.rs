@@ -448,11 +448,12 @@ fn check_blueprint(ctx: &mut Ctx, bp: &Blueprint, path: &str) {
     for (cname, c) in &bp.clusters {
         let p = join(&cpath, cname);
         check_cluster_gateways(ctx, bp, c, &p);
-        if let Some(hcs) = &c.health_checks {
+        if let (Some(hcs), true) = (&c.health_checks, all_inline(c)) {
+            let mut ports: Vec<&str> = Vec::new();
             for b in inline_breeds(c) {
-                let ports: Vec<&str> = b.ports.keys().map(String::as_str).collect();
-                check_health_ports(ctx, hcs, &ports, &join(&p, "health_checks"));
+                ports.extend(b.ports.keys().map(String::as_str));
             }
+            check_health_ports(ctx, hcs, &ports, &join(&p, "health_checks"));
         }
         for (i, s) in c.services.iter().enumerate() {
             if let (Some(hcs), Some(b)) = (&s.health_checks, s.breed.as_inline()) {
@@ -480,9 +481,16 @@ fn check_targets(ctx: &mut Ctx, bp: &Blueprint, escalations: &[Escalation], path
 
 /// Cycles through breed dependencies (`recursive_dependencies`).
 fn check_recursion(ctx: &mut Ctx, bp: &Blueprint, cpath: &str) {
+    let breeds: Vec<&Breed> = bp.clusters.values().flat_map(inline_breeds).collect();
+    check_breed_recursion(ctx, breeds, cpath);
+}
+
+/// Cycles through the dependencies of these breeds (`recursive_dependencies`).
+pub(crate) fn check_breed_recursion(ctx: &mut Ctx, breeds: Vec<&Breed>, path: &str) {
+    let cpath = path;
     let mut graph: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut spans: HashMap<&str, Span> = HashMap::new();
-    let mut todo: Vec<&Breed> = bp.clusters.values().flat_map(inline_breeds).collect();
+    let mut todo = breeds;
     while let Some(b) = todo.pop() {
         spans.entry(&b.name).or_insert(b.span.unwrap_or(Span::START));
         let edges = graph.entry(&b.name).or_default();

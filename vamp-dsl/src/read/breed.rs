@@ -602,10 +602,30 @@ pub(crate) fn check_health_ports(ctx: &mut Ctx, hcs: &[HealthCheck], ports: &[&s
 /// Trait values may only reference declared dependencies, and the traits
 /// of inline dependencies must exist (`unresolved_dependency_in_trait_value`).
 fn check_breed_traits(ctx: &mut Ctx, breed: &Breed, path: &str) {
-    let values = breed
-        .environment_variables
+    let ports: Vec<(String, TraitValue)> = breed
+        .ports
         .iter()
-        .map(|(k, v)| (join(&join(path, "environment_variables"), k), v))
+        .filter(|(_, p)| p.number.is_none())
+        .map(|(k, p)| {
+            (
+                join(&join(path, "ports"), k),
+                TraitValue {
+                    value: Some(p.value.clone()),
+                    alias: None,
+                    span: breed.span,
+                },
+            )
+        })
+        .collect();
+    let values = ports
+        .iter()
+        .map(|(k, v)| (k.clone(), v))
+        .chain(
+            breed
+                .environment_variables
+                .iter()
+                .map(|(k, v)| (join(&join(path, "environment_variables"), k), v)),
+        )
         .chain(
             breed
                 .constants

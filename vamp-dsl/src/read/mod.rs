@@ -193,7 +193,9 @@ fn read_document(ctx: &mut Ctx, root: &Node, expected: Option<Kind>) -> Option<D
         },
     };
     if kind == Kind::Breed {
-        return self::breed::read_breed(ctx, root, "").map(Document::Breed);
+        let breed = self::breed::read_breed(ctx, root, "")?;
+        self::blueprint::check_breed_recursion(ctx, vec![&breed], "dependencies");
+        return Some(Document::Breed(breed));
     }
     let mut f = Fields::of(ctx, root, "", "a map")?;
     f.ignore(&["kind", "lookup_name"]);
