@@ -3,10 +3,14 @@
 //! deployments.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod drive_cmd;
 mod render;
+mod resolve_cmd;
+mod route_cmd;
+mod sla_cmd;
 
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -53,6 +57,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// Resolving blueprints against a store, deployments and revisions.
+    #[command(flatten)]
+    Resolve(resolve_cmd::Cmd),
+    /// Routing decisions, traffic simulation and proxy export.
+    #[command(flatten)]
+    Route(route_cmd::Cmd),
+    /// SLA evaluation.
+    #[command(flatten)]
+    Sla(sla_cmd::Cmd),
+    /// Planning and applying deployments with a driver.
+    #[command(flatten)]
+    Drive(drive_cmd::Cmd),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +80,10 @@ fn main() -> ExitCode {
             request,
         } => condition(&expression, request.as_deref()),
         Command::Check { files, format } => check(&files, format),
+        Command::Resolve(cmd) => resolve_cmd::run(cmd),
+        Command::Route(cmd) => route_cmd::run(cmd),
+        Command::Sla(cmd) => sla_cmd::run(cmd),
+        Command::Drive(cmd) => drive_cmd::run(cmd),
     }
 }
 
@@ -216,7 +236,6 @@ fn check(files: &[String], format: Format) -> ExitCode {
     if format == Format::Json {
         print_json(&Value::Array(json_out));
     }
-    let _ = PathBuf::new();
     if any_error {
         ExitCode::FAILURE
     } else {

@@ -97,7 +97,10 @@ pub const MAX_LEN: usize = 64 * 1024;
 /// ```
 pub fn parse(text: &str) -> Result<Condition, Diagnostic> {
     if text.len() > MAX_LEN {
-        let offset = text.char_indices().take_while(|(i, _)| *i < MAX_LEN).count();
+        let offset = text
+            .char_indices()
+            .take_while(|(i, _)| *i < MAX_LEN)
+            .count();
         return Err(Diagnostic::error(
             Code::ResourceLimit,
             format!(
@@ -198,8 +201,16 @@ fn found(i: &str) -> String {
         None => "the end of the expression".to_owned(),
         Some(c) if !is_value_char(c) => format!("`{c}`"),
         Some(_) => {
-            let mut token: String = i.chars().take_while(|c| is_value_char(*c)).take(SHOWN).collect();
-            if i.chars().take_while(|c| is_value_char(*c)).nth(SHOWN).is_some() {
+            let mut token: String = i
+                .chars()
+                .take_while(|c| is_value_char(*c))
+                .take(SHOWN)
+                .collect();
+            if i.chars()
+                .take_while(|c| is_value_char(*c))
+                .nth(SHOWN)
+                .is_some()
+            {
                 token.push('…');
             }
             format!("`{token}`")
@@ -240,9 +251,10 @@ impl<'a> P<'a> {
         after: impl FnOnce() -> String,
     ) -> Res<'a, Condition> {
         match result {
-            Err(NomErr::Error(_)) => {
-                self.fail(i, format!("expected a condition{}, found {}", after(), found(i)))
-            }
+            Err(NomErr::Error(_)) => self.fail(
+                i,
+                format!("expected a condition{}, found {}", after(), found(i)),
+            ),
             other => other,
         }
     }
@@ -272,7 +284,10 @@ impl<'a> P<'a> {
             if !i.is_empty() {
                 return self.fail(
                     i,
-                    format!("expected `and`, `or` or the end of the expression, found {}", found(i)),
+                    format!(
+                        "expected `and`, `or` or the end of the expression, found {}",
+                        found(i)
+                    ),
                 );
             }
             Ok((i, c))
@@ -332,7 +347,8 @@ impl<'a> P<'a> {
         if let Ok((rest, op)) = alt((tag("!"), keyword("not"))).parse(i) {
             self.check_depth(i, depth)?;
             let (r, _) = ws(rest)?;
-            let (r, arg) = self.required(r, self.unary(r, depth + 1), || format!(" after `{op}`"))?;
+            let (r, arg) =
+                self.required(r, self.unary(r, depth + 1), || format!(" after `{op}`"))?;
             return Ok((r, Condition::Not(Box::new(arg))));
         }
         self.primary(i, depth)
@@ -342,7 +358,8 @@ impl<'a> P<'a> {
         if let Ok((rest, _)) = char::<_, PErr<'a>>('(')(i) {
             self.check_depth(i, depth)?;
             let (r, _) = ws(rest)?;
-            let (r, inner) = self.required(r, self.or_expr(r, depth + 1), || " after `(`".to_owned())?;
+            let (r, inner) =
+                self.required(r, self.or_expr(r, depth + 1), || " after `(`".to_owned())?;
             let (r, _) = ws(r)?;
             return match char::<_, PErr<'a>>(')')(r) {
                 Ok((r, _)) => Ok((r, inner)),
@@ -378,7 +395,10 @@ impl<'a> P<'a> {
         };
         let acl = body.trim();
         if acl.is_empty() {
-            return self.fail(open, "expected a raw HAProxy ACL between `<` and `>`".to_owned());
+            return self.fail(
+                open,
+                "expected a raw HAProxy ACL between `<` and `>`".to_owned(),
+            );
         }
         Ok((r, Condition::Acl(acl.to_owned())))
     }
@@ -421,12 +441,16 @@ impl<'a> P<'a> {
             let Ok((r, kind)) = alt((keyword("cookie"), keyword("header"))).parse(r) else {
                 return self.fail(
                     r,
-                    format!("expected `cookie` or `header` after `{what}`, found {}", found(r)),
+                    format!(
+                        "expected `cookie` or `header` after `{what}`, found {}",
+                        found(r)
+                    ),
                 );
             };
             let (r, _) = ws(r)?;
             let kind_lower = kind.to_ascii_lowercase();
-            let (r, name) = self.value(r, || format!("a {kind_lower} name after `{what} {kind}`"))?;
+            let (r, name) =
+                self.value(r, || format!("a {kind_lower} name after `{what} {kind}`"))?;
             let node = if kind_lower == "cookie" {
                 Condition::Cookie(name)
             } else {
@@ -453,7 +477,8 @@ impl<'a> P<'a> {
             };
             let what = consumed(r, after);
             let (r, _) = ws(after)?;
-            let (r, value) = self.value(r, || format!("a value after `{kind} {written} {what}`"))?;
+            let (r, value) =
+                self.value(r, || format!("a value after `{kind} {written} {what}`"))?;
             let node = if kind_lower == "cookie" {
                 Condition::CookieContains { name, value }
             } else {
@@ -589,7 +614,11 @@ mod tests {
     fn check_err(input: &str, code: Code, column: u32, message: &str) {
         let e = parse(input).expect_err(input);
         assert_eq!(
-            (e.code, e.span.map(|s| (s.line, s.column)), e.message.as_str()),
+            (
+                e.code,
+                e.span.map(|s| (s.line, s.column)),
+                e.message.as_str()
+            ),
             (code, Some((1, column)), message),
             "{input:?}"
         );
@@ -632,7 +661,10 @@ mod tests {
         );
         // Keywords are plain values where a value is expected.
         check("has cookie and", cookie("and"));
-        check("host == or and host == not", Condition::And(vec![host("or"), host("not")]));
+        check(
+            "host == or and host == not",
+            Condition::And(vec![host("or"), host("not")]),
+        );
     }
 
     #[test]
@@ -660,24 +692,55 @@ mod tests {
         let (a, b, c) = (acl("a"), acl("b"), acl("c"));
         let and = |v: Vec<Condition>| Condition::And(v);
         let or = |v: Vec<Condition>| Condition::Or(v);
-        check("<a> and <b> or <c>", or(vec![and(vec![a.clone(), b.clone()]), c.clone()]));
-        check("<a> or <b> and <c>", or(vec![a.clone(), and(vec![b.clone(), c.clone()])]));
-        check("(<a> and <b>) and <c>", and(vec![a.clone(), b.clone(), c.clone()]));
-        check("<a> & (<b> && (<c>))", and(vec![a.clone(), b.clone(), c.clone()]));
-        check("(<a> or <b>) OR <c>", or(vec![a.clone(), b.clone(), c.clone()]));
-        check("(<a> or <b>) and <c>", and(vec![or(vec![a.clone(), b.clone()]), c.clone()]));
+        check(
+            "<a> and <b> or <c>",
+            or(vec![and(vec![a.clone(), b.clone()]), c.clone()]),
+        );
+        check(
+            "<a> or <b> and <c>",
+            or(vec![a.clone(), and(vec![b.clone(), c.clone()])]),
+        );
+        check(
+            "(<a> and <b>) and <c>",
+            and(vec![a.clone(), b.clone(), c.clone()]),
+        );
+        check(
+            "<a> & (<b> && (<c>))",
+            and(vec![a.clone(), b.clone(), c.clone()]),
+        );
+        check(
+            "(<a> or <b>) OR <c>",
+            or(vec![a.clone(), b.clone(), c.clone()]),
+        );
+        check(
+            "(<a> or <b>) and <c>",
+            and(vec![or(vec![a.clone(), b.clone()]), c.clone()]),
+        );
         check("not <a> and <b>", and(vec![not(a.clone()), b.clone()]));
         check("!(<a> | <b>)", not(or(vec![a.clone(), b.clone()])));
         check("not not <a>", not(not(a.clone())));
         check("!!<a>", not(not(a.clone())));
         check("(<a>)and(<b>)", and(vec![a.clone(), b.clone()]));
-        check("<a> and not (<b> and <c>)", and(vec![a, not(and(vec![b, c]))]));
+        check(
+            "<a> and not (<b> and <c>)",
+            and(vec![a, not(and(vec![b, c]))]),
+        );
     }
 
     #[test]
     fn errors_say_what_was_expected_and_where() {
-        check_err("", Code::Parser, 1, "expected a condition, found the end of the expression");
-        check_err("   ", Code::Parser, 4, "expected a condition, found the end of the expression");
+        check_err(
+            "",
+            Code::Parser,
+            1,
+            "expected a condition, found the end of the expression",
+        );
+        check_err(
+            "   ",
+            Code::Parser,
+            4,
+            "expected a condition, found the end of the expression",
+        );
         check_err(
             "  (has cookie a",
             Code::Parser,
@@ -703,7 +766,12 @@ mod tests {
             "expected an operator after `host` (`==`, `=`, `is`, `has`, `contains`, `!=`, `!`, \
              `not` or `misses`), found `localhost`",
         );
-        check_err("has vamp", Code::Parser, 5, "expected `cookie` or `header` after `has`, found `vamp`");
+        check_err(
+            "has vamp",
+            Code::Parser,
+            5,
+            "expected `cookie` or `header` after `has`, found `vamp`",
+        );
         check_err(
             "misses header",
             Code::Parser,
@@ -722,19 +790,54 @@ mod tests {
             13,
             "expected a value after `header x has`, found the end of the expression",
         );
-        check_err("<a> and", Code::Parser, 8, "expected a condition after `and`, found the end of the expression");
-        check_err("<a> || or", Code::Parser, 8, "expected a condition after `||`, found `or`");
-        check_err("not", Code::Parser, 4, "expected a condition after `not`, found the end of the expression");
-        check_err("!= x", Code::Parser, 2, "expected a condition after `!`, found `=`");
-        check_err("()", Code::Parser, 2, "expected a condition after `(`, found `)`");
-        check_err("<a>)", Code::Parser, 4, "unexpected `)`: there is no `(` to close");
+        check_err(
+            "<a> and",
+            Code::Parser,
+            8,
+            "expected a condition after `and`, found the end of the expression",
+        );
+        check_err(
+            "<a> || or",
+            Code::Parser,
+            8,
+            "expected a condition after `||`, found `or`",
+        );
+        check_err(
+            "not",
+            Code::Parser,
+            4,
+            "expected a condition after `not`, found the end of the expression",
+        );
+        check_err(
+            "!= x",
+            Code::Parser,
+            2,
+            "expected a condition after `!`, found `=`",
+        );
+        check_err(
+            "()",
+            Code::Parser,
+            2,
+            "expected a condition after `(`, found `)`",
+        );
+        check_err(
+            "<a>)",
+            Code::Parser,
+            4,
+            "unexpected `)`: there is no `(` to close",
+        );
         check_err(
             "host == a b",
             Code::Parser,
             11,
             "expected `and`, `or` or the end of the expression, found `b`",
         );
-        check_err("true", Code::Parser, 1, "expected a condition, found `true`");
+        check_err(
+            "true",
+            Code::Parser,
+            1,
+            "expected a condition, found `true`",
+        );
         check_err(
             "<a",
             Code::Parser,
@@ -747,7 +850,12 @@ mod tests {
             4,
             "expected `>` to close the raw ACL that opens at column 1 (a raw ACL cannot contain `<`)",
         );
-        check_err("< >", Code::Parser, 1, "expected a raw HAProxy ACL between `<` and `>`");
+        check_err(
+            "< >",
+            Code::Parser,
+            1,
+            "expected a raw HAProxy ACL between `<` and `>`",
+        );
         check_err(
             "host == 'abc",
             Code::Parser,
@@ -765,8 +873,18 @@ mod tests {
     #[test]
     fn columns_count_characters() {
         // `ü` and `⇒` are multi-byte; columns are in characters.
-        check_err("host == ü b", Code::Parser, 11, "expected `and`, `or` or the end of the expression, found `b`");
-        check_err("(<⇒> and <⇒>", Code::Parser, 13, "expected `)` to close the `(` at column 1, found the end of the expression");
+        check_err(
+            "host == ü b",
+            Code::Parser,
+            11,
+            "expected `and`, `or` or the end of the expression, found `b`",
+        );
+        check_err(
+            "(<⇒> and <⇒>",
+            Code::Parser,
+            13,
+            "expected `)` to close the `(` at column 1, found the end of the expression",
+        );
         let e = parse("ü").expect_err("ü");
         assert_eq!(e.span, Some(Span::new(0, 1, 1)));
         let e = parse("<a> ü").expect_err("ü");
@@ -777,7 +895,11 @@ mod tests {
     fn hostile_input_is_bounded() {
         let ok = format!("{}<a>{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
         check(&ok, acl("a"));
-        let deep = format!("{}<a>{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        let deep = format!(
+            "{}<a>{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
         check_err(
             &deep,
             Code::ResourceLimit,
@@ -847,8 +969,31 @@ mod tests {
 
     fn soup() -> impl Strategy<Value = String> {
         let pieces = prop::sample::select(vec![
-            "(", ")", "not ", "!", " and ", "&&", "|", " or ", "'", "\"", "<", ">", "host", "==",
-            " ", "user-agent", "has", "cookie", "header", "misses", "ü", "⇒", "x", "\t", "''",
+            "(",
+            ")",
+            "not ",
+            "!",
+            " and ",
+            "&&",
+            "|",
+            " or ",
+            "'",
+            "\"",
+            "<",
+            ">",
+            "host",
+            "==",
+            " ",
+            "user-agent",
+            "has",
+            "cookie",
+            "header",
+            "misses",
+            "ü",
+            "⇒",
+            "x",
+            "\t",
+            "''",
         ]);
         prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
     }

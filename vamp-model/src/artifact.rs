@@ -798,6 +798,7 @@ impl Spec for Workflow {
 
 /// Any document the DSL reads.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Document {
     /// A breed (breeds carry their own kind and name).
     Breed(Breed),

@@ -126,7 +126,8 @@ impl Serialize for Condition {
                 m.serialize_entry("value", value)?
             }
             Condition::Cookie(name) | Condition::Header(name) => m.serialize_entry("name", name)?,
-            Condition::CookieContains { name, value } | Condition::HeaderContains { name, value } => {
+            Condition::CookieContains { name, value }
+            | Condition::HeaderContains { name, value } => {
                 m.serialize_entry("name", name)?;
                 m.serialize_entry("value", value)?;
             }
@@ -163,7 +164,11 @@ impl fmt::Display for Condition {
             Condition::Or(args) => write_list(f, args, " or ", |c| matches!(c, Condition::Or(_))),
             Condition::Not(arg) => {
                 f.write_str("not ")?;
-                write_operand(f, arg, matches!(**arg, Condition::And(_) | Condition::Or(_)))
+                write_operand(
+                    f,
+                    arg,
+                    matches!(**arg, Condition::And(_) | Condition::Or(_)),
+                )
             }
             Condition::UserAgent(value) => {
                 f.write_str("user-agent == ")?;

@@ -16,6 +16,7 @@
 
 pub mod artifact;
 pub mod condition;
+pub mod deployment;
 pub mod diagnostic;
 pub mod interpolation;
 pub mod names;
@@ -24,5 +25,6 @@ pub mod units;
 
 pub use artifact::*;
 pub use condition::Condition;
+pub use deployment::*;
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use span::Span;

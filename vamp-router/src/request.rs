@@ -387,7 +387,10 @@ fn text(v: &Value, key: &str) -> Result<Option<String>, Diagnostic> {
         Value::String(s) => Ok(Some(s.clone())),
         other => Err(Diagnostic::error(
             Code::UnexpectedType,
-            format!("the request's `{key}` must be text, not {}", describe(other)),
+            format!(
+                "the request's `{key}` must be text, not {}",
+                describe(other)
+            ),
         )
         .with_path(key)),
     }
@@ -414,7 +417,10 @@ fn pairs(v: &Value, key: &str) -> Result<Vec<(String, String)>, Diagnostic> {
             Value::String(s) => Ok((name.clone(), s.clone())),
             other => Err(Diagnostic::error(
                 Code::UnexpectedType,
-                format!("the value of `{key}.{name}` must be text, not {}", describe(other)),
+                format!(
+                    "the value of `{key}.{name}` must be text, not {}",
+                    describe(other)
+                ),
             )
             .with_path(format!("{key}.{name}"))),
         })
@@ -458,10 +464,17 @@ mod tests {
             (json!({"cookies": {"a": {"b": "c"}}}), "cookies.a"),
         ] {
             let e = OwnedRequest::from_json(&value).unwrap_err();
-            assert_eq!((e.code, e.path.as_str()), (Code::UnexpectedType, path), "{value}");
+            assert_eq!(
+                (e.code, e.path.as_str()),
+                (Code::UnexpectedType, path),
+                "{value}"
+            );
         }
         let e = OwnedRequest::from_json(&json!({"cookie": {}})).unwrap_err();
-        assert_eq!((e.code, e.path.as_str()), (Code::UnexpectedElement, "cookie"));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (Code::UnexpectedElement, "cookie")
+        );
     }
 
     #[test]
