@@ -1,0 +1,123 @@
+//! The driver trait every orchestrator implements.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::DriverError;
+use crate::spec::{ServiceKey, ServiceSpec};
+
+/// What a driver supports, so a plan fails early instead of half-applying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Enforces cpu limits.
+    pub cpu_limits: bool,
+    /// Enforces memory limits.
+    pub memory_limits: bool,
+    /// Runs health checks.
+    pub health_checks: bool,
+    /// Passes `key=value` arguments on.
+    pub arguments: bool,
+    /// Takes instances out of their gateway before stopping them.
+    pub drain: bool,
+    /// Deployable types it runs (`docker`, `container/docker`); `None` in a spec counts as `docker`.
+    pub deployable_types: &'static [&'static str],
+}
+
+impl Capabilities {
+    /// Everything (the memory driver).
+    pub const ALL: Capabilities = Capabilities {
+        cpu_limits: true,
+        memory_limits: true,
+        health_checks: true,
+        arguments: true,
+        drain: true,
+        deployable_types: &["docker", "container/docker", "command", "cmd", "rkt"],
+    };
+}
+
+/// Lifecycle state of an instance as the orchestrator reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstanceState {
+    /// Created, not yet running.
+    Starting,
+    /// Running.
+    Running,
+    /// Stopped or crashed: must be replaced.
+    Exited,
+}
+
+/// One instance a driver found, identified by the labels it set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObservedInstance {
+    /// Instance (container, task, pod) name.
+    pub name: String,
+    /// The service it belongs to (labels `io.vamp.deployment/cluster/service`).
+    pub key: ServiceKey,
+    /// The spec fingerprint it was created from (label `io.vamp.fingerprint`).
+    pub fingerprint: String,
+    /// Its index within the service (label `io.vamp.index`).
+    pub index: u32,
+    /// Lifecycle state.
+    pub state: InstanceState,
+    /// Taken out of its gateway, waiting to be stopped.
+    pub draining: bool,
+    /// Health: `None` when the service has no health check or it is still starting.
+    pub healthy: Option<bool>,
+    /// Host.
+    pub host: String,
+    /// Port name to assigned port, in breed order.
+    pub ports: Vec<(String, u16)>,
+}
+
+/// What runs for a deployment.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ActualState {
+    /// Instances of the deployment.
+    pub instances: Vec<ObservedInstance>,
+    /// Cluster name to the route weights in force.
+    pub weights: BTreeMap<String, Vec<(String, u8)>>,
+}
+
+/// An orchestrator. Every method is idempotent: creating an instance whose
+/// name already runs with the same fingerprint succeeds, removing an absent
+/// instance succeeds. Drivers never print.
+///
+/// ```
+/// # async fn demo() -> Result<(), vamp_drivers::DriverError> {
+/// use vamp_drivers::{Driver, MemoryDriver};
+/// let driver = MemoryDriver::new();
+/// assert!(driver.capabilities().health_checks);
+/// assert!(driver.observe("shop").await?.instances.is_empty());
+/// # Ok(()) }
+/// ```
+#[async_trait]
+pub trait Driver: Send + Sync {
+    /// Short name (`memory`, `docker`, ...).
+    fn name(&self) -> &'static str;
+    /// What it supports.
+    fn capabilities(&self) -> Capabilities;
+    /// Lists the instances of a deployment (found by labels) and its weights.
+    async fn observe(&self, deployment: &str) -> Result<ActualState, DriverError>;
+    /// Creates and starts instance `index` of a service under the given name.
+    async fn create(
+        &self,
+        spec: &ServiceSpec,
+        fingerprint: &str,
+        index: u32,
+        name: &str,
+    ) -> Result<(), DriverError>;
+    /// Takes an instance out of its gateway (no-op for drivers without one).
+    async fn drain(&self, key: &ServiceKey, name: &str) -> Result<(), DriverError>;
+    /// Stops and removes an instance.
+    async fn remove(&self, key: &ServiceKey, name: &str) -> Result<(), DriverError>;
+    /// Sets the route weights of a cluster's gateway.
+    async fn set_weights(
+        &self,
+        deployment: &str,
+        cluster: &str,
+        weights: &[(String, u8)],
+    ) -> Result<(), DriverError>;
+}

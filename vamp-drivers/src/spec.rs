@@ -1,0 +1,375 @@
+//! The desired state: what each service of a deployment should run, in the
+//! driver-neutral form the planner and the drivers share.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use vamp_model::{Deployment, Intention, OrRef};
+
+use crate::error::PlanError;
+
+/// Identifies a service: one breed in one cluster of one deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ServiceKey {
+    /// Deployment name (label `io.vamp.deployment`).
+    pub deployment: String,
+    /// Cluster name (label `io.vamp.cluster`).
+    pub cluster: String,
+    /// Service name, the breed name (label `io.vamp.service`).
+    pub service: String,
+}
+
+impl std::fmt::Display for ServiceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.deployment, self.cluster, self.service)
+    }
+}
+
+/// A breed port as an instance sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortSpec {
+    /// Port name (`webport` gives `PORT_WEBPORT`).
+    pub name: String,
+    /// The number the breed declares, if any (drivers on host networking assign their own).
+    pub number: Option<u16>,
+    /// `http` or `tcp`.
+    pub protocol: String,
+}
+
+/// A health check in driver form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    /// HTTP path.
+    pub path: String,
+    /// Port name (or number as text).
+    pub port: String,
+    /// Seconds before the first check.
+    pub initial_delay: u64,
+    /// Seconds between checks.
+    pub interval: u64,
+    /// Seconds before a check times out.
+    pub timeout: u64,
+    /// Consecutive failures before unhealthy.
+    pub failures: u64,
+    /// `HTTP`, `HTTPS` or `TCP`.
+    pub protocol: String,
+}
+
+/// Everything a driver needs to run the instances of one service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    /// Which service.
+    pub key: ServiceKey,
+    /// The deployable definition (a Docker image for container drivers).
+    pub image: String,
+    /// The deployable type as written (`docker`, `container/docker`, ...), None for the default.
+    pub deployable_type: Option<String>,
+    /// Environment in order, names after aliases.
+    pub environment: Vec<(String, String)>,
+    /// Arguments (`key=value`) in order.
+    pub arguments: Vec<(String, String)>,
+    /// Ports in breed order.
+    pub ports: Vec<PortSpec>,
+    /// Cores per instance.
+    pub cpu: f64,
+    /// Megabytes per instance.
+    pub memory: f64,
+    /// Instances wanted.
+    pub instances: u32,
+    /// Health checks (service, else cluster, else breed).
+    pub health_checks: Vec<Probe>,
+    /// Clusters of the same deployment this service depends on.
+    pub depends_on: Vec<String>,
+}
+
+impl ServiceSpec {
+    /// A stable fingerprint of everything except the instance count: a change
+    /// in it means instances must be replaced, a change in `instances` only
+    /// scales. 12 hex digits of FNV-1a over the canonical JSON.
+    pub fn fingerprint(&self) -> String {
+        let mut copy = self.clone();
+        copy.instances = 0;
+        let bytes = serde_json::to_vec(&copy).unwrap_or_default();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{:012x}", h & 0xffff_ffff_ffff)
+    }
+}
+
+/// Deterministic instance name: `vamp-<deployment>-<cluster>-<service>-<fingerprint>-<index>`,
+/// restricted to `[a-zA-Z0-9_.-]` (Docker container names). A re-run after a
+/// crash meets the same name instead of creating a duplicate.
+pub fn instance_name(key: &ServiceKey, fingerprint: &str, index: u32) -> String {
+    let mut s = String::with_capacity(
+        key.deployment.len() + key.cluster.len() + key.service.len() + fingerprint.len() + 16,
+    );
+    s.push_str("vamp");
+    for part in [&key.deployment, &key.cluster, &key.service] {
+        s.push('-');
+        s.extend(part.chars().map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        }));
+    }
+    s.push('-');
+    s.push_str(fingerprint);
+    s.push('-');
+    s.push_str(&index.to_string());
+    s
+}
+
+/// One desired service with its precomputed fingerprint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredService {
+    /// The spec.
+    pub spec: Arc<ServiceSpec>,
+    /// `spec.fingerprint()`.
+    pub fingerprint: String,
+}
+
+/// What a deployment should look like: its services and each cluster's route weights.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Desired {
+    /// Deployment name.
+    pub deployment: String,
+    /// Services in blueprint order.
+    pub services: Vec<DesiredService>,
+    /// Cluster name to `(service, weight percent)`.
+    pub weights: BTreeMap<String, Vec<(String, u8)>>,
+}
+
+/// The serializable form of [`Desired`], kept by the CLI between runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DesiredRecord {
+    /// Deployment name.
+    pub deployment: String,
+    /// Services.
+    pub services: Vec<ServiceSpec>,
+    /// Weights per cluster.
+    pub weights: BTreeMap<String, Vec<(String, u8)>>,
+}
+
+impl Desired {
+    /// Builds the desired state from specs and weights.
+    ///
+    /// ```
+    /// use vamp_drivers::{Desired, ServiceKey, ServiceSpec};
+    /// let spec = ServiceSpec {
+    ///     key: ServiceKey { deployment: "shop".into(), cluster: "web".into(), service: "web_1".into() },
+    ///     image: "vamp-test/web:1".into(), deployable_type: None, environment: vec![],
+    ///     arguments: vec![], ports: vec![], cpu: 0.1, memory: 64.0, instances: 2,
+    ///     health_checks: vec![], depends_on: vec![],
+    /// };
+    /// let d = Desired::new("shop", vec![spec], Default::default());
+    /// assert_eq!(d.services.len(), 1);
+    /// ```
+    pub fn new(
+        deployment: impl Into<String>,
+        services: Vec<ServiceSpec>,
+        weights: BTreeMap<String, Vec<(String, u8)>>,
+    ) -> Self {
+        Desired {
+            deployment: deployment.into(),
+            services: services
+                .into_iter()
+                .map(|s| DesiredService {
+                    fingerprint: s.fingerprint(),
+                    spec: Arc::new(s),
+                })
+                .collect(),
+            weights,
+        }
+    }
+
+    /// Nothing should run: used to remove a deployment.
+    pub fn empty(deployment: impl Into<String>) -> Self {
+        Desired {
+            deployment: deployment.into(),
+            ..Desired::default()
+        }
+    }
+
+    /// The serializable form.
+    pub fn to_record(&self) -> DesiredRecord {
+        DesiredRecord {
+            deployment: self.deployment.clone(),
+            services: self.services.iter().map(|s| (*s.spec).clone()).collect(),
+            weights: self.weights.clone(),
+        }
+    }
+
+    /// Back from the serializable form.
+    pub fn from_record(r: DesiredRecord) -> Self {
+        Desired::new(r.deployment, r.services, r.weights)
+    }
+}
+
+/// Turns a resolved deployment into the desired state. Services whose
+/// intention is `undeploy` are left out (so they get removed).
+///
+/// Weights come from the cluster's first gateway whose routes name the
+/// services; services without a written weight share what is left evenly
+/// (rounded down, the remainder on the last one), as the original did.
+pub fn desired_from_deployment(name: &str, d: &Deployment) -> Result<Desired, PlanError> {
+    let mut services = Vec::new();
+    let mut weights = BTreeMap::new();
+    for (cluster_name, cluster) in &d.clusters {
+        let mut names = Vec::new();
+        for svc in &cluster.services {
+            let key = ServiceKey {
+                deployment: name.to_owned(),
+                cluster: cluster_name.clone(),
+                service: svc.breed.name.clone(),
+            };
+            if names.contains(&key.service) {
+                return Err(PlanError::InvalidService {
+                    service: key.to_string(),
+                    reason: "the same breed appears twice in the cluster; give each service its own breed".into(),
+                });
+            }
+            names.push(key.service.clone());
+            if svc.status.intention == Intention::Undeploy {
+                continue;
+            }
+            if svc.breed.deployable.definition.trim().is_empty() {
+                return Err(PlanError::InvalidService {
+                    service: key.to_string(),
+                    reason: "the breed's deployable is empty; set `deployable` to an image".into(),
+                });
+            }
+            let checks = svc
+                .health_checks
+                .as_ref()
+                .or(cluster.health_checks.as_ref())
+                .or(svc.breed.health_checks.as_ref());
+            let mut depends_on: Vec<String> = Vec::new();
+            for c in svc.dependencies.values() {
+                if !depends_on.contains(c) {
+                    depends_on.push(c.clone());
+                }
+            }
+            services.push(ServiceSpec {
+                key,
+                image: svc.breed.deployable.definition.clone(),
+                deployable_type: svc.breed.deployable.deployable_type.clone(),
+                environment: svc
+                    .environment
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                arguments: svc
+                    .arguments
+                    .iter()
+                    .map(|a| (a.key.clone(), a.value.clone()))
+                    .collect(),
+                ports: svc
+                    .breed
+                    .ports
+                    .iter()
+                    .map(|(n, p)| PortSpec {
+                        name: n.clone(),
+                        number: p.number,
+                        protocol: match p.port_type {
+                            vamp_model::PortType::Http => "http".into(),
+                            vamp_model::PortType::Tcp => "tcp".into(),
+                        },
+                    })
+                    .collect(),
+                cpu: svc.scale.cpu,
+                memory: svc.scale.memory,
+                instances: svc.scale.instances,
+                health_checks: checks
+                    .map(|v| {
+                        v.iter()
+                            .map(|h| Probe {
+                                path: h.path.clone(),
+                                port: h.port.clone(),
+                                initial_delay: h.initial_delay,
+                                interval: h.interval,
+                                timeout: h.timeout,
+                                failures: h.failures,
+                                protocol: h.protocol.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                depends_on,
+            });
+        }
+        let active: Vec<&str> = services
+            .iter()
+            .filter(|s: &&ServiceSpec| &s.key.cluster == cluster_name)
+            .map(|s| s.key.service.as_str())
+            .collect();
+        if active.is_empty() {
+            continue;
+        }
+        let written: Vec<Option<u8>> = active
+            .iter()
+            .map(|svc| {
+                cluster.gateways.values().find_map(|g| {
+                    g.routes
+                        .get(*svc)
+                        .and_then(OrRef::as_inline)
+                        .and_then(|r| r.weight)
+                })
+            })
+            .collect();
+        weights.insert(cluster_name.clone(), split_weights(&active, &written));
+    }
+    Ok(Desired::new(name, services, weights))
+}
+
+fn split_weights(services: &[&str], written: &[Option<u8>]) -> Vec<(String, u8)> {
+    let used: u32 = written.iter().flatten().map(|w| u32::from(*w)).sum();
+    let free = 100u32.saturating_sub(used);
+    let unset = written.iter().filter(|w| w.is_none()).count() as u32;
+    let share = if unset == 0 { 0 } else { free / unset };
+    let last_unset = written.iter().rposition(Option::is_none);
+    services
+        .iter()
+        .zip(written)
+        .enumerate()
+        .map(|(i, (s, w))| {
+            let w = match w {
+                Some(w) => u32::from(*w),
+                None if Some(i) == last_unset => free - share * (unset - 1),
+                None => share,
+            };
+            ((*s).to_owned(), u8::try_from(w.min(100)).unwrap_or(100))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_split_evenly_with_remainder_last() {
+        let w = split_weights(&["a", "b", "c"], &[None, None, None]);
+        assert_eq!(
+            w,
+            vec![("a".into(), 33), ("b".into(), 33), ("c".into(), 34)]
+        );
+        let w = split_weights(&["a", "b"], &[Some(90), None]);
+        assert_eq!(w, vec![("a".into(), 90), ("b".into(), 10)]);
+    }
+
+    #[test]
+    fn names_are_docker_safe() {
+        let k = ServiceKey {
+            deployment: "shop".into(),
+            cluster: "web".into(),
+            service: "sava:1.0.0".into(),
+        };
+        assert_eq!(instance_name(&k, "abc", 2), "vamp-shop-web-sava_1.0.0-abc-2");
+    }
+}
