@@ -1,20 +1,542 @@
-//! Commands of this area (filled in by the work on this area).
+//! `vamp plan`, `vamp apply`, `vamp status` and `vamp remove`: drive a
+//! deployment with a driver (the in-memory one by default).
+//!
+//! Each call is a new process, so the CLI keeps its state as JSON under
+//! `$VAMP_STATE_DIR` (default `.vamp/`): `memory.json` holds the memory
+//! driver's cluster, `deployments/<name>.json` the canonical deployment and
+//! the desired state last applied.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::Subcommand;
+use clap::{Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use vamp_drivers::{
+    apply, desired_from_deployment, plan, Desired, DesiredRecord, Driver, MemoryDriver,
+    MemoryState, PlanOptions, RetryPolicy, Step, StepEvent,
+};
+use vamp_model::{Artifact, Blueprint, Code, Deployment, Diagnostic, Document, Kind};
+
+/// Output format of the drive commands.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DriveFormat {
+    Human,
+    Json,
+}
 
 /// Commands of this area.
 #[derive(Subcommand)]
 pub(crate) enum Cmd {
-    /// Placeholder until the commands land.
-    #[command(hide = true, name = "drive-placeholder")]
-    Placeholder,
+    /// Print the ordered plan that would take what runs to the blueprint.
+    Plan {
+        /// The blueprint file (`-` reads standard input).
+        file: String,
+        /// Driver: memory (default), docker, kubernetes or marathon.
+        #[arg(long, default_value = "memory")]
+        driver: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: DriveFormat,
+    },
+    /// Deploy a blueprint: plan and run the plan, with progress.
+    Apply {
+        /// The blueprint file (`-` reads standard input).
+        file: String,
+        /// Driver: memory (default), docker, kubernetes or marathon.
+        #[arg(long, default_value = "memory")]
+        driver: String,
+        /// Seconds a drained instance keeps serving before it stops.
+        #[arg(long, default_value_t = 0)]
+        drain_period: u64,
+    },
+    /// Print a deployment with its live instances.
+    Status {
+        /// Deployment name (the blueprint's name).
+        deployment: String,
+        /// Driver: memory (default), docker, kubernetes or marathon.
+        #[arg(long, default_value = "memory")]
+        driver: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: DriveFormat,
+    },
+    /// Undeploy a deployment, draining its instances first.
+    Remove {
+        /// Deployment name.
+        deployment: String,
+        /// Driver: memory (default), docker, kubernetes or marathon.
+        #[arg(long, default_value = "memory")]
+        driver: String,
+        /// Seconds a drained instance keeps serving before it stops.
+        #[arg(long, default_value_t = 0)]
+        drain_period: u64,
+    },
+}
+
+struct Failure {
+    code: String,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Failure {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Diagnostic> for Failure {
+    fn from(d: Diagnostic) -> Self {
+        Failure::new(d.code.as_str(), d.message)
+    }
 }
 
 /// Runs a command of this area.
 pub(crate) fn run(cmd: Cmd) -> ExitCode {
-    match cmd {
-        Cmd::Placeholder => ExitCode::FAILURE,
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error[io]: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run_async(cmd)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error[{}]: {}", f.code, f.message);
+            ExitCode::FAILURE
+        }
     }
+}
+
+fn state_dir() -> PathBuf {
+    std::env::var_os("VAMP_STATE_DIR").map_or_else(|| PathBuf::from(".vamp"), PathBuf::from)
+}
+
+fn io_failure(path: &std::path::Path, e: impl std::fmt::Display) -> Failure {
+    Failure::new(
+        "io",
+        format!(
+            "cannot use `{}`: {e}; check the path or set VAMP_STATE_DIR",
+            path.display()
+        ),
+    )
+}
+
+fn read_json(path: &std::path::Path) -> Result<Option<Value>, Failure> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            io_failure(
+                path,
+                format!("not valid JSON ({e}); delete it to start afresh"),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_failure(path, e)),
+    }
+}
+
+fn write_json(path: &std::path::Path, v: &Value) -> Result<(), Failure> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| io_failure(dir, e))?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    let text = serde_json::to_string_pretty(v).map_err(|e| io_failure(path, e))?;
+    std::fs::write(&tmp, text).map_err(|e| io_failure(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_failure(path, e))
+}
+
+/// A driver plus how to persist it after the command.
+enum Selected {
+    Memory(MemoryDriver),
+}
+
+impl Selected {
+    fn driver(&self) -> &dyn Driver {
+        match self {
+            Selected::Memory(d) => d,
+        }
+    }
+
+    fn save(&self) -> Result<(), Failure> {
+        match self {
+            Selected::Memory(d) => {
+                let v = serde_json::to_value(d.state())
+                    .map_err(|e| Failure::new("io", e.to_string()))?;
+                write_json(&state_dir().join("memory.json"), &v)
+            }
+        }
+    }
+}
+
+fn select(name: &str) -> Result<Selected, Failure> {
+    match name {
+        "memory" => {
+            let path = state_dir().join("memory.json");
+            let state: MemoryState = match read_json(&path)? {
+                Some(v) => serde_json::from_value(v)
+                    .map_err(|e| io_failure(&path, format!("not a memory driver state ({e})")))?,
+                None => MemoryState::default(),
+            };
+            Ok(Selected::Memory(MemoryDriver::from_state(state)))
+        }
+        "docker" | "kubernetes" | "marathon" => Err(Failure::new(
+            "driver_unsupported",
+            format!(
+                "the `{name}` driver is not available in this build yet: use `--driver memory`"
+            ),
+        )),
+        other => Err(Failure::new(
+            "driver_unknown",
+            format!("unknown driver `{other}`: use memory, docker, kubernetes or marathon"),
+        )),
+    }
+}
+
+fn read_blueprint(file: &str) -> Result<Artifact<Blueprint>, Failure> {
+    let bytes = crate::read_input(file)?;
+    let out = vamp_dsl::read_bytes(
+        &bytes,
+        vamp_dsl::ReadOptions {
+            kind: Some(Kind::Blueprint),
+            ..Default::default()
+        },
+    );
+    if let Some(d) = out.first_error() {
+        return Err(d.clone().into());
+    }
+    match out.documents.into_iter().next() {
+        Some(Document::Blueprint(b)) => Ok(b),
+        _ => Err(Failure::new(
+            Code::NoService.as_str(),
+            format!("`{file}` holds no blueprint"),
+        )),
+    }
+}
+
+/// Resolves with the shared resolver (enable the `resolver` feature once
+/// `vamp_model::resolve` lands).
+#[cfg(feature = "resolver")]
+fn resolve(bp: &Artifact<Blueprint>) -> Result<Artifact<Deployment>, Failure> {
+    let store = vamp_model::store::MemoryStore::default();
+    vamp_model::resolve::resolve_blueprint(bp, &store).map_err(Failure::from)
+}
+
+/// Until the shared resolver lands: self-contained blueprints only (inline
+/// breeds and scales), environment breed < service, no interpolation.
+#[cfg(not(feature = "resolver"))]
+fn resolve(bp: &Artifact<Blueprint>) -> Result<Artifact<Deployment>, Failure> {
+    use vamp_model::{DeployedCluster, DeployedService, Map, Scale, Status};
+    let provider = |breed: &str| -> Option<String> {
+        bp.spec.clusters.iter().find_map(|(c, cl)| {
+            cl.services
+                .iter()
+                .any(|s| match &s.breed {
+                    vamp_model::OrRef::Inline(b) => b.name == breed,
+                    other => other.reference_name() == Some(breed),
+                })
+                .then(|| c.clone())
+        })
+    };
+    let mut clusters = Map::new();
+    for (name, c) in &bp.spec.clusters {
+        let mut services = Vec::new();
+        for s in &c.services {
+            let Some(breed) = s.breed.as_inline() else {
+                return Err(Failure::new(
+                    Code::UnresolvedDependency.as_str(),
+                    format!(
+                        "cluster `{name}` refers to breed `{}`; this build resolves inline breeds only",
+                        s.breed.reference_name().unwrap_or("?")
+                    ),
+                ));
+            };
+            let scale = match &s.scale {
+                None => Scale::DEFAULT,
+                Some(sc) => sc.as_inline().cloned().ok_or_else(|| {
+                    Failure::new(
+                        Code::UnresolvedDependency.as_str(),
+                        "scale references need the resolver; write the scale inline",
+                    )
+                })?,
+            };
+            let mut environment = Map::new();
+            for vars in [&breed.environment_variables, &s.environment_variables] {
+                for (k, v) in vars {
+                    let key = v.alias.clone().unwrap_or_else(|| k.clone());
+                    environment.insert(key, v.value.clone().unwrap_or_default());
+                }
+            }
+            let mut dependencies = Map::new();
+            for (alias, dep) in &breed.dependencies {
+                let target = match dep {
+                    vamp_model::OrRef::Inline(b) => Some(b.name.as_str()),
+                    other => other.reference_name(),
+                };
+                if let Some(cluster) = target.and_then(provider) {
+                    dependencies.insert(alias.clone(), cluster);
+                }
+            }
+            services.push(DeployedService {
+                breed: breed.clone(),
+                environment_variables: s.environment_variables.clone(),
+                scale,
+                environment,
+                arguments: s.arguments.clone(),
+                health_checks: s.health_checks.clone(),
+                network: s.network.clone(),
+                dialects: s.dialects.clone(),
+                dependencies,
+                status: Status::deploy(),
+                instances: Vec::new(),
+            });
+        }
+        clusters.insert(
+            name.clone(),
+            DeployedCluster {
+                metadata: c.metadata.clone(),
+                services,
+                gateways: c.gateways.clone(),
+                health_checks: c.health_checks.clone(),
+                network: c.network.clone(),
+                sla: c.sla.clone(),
+                dialects: c.dialects.clone(),
+            },
+        );
+    }
+    Ok(Artifact::new(
+        bp.name.clone(),
+        Deployment {
+            gateways: bp.spec.gateways.clone(),
+            clusters,
+            environment_variables: bp.spec.environment_variables.clone(),
+            dialects: bp.spec.dialects.clone(),
+        },
+    ))
+}
+
+fn options(driver: &dyn Driver, drain_period: u64) -> PlanOptions {
+    PlanOptions {
+        drain_period: Duration::from_secs(drain_period),
+        capabilities: driver.capabilities(),
+        driver: driver.name(),
+    }
+}
+
+fn record_path(deployment: &str) -> Result<PathBuf, Failure> {
+    if deployment.is_empty()
+        || !deployment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || deployment.starts_with('.')
+    {
+        return Err(Failure::new(
+            "invalid_name",
+            format!(
+                "`{deployment}` is not a deployment name: use letters, digits, `-`, `_` and `.`"
+            ),
+        ));
+    }
+    Ok(state_dir()
+        .join("deployments")
+        .join(format!("{deployment}.json")))
+}
+
+async fn run_plan_and_apply(
+    file: &str,
+    driver_name: &str,
+    drain_period: u64,
+    execute: bool,
+    format: DriveFormat,
+) -> Result<(), Failure> {
+    let bp = read_blueprint(file)?;
+    let deployment = resolve(&bp)?;
+    let record = record_path(&deployment.name)?;
+    let desired = desired_from_deployment(&deployment.name, &deployment.spec)
+        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let selected = select(driver_name)?;
+    let driver = selected.driver();
+    let opts = options(driver, drain_period);
+    let actual = driver
+        .observe(&deployment.name)
+        .await
+        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let p = plan(&desired, &actual, &opts).map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    if !execute {
+        match format {
+            DriveFormat::Json => {
+                println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default())
+            }
+            DriveFormat::Human => {
+                if p.is_empty() {
+                    println!("{}: up to date, nothing to do", p.deployment);
+                }
+                for (i, s) in p.steps.iter().enumerate() {
+                    println!("{:>4}. {s}", i + 1);
+                }
+            }
+        }
+        return Ok(());
+    }
+    // Record the intent first, so `status` and `remove` work even if apply stops half-way.
+    let canonical = serde_json::to_value(&deployment).unwrap_or(Value::Null);
+    write_json(
+        &record,
+        &json!({"deployment": canonical, "desired": serde_json::to_value(desired.to_record()).unwrap_or(Value::Null)}),
+    )?;
+    let total = p.steps.len();
+    let mut progress = |n: usize, step: &Step, e: StepEvent| match e {
+        StepEvent::Started => eprintln!("[{n}/{total}] {step}"),
+        StepEvent::Retrying { attempt, delay } => {
+            eprintln!("[{n}/{total}] attempt {attempt} failed, retrying in {delay:?}")
+        }
+        StepEvent::Done => {}
+    };
+    let result = apply(driver, &p, RetryPolicy::default(), &mut progress).await;
+    selected.save()?;
+    result.map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    println!("{}: applied {total} step(s)", deployment.name);
+    Ok(())
+}
+
+async fn run_async(cmd: Cmd) -> Result<(), Failure> {
+    match cmd {
+        Cmd::Plan {
+            file,
+            driver,
+            format,
+        } => run_plan_and_apply(&file, &driver, 0, false, format).await,
+        Cmd::Apply {
+            file,
+            driver,
+            drain_period,
+        } => run_plan_and_apply(&file, &driver, drain_period, true, DriveFormat::Human).await,
+        Cmd::Status {
+            deployment,
+            driver,
+            format,
+        } => status(&deployment, &driver, format).await,
+        Cmd::Remove {
+            deployment,
+            driver,
+            drain_period,
+        } => remove(&deployment, &driver, drain_period).await,
+    }
+}
+
+fn load_record(deployment: &str) -> Result<(Value, Desired), Failure> {
+    let path = record_path(deployment)?;
+    let Some(mut v) = read_json(&path)? else {
+        return Err(Failure::new(
+            "unknown_deployment",
+            format!("no deployment `{deployment}` was applied here (looked in `{}`): run `vamp apply FILE` first", path.display()),
+        ));
+    };
+    let record: DesiredRecord = serde_json::from_value(v["desired"].take())
+        .map_err(|e| io_failure(&path, format!("not a deployment record ({e})")))?;
+    Ok((v["deployment"].take(), Desired::from_record(record)))
+}
+
+async fn status(deployment: &str, driver_name: &str, format: DriveFormat) -> Result<(), Failure> {
+    let (mut canonical, desired) = load_record(deployment)?;
+    let selected = select(driver_name)?;
+    let driver = selected.driver();
+    let actual = driver
+        .observe(deployment)
+        .await
+        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let pending = plan(&desired, &actual, &options(driver, 0))
+        .map(|p| p.steps.len())
+        .unwrap_or(usize::MAX);
+    if let Some(clusters) = canonical.get_mut("clusters").and_then(Value::as_object_mut) {
+        for (cname, cluster) in clusters.iter_mut() {
+            let Some(services) = cluster.get_mut("services").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for svc in services {
+                let sname = svc["breed"]["name"].as_str().unwrap_or_default().to_owned();
+                let mut instances: Vec<Value> = Vec::new();
+                for i in &actual.instances {
+                    if &i.key.cluster == cname && i.key.service == sname {
+                        let ports: serde_json::Map<String, Value> =
+                            i.ports.iter().map(|(n, p)| (n.clone(), json!(p))).collect();
+                        instances.push(json!({
+                            "name": i.name, "host": i.host, "ports": ports,
+                            "healthy": i.healthy.unwrap_or(i.state == vamp_drivers::InstanceState::Running),
+                        }));
+                    }
+                }
+                svc["instances"] = Value::Array(instances);
+                svc["status"]["phase"] = json!(if pending == 0 { "done" } else { "updating" });
+            }
+        }
+    }
+    match format {
+        DriveFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&canonical).unwrap_or_default()
+        ),
+        DriveFormat::Human => {
+            println!(
+                "{deployment}: {} instance(s), {}",
+                actual.instances.len(),
+                if pending == 0 {
+                    "up to date".to_owned()
+                } else {
+                    format!("{pending} step(s) pending")
+                }
+            );
+            for i in &actual.instances {
+                println!("  {} {:?} {}:{:?}", i.name, i.state, i.host, i.ports);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn remove(deployment: &str, driver_name: &str, drain_period: u64) -> Result<(), Failure> {
+    let path = record_path(deployment)?;
+    let selected = select(driver_name)?;
+    let driver = selected.driver();
+    let actual = driver
+        .observe(deployment)
+        .await
+        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    // Scale the recorded services to zero rather than forgetting them, so the
+    // planner knows the dependency order and drains dependants first.
+    let target = match load_record(deployment) {
+        Ok((_, desired)) => {
+            let mut record = desired.to_record();
+            record.weights.clear();
+            for s in &mut record.services {
+                s.instances = 0;
+            }
+            Desired::from_record(record)
+        }
+        Err(_) => Desired::empty(deployment),
+    };
+    let p = plan(&target, &actual, &options(driver, drain_period))
+        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let total = p.steps.len();
+    let mut progress = |n: usize, step: &Step, e: StepEvent| {
+        if e == StepEvent::Started {
+            eprintln!("[{n}/{total}] {step}");
+        }
+    };
+    let result = apply(driver, &p, RetryPolicy::default(), &mut progress).await;
+    selected.save()?;
+    result.map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    match std::fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_failure(&path, e)),
+    }
+    println!("{deployment}: removed ({total} step(s))");
+    Ok(())
 }

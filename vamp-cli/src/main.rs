@@ -16,10 +16,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use vamp_dsl::{read_bytes, Outcome, ReadOptions};
-use vamp_model::{Code, Diagnostic, Kind};
+use vamp_model::{Code, Diagnostic};
 
 #[derive(Parser)]
-#[command(name = "vamp", version, about = "Vamp: canary releases and A/B tests from one YAML DSL")]
+#[command(
+    name = "vamp",
+    version,
+    about = "Vamp: canary releases and A/B tests from one YAML DSL"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -98,9 +102,9 @@ fn read_input(file: &str) -> Result<Vec<u8>, Diagnostic> {
             f.take(limit).read_to_end(&mut buf).map(|_| ())
         })
     };
-    result.map(|()| buf).map_err(|e| {
-        Diagnostic::error(Code::Io, format!("cannot read `{file}`: {e}"))
-    })
+    result
+        .map(|()| buf)
+        .map_err(|e| Diagnostic::error(Code::Io, format!("cannot read `{file}`: {e}")))
 }
 
 fn print_json(v: &Value) {
@@ -116,43 +120,23 @@ fn error_json(first: &Diagnostic, all: &[&Diagnostic]) -> Value {
 }
 
 fn canonical(kind: &str, file: &str) -> ExitCode {
-    let Some(kind) = Kind::parse(kind) else {
-        let d = Diagnostic::error(
-            Code::InconsistentArtifactKind,
-            format!("`{kind}` is not a kind: use breed, blueprint, gateway, condition, rewrite, scale, sla, escalation or workflow"),
-        );
-        print_json(&error_json(&d, &[&d]));
-        return ExitCode::FAILURE;
-    };
-    let bytes = match read_input(file) {
-        Ok(b) => b,
-        Err(d) => {
-            print_json(&error_json(&d, &[&d]));
-            return ExitCode::FAILURE;
+    let result = vamp_dsl::canonical::parse_kind(kind)
+        .and_then(|kind| Ok((kind, read_input(file)?)))
+        .map_err(|d| vec![d])
+        .and_then(|(kind, bytes)| vamp_dsl::canonical::canonical(kind, &bytes));
+    match result {
+        Ok(json) => {
+            print_json(&json);
+            ExitCode::SUCCESS
         }
-    };
-    let out = read_bytes(
-        &bytes,
-        ReadOptions {
-            kind: Some(kind),
-            ..ReadOptions::default()
-        },
-    );
-    let errors: Vec<&Diagnostic> = out.errors().collect();
-    if let Some(first) = errors.first() {
-        print_json(&error_json(first, &errors));
-        return ExitCode::FAILURE;
+        Err(errors) => {
+            let all: Vec<&Diagnostic> = errors.iter().collect();
+            if let Some(first) = all.first() {
+                print_json(&error_json(first, &all));
+            }
+            ExitCode::FAILURE
+        }
     }
-    let docs: Vec<Value> = out
-        .documents
-        .iter()
-        .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
-        .collect();
-    match <[Value; 1]>::try_from(docs) {
-        Ok([one]) => print_json(&one),
-        Err(many) => print_json(&Value::Array(many)),
-    }
-    ExitCode::SUCCESS
 }
 
 fn condition(expression: &str, request: Option<&str>) -> ExitCode {

@@ -40,7 +40,9 @@ pub enum DriverError {
         detail: String,
     },
     /// A concurrent change won (HTTP 409 stale version, locked app, name in use by a dying container).
-    #[error("conflict on `{object}`: {detail}; this is retried automatically, re-run if it persists")]
+    #[error(
+        "conflict on `{object}`: {detail}; this is retried automatically, re-run if it persists"
+    )]
     Conflict {
         /// The object.
         object: String,

@@ -251,7 +251,11 @@ fn cluster_order(desired: &Desired) -> Result<Vec<&str>, PlanError> {
 /// assert!(matches!(p.steps[0], Step::Create { index: 0, .. }));
 /// assert_eq!(p.steps.len(), 2);
 /// ```
-pub fn plan(desired: &Desired, actual: &ActualState, opts: &PlanOptions) -> Result<Plan, PlanError> {
+pub fn plan(
+    desired: &Desired,
+    actual: &ActualState,
+    opts: &PlanOptions,
+) -> Result<Plan, PlanError> {
     check_supported(desired, opts)?;
     let order = cluster_order(desired)?;
     let rank: HashMap<&str, usize> = order.iter().enumerate().map(|(i, c)| (*c, i)).collect();
@@ -262,14 +266,14 @@ pub fn plan(desired: &Desired, actual: &ActualState, opts: &PlanOptions) -> Resu
         by_rank[rank[s.spec.key.cluster.as_str()]].push(i);
     }
 
-    let by_name: HashMap<&str, &ObservedInstance> = actual
-        .instances
-        .iter()
-        .filter(|o| o.key.deployment == desired.deployment)
-        .map(|o| (o.name.as_str(), o))
-        .collect();
-    let total: usize = desired.services.iter().map(|s| s.spec.instances as usize).sum();
-    let mut wanted: HashSet<String> = HashSet::with_capacity(total);
+    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(actual.instances.len());
+    for (i, o) in actual.instances.iter().enumerate() {
+        if o.key.deployment == desired.deployment {
+            by_name.insert(o.name.as_str(), i);
+        }
+    }
+    // Actual instances that the desired state keeps.
+    let mut wanted = vec![false; actual.instances.len()];
     let mut steps = Vec::new();
 
     // 1. Creations, dependencies first.
@@ -279,7 +283,13 @@ pub fn plan(desired: &Desired, actual: &ActualState, opts: &PlanOptions) -> Resu
             let service = s.spec.key.to_string();
             for index in 0..s.spec.instances {
                 let name = instance_name(&s.spec.key, &s.fingerprint, index);
-                match by_name.get(name.as_str()) {
+                let found = by_name
+                    .get(name.as_str())
+                    .map(|&i| (i, &actual.instances[i]));
+                if let Some((i, _)) = found {
+                    wanted[i] = true;
+                }
+                match found.map(|(_, o)| o) {
                     Some(o) if o.state != InstanceState::Exited && !o.draining => {}
                     found => {
                         if found.is_some_and(|o| o.state == InstanceState::Exited) {
@@ -295,11 +305,10 @@ pub fn plan(desired: &Desired, actual: &ActualState, opts: &PlanOptions) -> Resu
                             service: service.clone(),
                             fingerprint: s.fingerprint.clone(),
                             index,
-                            name: name.clone(),
+                            name,
                         });
                     }
                 }
-                wanted.insert(name);
             }
         }
     }
@@ -323,11 +332,14 @@ pub fn plan(desired: &Desired, actual: &ActualState, opts: &PlanOptions) -> Resu
         .iter()
         .map(|s| (&s.spec.key, s.fingerprint.as_str()))
         .collect();
-    let mut leaving: Vec<Vec<(&ObservedInstance, RemoveReason)>> = vec![Vec::new(); order.len() + 1];
-    for o in actual.instances.iter().filter(|o| o.key.deployment == desired.deployment) {
-        if wanted.contains(&o.name) {
-            continue;
-        }
+    let mut leaving: Vec<Vec<(&ObservedInstance, RemoveReason)>> =
+        vec![Vec::new(); order.len() + 1];
+    for (o, _) in actual
+        .instances
+        .iter()
+        .zip(&wanted)
+        .filter(|(o, keep)| !**keep && o.key.deployment == desired.deployment)
+    {
         let reason = match fp_of.get(&o.key) {
             None => RemoveReason::Orphan,
             Some(_) if o.state == InstanceState::Exited => RemoveReason::Failed,
@@ -342,8 +354,12 @@ pub fn plan(desired: &Desired, actual: &ActualState, opts: &PlanOptions) -> Resu
     }
     let mut drained = false;
     for (o, _) in leaving.iter().flatten() {
-        if o.state != InstanceState::Exited && !o.draining {
-            drained = true;
+        if o.state == InstanceState::Exited {
+            continue;
+        }
+        // An instance drained by an interrupted run still gets its wait.
+        drained = true;
+        if !o.draining {
             steps.push(Step::Drain {
                 key: o.key.clone(),
                 service: o.key.to_string(),

@@ -331,7 +331,7 @@ fn split_weights(services: &[&str], written: &[Option<u8>]) -> Vec<(String, u8)>
     let used: u32 = written.iter().flatten().map(|w| u32::from(*w)).sum();
     let free = 100u32.saturating_sub(used);
     let unset = written.iter().filter(|w| w.is_none()).count() as u32;
-    let share = if unset == 0 { 0 } else { free / unset };
+    let share = free.checked_div(unset).unwrap_or(0);
     let last_unset = written.iter().rposition(Option::is_none);
     services
         .iter()
@@ -370,6 +370,9 @@ mod tests {
             cluster: "web".into(),
             service: "sava:1.0.0".into(),
         };
-        assert_eq!(instance_name(&k, "abc", 2), "vamp-shop-web-sava_1.0.0-abc-2");
+        assert_eq!(
+            instance_name(&k, "abc", 2),
+            "vamp-shop-web-sava_1.0.0-abc-2"
+        );
     }
 }

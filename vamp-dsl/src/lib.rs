@@ -15,6 +15,7 @@
 //! ```
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod canonical;
 pub mod condition;
 mod read;
 pub mod selector;

@@ -46,7 +46,10 @@ pub fn validate(text: &str) -> Result<(), String> {
             while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
                 i += 1;
             }
-            let word: String = chars[start..i].iter().collect::<String>().to_ascii_lowercase();
+            let word: String = chars[start..i]
+                .iter()
+                .collect::<String>()
+                .to_ascii_lowercase();
             if word == "not" {
                 continue;
             }
@@ -110,7 +113,11 @@ pub fn validate(text: &str) -> Result<(), String> {
                 i += 1;
                 continue;
             }
-            let rest: String = chars[i..].iter().take(3).collect::<String>().to_ascii_lowercase();
+            let rest: String = chars[i..]
+                .iter()
+                .take(3)
+                .collect::<String>()
+                .to_ascii_lowercase();
             let len = if rest.starts_with("&&") || rest.starts_with("||") {
                 2
             } else if rest.starts_with('&') || rest.starts_with('|') {
@@ -120,7 +127,10 @@ pub fn validate(text: &str) -> Result<(), String> {
             } else if rest.starts_with("or") {
                 2
             } else {
-                return Err(format!("expected `and`, `or` or `)` at character {}", i + 1));
+                return Err(format!(
+                    "expected `and`, `or` or `)` at character {}",
+                    i + 1
+                ));
             };
             i += len;
             expect_operand = true;

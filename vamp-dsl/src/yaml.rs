@@ -337,7 +337,12 @@ fn read_stream_once(src: &str, limits: Limits) -> Result<Vec<Document>, Diagnost
             }
             Event::SequenceStart(anchor, tag) => {
                 check_tag(tag.as_deref(), span)?;
-                push_frame(&mut stack, Frame::Seq(Vec::new(), span, anchor), span, limits)?;
+                push_frame(
+                    &mut stack,
+                    Frame::Seq(Vec::new(), span, anchor),
+                    span,
+                    limits,
+                )?;
                 total_nodes += 1;
                 continue;
             }
@@ -416,7 +421,12 @@ fn read_stream_once(src: &str, limits: Limits) -> Result<Vec<Document>, Diagnost
     Ok(docs)
 }
 
-fn push_frame(stack: &mut Vec<Frame>, frame: Frame, span: Span, limits: Limits) -> Result<(), Diagnostic> {
+fn push_frame(
+    stack: &mut Vec<Frame>,
+    frame: Frame,
+    span: Span,
+    limits: Limits,
+) -> Result<(), Diagnostic> {
     if stack.len() >= limits.max_depth {
         return Err(depth_limit(span, limits));
     }
@@ -526,7 +536,16 @@ mod tests {
     #[test]
     fn closing_bracket_at_key_column_is_accepted() {
         let n = one("a:\n  v: [\n    x,\n    y\n  ]\n  w: z\n");
-        assert_eq!(n.get("a").unwrap().get("v").unwrap().as_seq().unwrap().len(), 2);
+        assert_eq!(
+            n.get("a")
+                .unwrap()
+                .get("v")
+                .unwrap()
+                .as_seq()
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(n.get("a").unwrap().get("w").unwrap().span.line, 6);
     }
 

@@ -5,7 +5,13 @@ use vamp_dsl::{read, read_bytes, ReadOptions};
 use vamp_model::{Code, Kind};
 
 fn first_code(src: &str, kind: Kind) -> Code {
-    let out = read(src, ReadOptions { kind: Some(kind), ..ReadOptions::default() });
+    let out = read(
+        src,
+        ReadOptions {
+            kind: Some(kind),
+            ..ReadOptions::default()
+        },
+    );
     out.first_error().map(|d| d.code).expect("an error")
 }
 
@@ -38,7 +44,13 @@ fn huge_document_is_a_resource_limit() {
     while src.len() < 50 * 1024 * 1024 {
         src.push_str(&line);
     }
-    let out = read_bytes(src.as_bytes(), ReadOptions { kind: Some(Kind::Breed), ..ReadOptions::default() });
+    let out = read_bytes(
+        src.as_bytes(),
+        ReadOptions {
+            kind: Some(Kind::Breed),
+            ..ReadOptions::default()
+        },
+    );
     assert_eq!(out.first_error().map(|d| d.code), Some(Code::ResourceLimit));
 }
 
@@ -53,15 +65,27 @@ fn invalid_utf8_is_a_yaml_error_with_position() {
 
 #[test]
 fn absurd_numbers_are_unexpected_types() {
-    assert_eq!(first_code("name: s\ncpu: 1e400\nmemory: 1GB\n", Kind::Scale), Code::UnexpectedType);
-    assert_eq!(first_code("name: s\ncpu: 1\nmemory: 1e400GB\n", Kind::Scale), Code::UnexpectedType);
     assert_eq!(
-        first_code("name: s\ncpu: 1\nmemory: 1GB\ninstances: 99999999999999999999999\n", Kind::Scale),
+        first_code("name: s\ncpu: 1e400\nmemory: 1GB\n", Kind::Scale),
+        Code::UnexpectedType
+    );
+    assert_eq!(
+        first_code("name: s\ncpu: 1\nmemory: 1e400GB\n", Kind::Scale),
+        Code::UnexpectedType
+    );
+    assert_eq!(
+        first_code(
+            "name: s\ncpu: 1\nmemory: 1GB\ninstances: 99999999999999999999999\n",
+            Kind::Scale
+        ),
         Code::UnexpectedType
     );
     let w = "name: g\nport: 8080\nroutes:\n  a:\n    weight: 1000000000000000000000%\n";
     assert_eq!(first_code(w, Kind::Gateway), Code::UnexpectedType);
-    assert_eq!(first_code("name: g\nport: 99999999\n", Kind::Gateway), Code::InvalidGatewayPort);
+    assert_eq!(
+        first_code("name: g\nport: 99999999\n", Kind::Gateway),
+        Code::InvalidGatewayPort
+    );
 }
 
 #[test]
@@ -72,10 +96,27 @@ fn ten_thousand_character_name_is_rejected() {
 
 #[test]
 fn garbage_never_panics() {
-    for src in ["", "---", "- a\n- b", "? [a]\n: b", "a: [", "{", "!!binary x", "&a a: *a", "a: *nope", "\t\tx: y"] {
+    for src in [
+        "",
+        "---",
+        "- a\n- b",
+        "? [a]\n: b",
+        "a: [",
+        "{",
+        "!!binary x",
+        "&a a: *a",
+        "a: *nope",
+        "\t\tx: y",
+    ] {
         let _ = read(src, ReadOptions::default());
         for kind in Kind::ALL {
-            let _ = read(src, ReadOptions { kind: Some(kind), ..ReadOptions::default() });
+            let _ = read(
+                src,
+                ReadOptions {
+                    kind: Some(kind),
+                    ..ReadOptions::default()
+                },
+            );
         }
     }
 }

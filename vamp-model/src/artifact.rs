@@ -207,7 +207,11 @@ impl Port {
         let number = if num.starts_with('$') {
             None
         } else if !num.is_empty() && num.len() <= 5 && num.bytes().all(|b| b.is_ascii_digit()) {
-            Some(num.parse::<u32>().ok().and_then(|n| u16::try_from(n).ok())?)
+            Some(
+                num.parse::<u32>()
+                    .ok()
+                    .and_then(|n| u16::try_from(n).ok())?,
+            )
         } else {
             return None;
         };

@@ -153,8 +153,9 @@ pub fn parse(value: &str) -> Result<Vec<Part>, InterpolationError> {
             while chars.get(j).is_some_and(|c| *c == ' ') {
                 j += 1;
             }
-            let (part, mut k) = reference(&chars, j, true)
-                .ok_or_else(|| err("`${` must be followed by a name such as `${db.host}`, then `}`"))?;
+            let (part, mut k) = reference(&chars, j, true).ok_or_else(|| {
+                err("`${` must be followed by a name such as `${db.host}`, then `}`")
+            })?;
             while chars.get(k).is_some_and(|c| *c == ' ') {
                 k += 1;
             }
@@ -190,15 +191,18 @@ mod tests {
             parse("$db.port").unwrap(),
             vec![Part::Local("db".into()), Part::Text(".port".into())]
         );
-        assert_eq!(
-            parse("$a.b.c.d").unwrap()[1],
-            Part::Text(".d".into())
-        );
+        assert_eq!(parse("$a.b.c.d").unwrap()[1], Part::Text(".d".into()));
         assert_eq!(
             parse("${env://HOME}/x").unwrap()[0],
-            Part::Global { scheme: "env".into(), path: "HOME".into() }
+            Part::Global {
+                scheme: "env".into(),
+                path: "HOME".into()
+            }
         );
-        assert_eq!(parse("${ db.host }:7000").unwrap()[0], Part::Host("db".into()));
+        assert_eq!(
+            parse("${ db.host }:7000").unwrap()[0],
+            Part::Host("db".into())
+        );
         assert!(parse("$").is_err());
         assert!(parse("${a.b}").is_err());
         assert!(parse("${}").is_err());

@@ -19,8 +19,11 @@ pub mod condition;
 pub mod deployment;
 pub mod diagnostic;
 pub mod interpolation;
+pub mod lifecycle;
 pub mod names;
+pub mod resolve;
 pub mod span;
+pub mod store;
 pub mod units;
 
 pub use artifact::*;

@@ -90,7 +90,8 @@ fn compact(text: &str) -> String {
 pub fn parse_memory(text: &str) -> Result<f64, UnitError> {
     const EXPECTED: &str = "write a number with a unit such as `128MB`, `1.5G` or `512Mi`";
     let c = compact(text);
-    let (value, suffix) = number_and_suffix(&c).ok_or_else(|| fail(text, Unit::Memory, EXPECTED))?;
+    let (value, suffix) =
+        number_and_suffix(&c).ok_or_else(|| fail(text, Unit::Memory, EXPECTED))?;
     let lower = suffix.to_ascii_lowercase();
     let factor = match lower.as_str() {
         "k" | "kb" => 0.001,

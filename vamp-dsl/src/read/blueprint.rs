@@ -14,7 +14,7 @@ use super::breed::{
     read_dialects, read_env, read_health_checks, read_metadata, read_scale_ref, reference_of,
     string_reference,
 };
-use super::ctx::{join, Ctx, Fields, DEPS, GATEWAYS, SHAPE, TRAITS};
+use super::ctx::{index, join, Ctx, Fields, DEPS, GATEWAYS, SHAPE, TRAITS};
 use super::gateway::{check_no_conditions, read_gateway_fields, Place};
 use super::sla::read_sla;
 use crate::yaml::{Node, NodeValue};
@@ -46,8 +46,15 @@ pub(crate) fn read_blueprint_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option
     }
     // Anonymous cluster gateways take the single port name of the inline breeds.
     for (name, gw) in anonymous {
-        let Some(cluster) = clusters.get_mut(&name) else { continue };
-        let key = anonymous_port(ctx, cluster, &join(&join(&path, "clusters"), &name), gw.span);
+        let Some(cluster) = clusters.get_mut(&name) else {
+            continue;
+        };
+        let key = anonymous_port(
+            ctx,
+            cluster,
+            &join(&join(&path, "clusters"), &name),
+            gw.span,
+        );
         if let Some(key) = key {
             cluster.gateways.shift_insert(0, key, gw);
         }
@@ -84,7 +91,9 @@ fn read_cluster(ctx: &mut Ctx, node: &Node, path: &str) -> Option<(Cluster, Opti
         NodeValue::Scalar { .. } if !node.is_null() => {
             let sp = join(path, "services[0]");
             let r = string_reference(ctx, node, &sp)?;
-            cluster.services.push(service_of(OrRef::Reference(r), node.span));
+            cluster
+                .services
+                .push(service_of(OrRef::Reference(r), node.span));
         }
         NodeValue::Seq(_) => {
             cluster.services = read_services(ctx, node, &join(path, "services"));
@@ -92,9 +101,12 @@ fn read_cluster(ctx: &mut Ctx, node: &Node, path: &str) -> Option<(Cluster, Opti
         NodeValue::Map(_) => {
             let mut f = Fields::of(ctx, node, path, "a cluster")?;
             if let Some(n) = f.get_some("gateways") {
-                anonymous = read_cluster_gateways(ctx, n, &join(path, "gateways"), &mut cluster.gateways);
+                anonymous =
+                    read_cluster_gateways(ctx, n, &join(path, "gateways"), &mut cluster.gateways);
             }
-            cluster.sla = f.get_some("sla").and_then(|n| read_sla(ctx, n, &join(path, "sla")));
+            cluster.sla = f
+                .get_some("sla")
+                .and_then(|n| read_sla(ctx, n, &join(path, "sla")));
             if f.has("services") {
                 cluster.metadata = read_metadata(ctx, &mut f);
                 if let Some(n) = f.get_some("services") {
@@ -119,7 +131,11 @@ fn read_cluster(ctx: &mut Ctx, node: &Node, path: &str) -> Option<(Cluster, Opti
             }
         }
         _ => {
-            ctx.wrong_type(node, path, "a cluster (a breed name, a list of services or a map)");
+            ctx.wrong_type(
+                node,
+                path,
+                "a cluster (a breed name, a list of services or a map)",
+            );
             return None;
         }
     }
@@ -146,7 +162,7 @@ fn read_services(ctx: &mut Ctx, node: &Node, path: &str) -> Vec<Service> {
     };
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        let p = format!("{path}[{i}]");
+        let p = index(path, i);
         if let Some(s) = read_service(ctx, item, &p) {
             out.push(s);
         }
@@ -159,7 +175,12 @@ fn read_service(ctx: &mut Ctx, node: &Node, path: &str) -> Option<Service> {
         let r = string_reference(ctx, node, &join(path, "breed"))?;
         return Some(service_of(OrRef::Reference(r), node.span));
     }
-    let f = Fields::of(ctx, node, path, "a service (a breed name or a map with `breed`)")?;
+    let f = Fields::of(
+        ctx,
+        node,
+        path,
+        "a service (a breed name or a map with `breed`)",
+    )?;
     read_service_fields(ctx, f, node)
 }
 
@@ -179,11 +200,19 @@ fn read_service_fields(ctx: &mut Ctx, mut f: Fields<'_>, node: &Node) -> Option<
         f.ignore(&["ref", "reference"]);
         r.flatten().map(OrRef::Reference)
     } else {
-        ctx.report(SHAPE, Code::MissingPathValue, node.span, &join(&path, "breed"), format!("the service at `{path}` names no breed: add `breed: NAME` or an inline breed"));
+        ctx.report(
+            SHAPE,
+            Code::MissingPathValue,
+            node.span,
+            &join(&path, "breed"),
+            format!("the service at `{path}` names no breed: add `breed: NAME` or an inline breed"),
+        );
         None
     };
     let environment_variables = read_env(ctx, &mut f, false);
-    let scale = f.get_some("scale").and_then(|n| read_scale_ref(ctx, n, &join(&path, "scale")));
+    let scale = f
+        .get_some("scale")
+        .and_then(|n| read_scale_ref(ctx, n, &join(&path, "scale")));
     let arguments = read_arguments(ctx, &mut f);
     let health_checks = f
         .get_some("health_checks")
@@ -205,7 +234,12 @@ fn read_service_fields(ctx: &mut Ctx, mut f: Fields<'_>, node: &Node) -> Option<
     })
 }
 
-fn read_breed_as_whole(ctx: &mut Ctx, f: &mut Fields<'_>, node: &Node, path: &str) -> Option<Breed> {
+fn read_breed_as_whole(
+    ctx: &mut Ctx,
+    f: &mut Fields<'_>,
+    node: &Node,
+    path: &str,
+) -> Option<Breed> {
     // Mark everything as consumed here; read_breed reports its own leftovers.
     let _ = f.rest();
     read_breed(ctx, node, path)
@@ -220,12 +254,20 @@ fn read_breed_ref(ctx: &mut Ctx, node: &Node, path: &str) -> Option<OrRef<Breed>
 }
 
 /// Cluster `gateways`: port-keyed, or one anonymous gateway (returned).
-fn read_cluster_gateways(ctx: &mut Ctx, node: &Node, path: &str, out: &mut Map<Gateway>) -> Option<Gateway> {
+fn read_cluster_gateways(
+    ctx: &mut Ctx,
+    node: &Node,
+    path: &str,
+    out: &mut Map<Gateway>,
+) -> Option<Gateway> {
     let Some(entries) = node.as_map() else {
         ctx.wrong_type(node, path, "a map of port names to gateways");
         return None;
     };
-    if entries.iter().any(|e| e.key == "routes" || e.key == "sticky") {
+    if entries
+        .iter()
+        .any(|e| e.key == "routes" || e.key == "sticky")
+    {
         let mut f = Fields::of(ctx, node, path, "a gateway")?;
         let gw = read_gateway_fields(ctx, &mut f, Place::Cluster, None);
         f.finish(ctx);
@@ -258,7 +300,9 @@ fn read_cluster_gateways(ctx: &mut Ctx, node: &Node, path: &str, out: &mut Map<G
                 routes_span: None,
             })
         } else {
-            let Some(mut f) = Fields::of(ctx, &e.value, &p, "a gateway") else { continue };
+            let Some(mut f) = Fields::of(ctx, &e.value, &p, "a gateway") else {
+                continue;
+            };
             let gw = read_gateway_fields(ctx, &mut f, Place::Cluster, None);
             f.finish(ctx);
             gw
@@ -288,10 +332,19 @@ fn inline_breeds(cluster: &Cluster) -> impl Iterator<Item = &Breed> {
 }
 
 fn all_inline(cluster: &Cluster) -> bool {
-    !cluster.services.is_empty() && cluster.services.iter().all(|s| s.breed.as_inline().is_some())
+    !cluster.services.is_empty()
+        && cluster
+            .services
+            .iter()
+            .all(|s| s.breed.as_inline().is_some())
 }
 
-fn anonymous_port(ctx: &mut Ctx, cluster: &Cluster, path: &str, span: Option<Span>) -> Option<String> {
+fn anonymous_port(
+    ctx: &mut Ctx,
+    cluster: &Cluster,
+    path: &str,
+    span: Option<Span>,
+) -> Option<String> {
     let mut names: Vec<&str> = Vec::new();
     for b in inline_breeds(cluster) {
         if b.ports.len() > 1 {
@@ -304,7 +357,11 @@ fn anonymous_port(ctx: &mut Ctx, cluster: &Cluster, path: &str, span: Option<Spa
             }
         }
     }
-    Some(if names.len() == 1 { names[0].to_owned() } else { String::new() })
+    Some(if names.len() == 1 {
+        names[0].to_owned()
+    } else {
+        String::new()
+    })
 }
 
 fn read_blueprint_gateways(ctx: &mut Ctx, node: &Node, path: &str) -> Map<Gateway> {
@@ -320,7 +377,11 @@ fn read_blueprint_gateways(ctx: &mut Ctx, node: &Node, path: &str) -> Map<Gatewa
         let gw = match &e.value.value {
             NodeValue::Scalar { text, .. } if !e.value.is_null() => {
                 let mut routes = Map::new();
-                let key: String = text.split('/').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("/");
+                let key: String = text
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("/");
                 routes.insert(key, OrRef::Inline(empty_route(e.value.span)));
                 let gw = Gateway {
                     port: key_port.clone(),
@@ -335,9 +396,17 @@ fn read_blueprint_gateways(ctx: &mut Ctx, node: &Node, path: &str) -> Map<Gatewa
                 Some(gw)
             }
             _ => {
-                let Some(mut f) = Fields::of(ctx, &e.value, &p, "routes or a gateway map") else { continue };
+                let Some(mut f) = Fields::of(ctx, &e.value, &p, "routes or a gateway map") else {
+                    continue;
+                };
                 if let Some(n) = f.get("name") {
-                    ctx.report(SHAPE, Code::NotAnonymous, n.span, &join(&p, "name"), "a blueprint gateway has no name: remove `name`".to_owned());
+                    ctx.report(
+                        SHAPE,
+                        Code::NotAnonymous,
+                        n.span,
+                        &join(&p, "name"),
+                        "a blueprint gateway has no name: remove `name`".to_owned(),
+                    );
                 }
                 f.ignore(&["kind", "metadata"]);
                 let gw = read_gateway_fields(ctx, &mut f, Place::Blueprint, key_port.clone());
@@ -370,9 +439,15 @@ fn read_blueprint_gateways(ctx: &mut Ctx, node: &Node, path: &str) -> Map<Gatewa
 
 fn read_blueprint_env(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<TraitValue> {
     let mut out = Map::new();
-    let key = if f.has("environment_variables") { "environment_variables" } else { "env" };
+    let key = if f.has("environment_variables") {
+        "environment_variables"
+    } else {
+        "env"
+    };
     let path = join(&f.path, key);
-    let Some(node) = f.get_some(key) else { return out };
+    let Some(node) = f.get_some(key) else {
+        return out;
+    };
     let Some(entries) = node.as_map() else {
         ctx.wrong_type(node, &path, "a map of `cluster.NAME` keys to values");
         return out;
@@ -386,7 +461,13 @@ fn read_blueprint_env(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<TraitValue> {
             check_syntax(ctx, t, e.value.span, &p);
             Some(t.to_owned())
         } else {
-            ctx.report(TRAITS, Code::MalformedTrait, e.value.span, &p, format!("`{p}` must be a single value"));
+            ctx.report(
+                TRAITS,
+                Code::MalformedTrait,
+                e.value.span,
+                &p,
+                format!("`{p}` must be a single value"),
+            );
             continue;
         };
         let canonical = match name.split_once('.') {
@@ -411,7 +492,13 @@ fn read_blueprint_env(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<TraitValue> {
 fn check_blueprint(ctx: &mut Ctx, bp: &Blueprint, path: &str) {
     let cpath = join(path, "clusters");
     if bp.clusters.values().all(|c| c.services.is_empty()) && !ctx.has_errors() {
-        ctx.report(SHAPE, Code::NoService, Span::START, &cpath, "the blueprint has no service: add a cluster with at least one breed".to_owned());
+        ctx.report(
+            SHAPE,
+            Code::NoService,
+            Span::START,
+            &cpath,
+            "the blueprint has no service: add a cluster with at least one breed".to_owned(),
+        );
     }
     // Breed names used by the blueprint's services.
     let mut seen: HashMap<&str, ()> = HashMap::new();
@@ -458,7 +545,12 @@ fn check_blueprint(ctx: &mut Ctx, bp: &Blueprint, path: &str) {
         for (i, s) in c.services.iter().enumerate() {
             if let (Some(hcs), Some(b)) = (&s.health_checks, s.breed.as_inline()) {
                 let ports: Vec<&str> = b.ports.keys().map(String::as_str).collect();
-                check_health_ports(ctx, hcs, &ports, &format!("{p}.services[{i}].health_checks"));
+                check_health_ports(
+                    ctx,
+                    hcs,
+                    &ports,
+                    &format!("{p}.services[{i}].health_checks"),
+                );
             }
         }
         if let Some(sla) = &c.sla {
@@ -470,7 +562,11 @@ fn check_blueprint(ctx: &mut Ctx, bp: &Blueprint, path: &str) {
 fn check_targets(ctx: &mut Ctx, bp: &Blueprint, escalations: &[Escalation], path: &str) {
     for e in escalations {
         match e {
-            Escalation::Scale { target: Some(t), span, .. } if !bp.clusters.contains_key(t) => {
+            Escalation::Scale {
+                target: Some(t),
+                span,
+                ..
+            } if !bp.clusters.contains_key(t) => {
                 ctx.report(GATEWAYS, Code::UnresolvedScaleEscalationTargetCluster, span.unwrap_or(Span::START), path, format!("the escalation scales the cluster `{t}`, which is not a cluster of the blueprint"));
             }
             Escalation::ToAll(list) | Escalation::ToOne(list) => check_targets(ctx, bp, list, path),
@@ -492,7 +588,9 @@ pub(crate) fn check_breed_recursion(ctx: &mut Ctx, breeds: Vec<&Breed>, path: &s
     let mut spans: HashMap<&str, Span> = HashMap::new();
     let mut todo = breeds;
     while let Some(b) = todo.pop() {
-        spans.entry(&b.name).or_insert(b.span.unwrap_or(Span::START));
+        spans
+            .entry(&b.name)
+            .or_insert(b.span.unwrap_or(Span::START));
         let edges = graph.entry(&b.name).or_default();
         for dep in b.dependencies.values() {
             match dep {
@@ -506,7 +604,13 @@ pub(crate) fn check_breed_recursion(ctx: &mut Ctx, breeds: Vec<&Breed>, path: &s
     }
     if let Some(cycle) = find_cycle(&graph) {
         let span = spans.get(cycle[0]).copied().unwrap_or(Span::START);
-        ctx.report(DEPS, Code::RecursiveDependencies, span, cpath, format!("breed dependencies form a cycle: {}", cycle.join(" -> ")));
+        ctx.report(
+            DEPS,
+            Code::RecursiveDependencies,
+            span,
+            cpath,
+            format!("breed dependencies form a cycle: {}", cycle.join(" -> ")),
+        );
     }
 }
 
@@ -558,58 +662,102 @@ fn check_env(ctx: &mut Ctx, bp: &Blueprint, path: &str) {
         let span = tv.span.unwrap_or(Span::START);
         let p = join(&epath, key);
         let Some((cluster, var)) = key.split_once(".environment_variables.") else {
-            ctx.report(TRAITS, Code::UnresolvedEnvironmentVariable, span, &p, format!("`{key}` must name a cluster and a variable: write `CLUSTER.NAME`"));
+            ctx.report(
+                TRAITS,
+                Code::UnresolvedEnvironmentVariable,
+                span,
+                &p,
+                format!("`{key}` must name a cluster and a variable: write `CLUSTER.NAME`"),
+            );
             continue;
         };
+        if let Some(group) = ["constants.", "ports."]
+            .iter()
+            .find(|g| var.starts_with(**g))
+        {
+            ctx.report(TRAITS, Code::UnresolvedEnvironmentVariable, span, &p, format!("only environment variables can be set per cluster; `{}` is not one (constants and ports cannot be overridden)", &var[..group.len() - 1]));
+            continue;
+        }
         let Some(c) = bp.clusters.get(cluster) else {
-            ctx.report(TRAITS, Code::UnresolvedEnvironmentVariable, span, &p, format!("`{key}` names the cluster `{cluster}`, which is not in the blueprint"));
+            ctx.report(
+                TRAITS,
+                Code::UnresolvedEnvironmentVariable,
+                span,
+                &p,
+                format!("`{key}` names the cluster `{cluster}`, which is not in the blueprint"),
+            );
             continue;
         };
         if all_inline(c) && !inline_breeds(c).any(|b| b.environment_variables.contains_key(var)) {
-            ctx.report(TRAITS, Code::UnresolvedEnvironmentVariable, span, &p, format!("no breed of the cluster `{cluster}` declares the environment variable `{var}`"));
+            ctx.report(
+                TRAITS,
+                Code::UnresolvedEnvironmentVariable,
+                span,
+                &p,
+                format!(
+                    "no breed of the cluster `{cluster}` declares the environment variable `{var}`"
+                ),
+            );
         }
     }
     for (cname, c) in &bp.clusters {
         for (i, s) in c.services.iter().enumerate() {
-            let sp = format!("{path}.clusters.{cname}.services[{i}].environment_variables");
+            let sp = || format!("{path}.clusters.{cname}.services[{i}].environment_variables");
             if let Some(b) = s.breed.as_inline() {
                 for (name, tv) in &s.environment_variables {
                     let span = tv.span.unwrap_or(Span::START);
                     if !b.environment_variables.contains_key(name) {
-                        ctx.report(TRAITS, Code::UnresolvedDependencyInTraitValue, span, &join(&sp, name), format!("the breed `{}` declares no environment variable `{name}` to override", b.name));
+                        ctx.report(TRAITS, Code::UnresolvedDependencyInTraitValue, span, &join(&sp(), name), format!("the breed `{}` declares no environment variable `{name}` to override", b.name));
                     } else if tv.value.is_none() {
-                        ctx.report(TRAITS, Code::MissingEnvironmentVariable, span, &join(&sp, name), format!("the service sets `{name}` without a value: give it one"));
+                        ctx.report(
+                            TRAITS,
+                            Code::MissingEnvironmentVariable,
+                            span,
+                            &join(&sp(), name),
+                            format!("the service sets `{name}` without a value: give it one"),
+                        );
                     }
                 }
             }
         }
     }
-    // $C.group.name where C is a cluster of the blueprint.
-    let mut values: Vec<(String, &TraitValue)> = Vec::new();
-    for (cname, c) in &bp.clusters {
-        for (i, s) in c.services.iter().enumerate() {
-            let sp = format!("{path}.clusters.{cname}.services[{i}]");
+    // $C.group.name where C is a cluster of the blueprint. Paths are only
+    // built for values that fail.
+    let mut values: Vec<(&str, &TraitValue)> = Vec::new();
+    for c in bp.clusters.values() {
+        for s in &c.services {
             if let Some(b) = s.breed.as_inline() {
                 for (k, v) in b.environment_variables.iter().chain(&b.constants) {
-                    values.push((format!("{sp}.breed.{k}"), v));
+                    values.push((k, v));
                 }
             }
             for (k, v) in &s.environment_variables {
-                values.push((format!("{sp}.environment_variables.{k}"), v));
+                values.push((k, v));
             }
         }
     }
     for (k, v) in &bp.environment_variables {
-        values.push((join(&epath, k), v));
+        values.push((k, v));
     }
     for (p, tv) in values {
-        let Some(value) = &tv.value else { continue };
-        let Ok(parts) = parse_value(value) else { continue };
+        let Some(value) = tv.value.as_deref().filter(|v| v.contains('$')) else {
+            continue;
+        };
+        let Ok(parts) = parse_value(value) else {
+            continue;
+        };
         for part in parts {
-            if let Part::Trait { cluster, group, name } = &part {
-                let Some(c) = bp.clusters.get(cluster) else { continue };
+            if let Part::Trait {
+                cluster,
+                group,
+                name,
+            } = &part
+            {
+                let Some(c) = bp.clusters.get(cluster) else {
+                    continue;
+                };
                 if all_inline(c) && !inline_breeds(c).any(|b| breed_has_trait(b, group, name)) {
-                    ctx.report(TRAITS, Code::UnresolvedEnvironmentVariable, tv.span.unwrap_or(Span::START), &p, format!("`{value}` refers to `{cluster}.{group}.{name}`, but no breed of the cluster `{cluster}` has it"));
+                    ctx.report(TRAITS, Code::UnresolvedEnvironmentVariable, tv.span.unwrap_or(Span::START), p, format!("`{value}` refers to `{cluster}.{group}.{name}`, but no breed of the cluster `{cluster}` has it"));
                 }
             }
         }
@@ -621,12 +769,18 @@ fn check_gateway_routes(ctx: &mut Ctx, bp: &Blueprint, path: &str) {
     for (key, gw) in &bp.gateways {
         let gpath = join(&join(path, "gateways"), key);
         for (route, r) in &gw.routes {
-            let span = r.as_inline().and_then(|r| r.span).or(gw.span).unwrap_or(Span::START);
+            let span = r
+                .as_inline()
+                .and_then(|r| r.span)
+                .or(gw.span)
+                .unwrap_or(Span::START);
             let rp = join(&join(&gpath, "routes"), route);
             let segments: Vec<&str> = route.split('/').collect();
             let ok = match segments.as_slice() {
                 [cluster, port] => match bp.clusters.get(*cluster) {
-                    Some(c) => !all_inline(c) || inline_breeds(c).any(|b| b.ports.contains_key(*port)),
+                    Some(c) => {
+                        !all_inline(c) || inline_breeds(c).any(|b| b.ports.contains_key(*port))
+                    }
                     None => false,
                 },
                 _ => false,

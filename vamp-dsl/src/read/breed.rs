@@ -7,7 +7,9 @@ use vamp_model::{
     TraitValue,
 };
 
-use super::ctx::{display_path, join, required, scalar, text, Ctx, Fields, HEALTH, SHAPE, TRAITS};
+use super::ctx::{
+    display_path, index, join, required, scalar, text, Ctx, Fields, HEALTH, SHAPE, TRAITS,
+};
 use crate::yaml::{Node, NodeValue};
 
 /// Checks an artifact or cluster name: `illegal_name`, or `resource_limit`
@@ -84,7 +86,11 @@ pub(crate) fn read_dialects(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<serde_json
                 out.insert(e.key.clone(), e.value.to_json());
             }
         }
-        None => ctx.wrong_type(node, &join(&f.path, "dialects"), "a map of dialect names to settings"),
+        None => ctx.wrong_type(
+            node,
+            &join(&f.path, "dialects"),
+            "a map of dialect names to settings",
+        ),
     }
     out
 }
@@ -123,14 +129,21 @@ pub(crate) enum RefOrMap<'a> {
     Failed,
 }
 
-pub(crate) fn ref_or_map<'a>(ctx: &mut Ctx, node: &'a Node, path: &str, what: &str) -> RefOrMap<'a> {
+pub(crate) fn ref_or_map<'a>(
+    ctx: &mut Ctx,
+    node: &'a Node,
+    path: &str,
+    what: &str,
+) -> RefOrMap<'a> {
     match &node.value {
         NodeValue::Scalar { .. } if !node.is_null() => match string_reference(ctx, node, path) {
             Some(r) => RefOrMap::Ref(r),
             None => RefOrMap::Failed,
         },
         NodeValue::Map(entries) => {
-            let is_ref = entries.iter().any(|e| e.key == "reference" || e.key == "ref");
+            let is_ref = entries
+                .iter()
+                .any(|e| e.key == "reference" || e.key == "ref");
             if is_ref {
                 if entries.len() > 1 {
                     ctx.report(
@@ -173,7 +186,12 @@ pub(crate) fn reject_name(ctx: &mut Ctx, f: &mut Fields<'_>, what: &str) -> bool
 
 /// A breed document or inline breed.
 pub(crate) fn read_breed(ctx: &mut Ctx, node: &Node, path: &str) -> Option<Breed> {
-    let mut f = Fields::of(ctx, node, path, "a breed (a map with `name` and `deployable`)")?;
+    let mut f = Fields::of(
+        ctx,
+        node,
+        path,
+        "a breed (a map with `name` and `deployable`)",
+    )?;
     f.ignore(&["kind", "lookup_name"]);
     let name = read_name(ctx, &mut f);
     let metadata = read_metadata(ctx, &mut f);
@@ -225,12 +243,18 @@ fn read_deployable(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Deployable> {
             definition: t.to_owned(),
         });
     }
-    let mut d = Fields::of(ctx, node, &path, "an image name or a map with `type` and `definition`")?;
+    let mut d = Fields::of(
+        ctx,
+        node,
+        &path,
+        "an image name or a map with `type` and `definition`",
+    )?;
     let deployable_type = match d.get("type") {
         Some(n) => scalar(ctx, n, &join(&path, "type"))?.map(str::to_owned),
         None => None,
     };
-    let definition = required(ctx, &mut d, "definition").and_then(|n| text(ctx, n, &join(&path, "definition")));
+    let definition =
+        required(ctx, &mut d, "definition").and_then(|n| text(ctx, n, &join(&path, "definition")));
     d.finish(ctx);
     Some(Deployable {
         deployable_type,
@@ -238,7 +262,12 @@ fn read_deployable(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Deployable> {
     })
 }
 
-fn trait_map<'a>(ctx: &mut Ctx, f: &mut Fields<'a>, key: &'static str, path: &str) -> Option<&'a Node> {
+fn trait_map<'a>(
+    ctx: &mut Ctx,
+    f: &mut Fields<'a>,
+    key: &'static str,
+    path: &str,
+) -> Option<&'a Node> {
     let node = f.get_some(key)?;
     if node.as_map().is_none() {
         ctx.wrong_type(node, path, "a map of names to values");
@@ -262,7 +291,16 @@ pub(crate) fn read_ports(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<Port> {
             continue;
         };
         let Some(value) = value else {
-            ctx.report(TRAITS, Code::MissingPortValue, e.value.span, &p, format!("the port `{}` has no value: write e.g. `{}: 8080/http`", e.key, e.key));
+            ctx.report(
+                TRAITS,
+                Code::MissingPortValue,
+                e.value.span,
+                &p,
+                format!(
+                    "the port `{}` has no value: write e.g. `{}: 8080/http`",
+                    e.key, e.key
+                ),
+            );
             continue;
         };
         match Port::parse(&value) {
@@ -312,7 +350,10 @@ fn trait_text(ctx: &mut Ctx, node: &Node, path: &str) -> Option<Option<String>> 
                 Code::MalformedTrait,
                 node.span,
                 path,
-                format!("`{path}` must be a single value (text or number), not {}", node.type_name()),
+                format!(
+                    "`{path}` must be a single value (text or number), not {}",
+                    node.type_name()
+                ),
             );
             None
         }
@@ -368,10 +409,19 @@ pub(crate) fn read_env(ctx: &mut Ctx, f: &mut Fields<'_>, _breed: bool) -> Map<T
 
 /// Checks the `$` syntax of a value (`parser`).
 pub(crate) fn check_syntax(ctx: &mut Ctx, value: &str, span: Span, path: &str) -> bool {
+    if !value.contains('$') {
+        return true;
+    }
     match vamp_model::interpolation::parse(value) {
         Ok(_) => true,
         Err(e) => {
-            ctx.report(TRAITS, Code::Parser, span, path, format!("cannot read the value of `{path}`: {}", e.message));
+            ctx.report(
+                TRAITS,
+                Code::Parser,
+                span,
+                path,
+                format!("cannot read the value of `{path}`: {}", e.message),
+            );
             false
         }
     }
@@ -392,7 +442,13 @@ fn read_constants(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<TraitValue> {
             continue;
         };
         if value.is_none() {
-            ctx.report(TRAITS, Code::MissingConstantValue, e.value.span, &p, format!("the constant `{}` has no value: give it one", e.key));
+            ctx.report(
+                TRAITS,
+                Code::MissingConstantValue,
+                e.value.span,
+                &p,
+                format!("the constant `{}` has no value: give it one", e.key),
+            );
             continue;
         }
         if let Some(v) = &value {
@@ -429,7 +485,11 @@ pub(crate) fn read_arguments(ctx: &mut Ctx, f: &mut Fields<'_>) -> Vec<Argument>
     let mut pairs: Vec<(&str, &Node, Span)> = Vec::new();
     match &node.value {
         NodeValue::Map(entries) => {
-            pairs.extend(entries.iter().map(|e| (e.key.as_str(), &e.value, e.key_span)));
+            pairs.extend(
+                entries
+                    .iter()
+                    .map(|e| (e.key.as_str(), &e.value, e.key_span)),
+            );
         }
         NodeValue::Seq(items) => {
             for item in items {
@@ -446,7 +506,10 @@ pub(crate) fn read_arguments(ctx: &mut Ctx, f: &mut Fields<'_>) -> Vec<Argument>
             bad(ctx, value);
             continue;
         };
-        if key == "privileged" && !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false") {
+        if key == "privileged"
+            && !v.eq_ignore_ascii_case("true")
+            && !v.eq_ignore_ascii_case("false")
+        {
             ctx.report(
                 TRAITS,
                 Code::InvalidArgumentValue,
@@ -497,7 +560,11 @@ fn read_dependencies(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<OrRef<Breed>> {
 }
 
 /// Health checks: one map or a list of maps.
-pub(crate) fn read_health_checks(ctx: &mut Ctx, node: &Node, path: &str) -> Option<Vec<HealthCheck>> {
+pub(crate) fn read_health_checks(
+    ctx: &mut Ctx,
+    node: &Node,
+    path: &str,
+) -> Option<Vec<HealthCheck>> {
     let items: Vec<&Node> = match &node.value {
         NodeValue::Seq(items) => items.iter().collect(),
         NodeValue::Map(_) => vec![node],
@@ -508,7 +575,7 @@ pub(crate) fn read_health_checks(ctx: &mut Ctx, node: &Node, path: &str) -> Opti
     };
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        let p = format!("{path}[{i}]");
+        let p = index(path, i);
         if let Some(hc) = read_health_check(ctx, item, &p) {
             out.push(hc);
         }
@@ -544,12 +611,24 @@ fn read_health_check(ctx: &mut Ctx, node: &Node, path: &str) -> Option<HealthChe
         let t = text(ctx, n, &p)?;
         match t.trim().parse::<i64>() {
             Ok(v) if v < 0 => {
-                ctx.report(HEALTH, Code::NegativeFailuresNumber, n.span, &p, format!("`failures` is {v}; it must be zero or more"));
+                ctx.report(
+                    HEALTH,
+                    Code::NegativeFailuresNumber,
+                    n.span,
+                    &p,
+                    format!("`failures` is {v}; it must be zero or more"),
+                );
                 None
             }
             Ok(v) => u64::try_from(v).ok(),
             Err(_) => {
-                ctx.report(SHAPE, Code::UnexpectedType, n.span, &p, format!("`failures` must be a whole number, not `{t}`"));
+                ctx.report(
+                    SHAPE,
+                    Code::UnexpectedType,
+                    n.span,
+                    &p,
+                    format!("`failures` must be a whole number, not `{t}`"),
+                );
                 None
             }
         }
@@ -560,7 +639,15 @@ fn read_health_check(ctx: &mut Ctx, node: &Node, path: &str) -> Option<HealthChe
             let t = text(ctx, n, &p)?;
             let upper = t.to_ascii_uppercase();
             if !matches!(upper.as_str(), "HTTP" | "HTTPS" | "TCP" | "COMMAND") {
-                ctx.report(HEALTH, Code::UnsupportedProtocol, n.span, &p, format!("`{t}` is not a health-check protocol: use HTTP, HTTPS, TCP or COMMAND"));
+                ctx.report(
+                    HEALTH,
+                    Code::UnsupportedProtocol,
+                    n.span,
+                    &p,
+                    format!(
+                        "`{t}` is not a health-check protocol: use HTTP, HTTPS, TCP or COMMAND"
+                    ),
+                );
                 return None;
             }
             upper
@@ -602,13 +689,13 @@ pub(crate) fn check_health_ports(ctx: &mut Ctx, hcs: &[HealthCheck], ports: &[&s
 /// Trait values may only reference declared dependencies, and the traits
 /// of inline dependencies must exist (`unresolved_dependency_in_trait_value`).
 fn check_breed_traits(ctx: &mut Ctx, breed: &Breed, path: &str) {
-    let ports: Vec<(String, TraitValue)> = breed
+    let ports: Vec<(&str, TraitValue)> = breed
         .ports
         .iter()
         .filter(|(_, p)| p.number.is_none())
         .map(|(k, p)| {
             (
-                join(&join(path, "ports"), k),
+                k.as_str(),
                 TraitValue {
                     value: Some(p.value.clone()),
                     alias: None,
@@ -619,26 +706,31 @@ fn check_breed_traits(ctx: &mut Ctx, breed: &Breed, path: &str) {
         .collect();
     let values = ports
         .iter()
-        .map(|(k, v)| (k.clone(), v))
+        .map(|(k, v)| ("ports", *k, v))
         .chain(
             breed
                 .environment_variables
                 .iter()
-                .map(|(k, v)| (join(&join(path, "environment_variables"), k), v)),
+                .map(|(k, v)| ("environment_variables", k.as_str(), v)),
         )
         .chain(
             breed
                 .constants
                 .iter()
-                .map(|(k, v)| (join(&join(path, "constants"), k), v)),
+                .map(|(k, v)| ("constants", k.as_str(), v)),
         );
-    for (p, tv) in values {
-        let Some(value) = &tv.value else { continue };
+    for (group_key, key, tv) in values {
+        let Some(value) = tv.value.as_deref().filter(|v| v.contains('$')) else {
+            continue;
+        };
+        let p = join(&join(path, group_key), key);
         let Ok(parts) = vamp_model::interpolation::parse(value) else {
             continue;
         };
         for part in parts {
-            let Some(cluster) = part.cluster() else { continue };
+            let Some(cluster) = part.cluster() else {
+                continue;
+            };
             let span = tv.span.unwrap_or(Span::START);
             let Some(dep) = breed.dependencies.get(cluster) else {
                 ctx.report(
@@ -650,7 +742,11 @@ fn check_breed_traits(ctx: &mut Ctx, breed: &Breed, path: &str) {
                 );
                 continue;
             };
-            if let (vamp_model::interpolation::Part::Trait { group, name, .. }, OrRef::Inline(dep)) = (&part, dep) {
+            if let (
+                vamp_model::interpolation::Part::Trait { group, name, .. },
+                OrRef::Inline(dep),
+            ) = (&part, dep)
+            {
                 if !breed_has_trait(dep, group, name) {
                     ctx.report(
                         TRAITS,
@@ -694,7 +790,16 @@ pub(crate) fn read_scale_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Sca
             match t.trim().parse::<u32>() {
                 Ok(v) => Some(v),
                 Err(_) => {
-                    ctx.report(SHAPE, Code::UnexpectedType, n.span, &p, format!("`instances` must be a whole number from 0 to {}, not `{t}`", u32::MAX));
+                    ctx.report(
+                        SHAPE,
+                        Code::UnexpectedType,
+                        n.span,
+                        &p,
+                        format!(
+                            "`instances` must be a whole number from 0 to {}, not `{t}`",
+                            u32::MAX
+                        ),
+                    );
                     None
                 }
             }
@@ -708,11 +813,22 @@ pub(crate) fn read_scale_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Sca
     })
 }
 
-pub(crate) fn unit<T>(ctx: &mut Ctx, r: Result<T, vamp_model::units::UnitError>, span: Span, path: &str) -> Option<T> {
+pub(crate) fn unit<T>(
+    ctx: &mut Ctx,
+    r: Result<T, vamp_model::units::UnitError>,
+    span: Span,
+    path: &str,
+) -> Option<T> {
     match r {
         Ok(v) => Some(v),
         Err(e) => {
-            ctx.report(SHAPE, Code::UnexpectedType, span, path, format!("{e} (at `{path}`)"));
+            ctx.report(
+                SHAPE,
+                Code::UnexpectedType,
+                span,
+                path,
+                format!("{e} (at `{path}`)"),
+            );
             None
         }
     }

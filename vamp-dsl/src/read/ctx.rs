@@ -20,7 +20,14 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn report(&mut self, phase: u8, code: Code, span: Span, path: &str, message: String) {
+    pub(crate) fn report(
+        &mut self,
+        phase: u8,
+        code: Code,
+        span: Span,
+        path: &str,
+        message: String,
+    ) {
         self.diags.push((
             phase,
             Diagnostic::error(code, message).at(span).with_path(path),
@@ -55,13 +62,8 @@ impl Ctx {
 
     /// Errors first by phase then by position; warnings after errors.
     pub(crate) fn into_sorted(mut self) -> Vec<Diagnostic> {
-        self.diags.sort_by_key(|(phase, d)| {
-            (
-                !d.is_error(),
-                *phase,
-                d.span.map_or(0, |s| s.offset),
-            )
-        });
+        self.diags
+            .sort_by_key(|(phase, d)| (!d.is_error(), *phase, d.span.map_or(0, |s| s.offset)));
         self.diags.into_iter().map(|(_, d)| d).collect()
     }
 
@@ -89,12 +91,31 @@ pub(crate) fn display_path(path: &str) -> &str {
     }
 }
 
+/// `path.key` (or `key` at the top). Built without the formatting machinery:
+/// paths are made for every field read, so this is on the hot path.
 pub(crate) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
+        return key.to_owned();
     }
+    let mut s = String::with_capacity(path.len() + 1 + key.len());
+    s.push_str(path);
+    s.push('.');
+    s.push_str(key);
+    s
+}
+
+/// `path[i]`.
+pub(crate) fn index(path: &str, i: usize) -> String {
+    let mut s = String::with_capacity(path.len() + 6);
+    s.push_str(path);
+    s.push('[');
+    s.push_str(itoa(i).as_str());
+    s.push(']');
+    s
+}
+
+fn itoa(i: usize) -> String {
+    i.to_string()
 }
 
 /// Reads the fields of one mapping, remembering which keys were consumed.
@@ -160,6 +181,14 @@ impl<'a> Fields<'a> {
         self.get(key).filter(|n| !n.is_null())
     }
 
+    /// Where `key` itself was written.
+    pub(crate) fn key_span(&self, key: &str) -> Option<Span> {
+        self.entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.key_span)
+    }
+
     pub(crate) fn has(&self, key: &str) -> bool {
         self.entries.iter().any(|e| e.key == key)
     }
@@ -196,10 +225,7 @@ impl<'a> Fields<'a> {
                 .filter(|(score, _)| *score > 0.8)
                 .max_by(|a, b| a.0.total_cmp(&b.0));
             let path = join(&self.path, &e.key);
-            let message = format!(
-                "`{}` is not a key Vamp understands here: remove it",
-                path
-            );
+            let message = format!("`{}` is not a key Vamp understands here: remove it", path);
             match best {
                 Some((_, k)) => ctx.report_help(
                     SHAPE,
@@ -248,7 +274,11 @@ pub(crate) fn text(ctx: &mut Ctx, node: &Node, path: &str) -> Option<String> {
 }
 
 /// A required key: reports `missing_path_value` at the mapping.
-pub(crate) fn required<'a>(ctx: &mut Ctx, f: &mut Fields<'a>, key: &'static str) -> Option<&'a Node> {
+pub(crate) fn required<'a>(
+    ctx: &mut Ctx,
+    f: &mut Fields<'a>,
+    key: &'static str,
+) -> Option<&'a Node> {
     let n = f.get_some(key);
     if n.is_none() {
         let path = join(&f.path, key);

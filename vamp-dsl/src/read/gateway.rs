@@ -2,12 +2,12 @@
 
 use vamp_model::units::parse_percentage;
 use vamp_model::{
-    Code, Gateway, GatewayService, Map, OrRef, Port, PortType, Rewrite, Route,
-    RouteCondition, Span, Sticky,
+    Code, Gateway, GatewayService, Map, OrRef, Port, PortType, Rewrite, Route, RouteCondition,
+    Span, Sticky,
 };
 
 use super::breed::{ref_or_map, reject_name, unit, RefOrMap};
-use super::ctx::{display_path, join, required, scalar, text, Ctx, Fields, GATEWAYS, SHAPE};
+use super::ctx::{display_path, index, join, required, scalar, text, Ctx, Fields, GATEWAYS, SHAPE};
 use crate::yaml::{Node, NodeValue};
 
 /// Where a gateway is written; the rules differ slightly.
@@ -32,7 +32,13 @@ pub(crate) fn read_gateway_fields(
         _ => match f.get_some("port") {
             Some(n) => match &key_port {
                 Some(_) if place == Place::Blueprint => {
-                    ctx.report(SHAPE, Code::UnexpectedElement, n.span, &join(&path, "port"), "the gateway's port is already its key: remove `port`".to_owned());
+                    ctx.report(
+                        SHAPE,
+                        Code::UnexpectedElement,
+                        n.span,
+                        &join(&path, "port"),
+                        "the gateway's port is already its key: remove `port`".to_owned(),
+                    );
                     key_port.clone()
                 }
                 _ => read_port(ctx, n, &join(&path, "port")),
@@ -40,13 +46,19 @@ pub(crate) fn read_gateway_fields(
             None => key_port,
         },
     };
-    let service = f.get_some("service").and_then(|n| read_service(ctx, n, &join(&path, "service")));
-    let sticky = f.get("sticky").and_then(|n| read_sticky(ctx, n, &join(&path, "sticky")));
+    let service = f
+        .get_some("service")
+        .and_then(|n| read_service(ctx, n, &join(&path, "service")));
+    let sticky = f
+        .get("sticky")
+        .and_then(|n| read_sticky(ctx, n, &join(&path, "sticky")));
     let virtual_hosts = f
         .get_some("virtual_hosts")
         .map(|n| read_virtual_hosts(ctx, n, &join(&path, "virtual_hosts")))
         .unwrap_or_default();
-    let selector = f.get_some("selector").and_then(|n| read_selector(ctx, n, &join(&path, "selector")));
+    let selector = f
+        .get_some("selector")
+        .and_then(|n| read_selector(ctx, n, &join(&path, "selector")));
     let routes_node = f.get_some("routes");
     let routes = routes_node
         .map(|n| read_routes(ctx, n, &join(&path, "routes"), place))
@@ -59,7 +71,7 @@ pub(crate) fn read_gateway_fields(
         selector,
         routes,
         span: Some(f.span()),
-        routes_span: routes_node.map(|n| n.span),
+        routes_span: f.key_span("routes"),
     };
     check_gateway(ctx, &gw, &path, place);
     Some(gw)
@@ -79,7 +91,10 @@ fn read_service(ctx: &mut Ctx, node: &Node, path: &str) -> Option<GatewayService
     let host = required(ctx, &mut f, "host").and_then(|n| text(ctx, n, &join(path, "host")));
     let port = required(ctx, &mut f, "port").and_then(|n| read_port(ctx, n, &join(path, "port")));
     f.finish(ctx);
-    Some(GatewayService { host: host?, port: port? })
+    Some(GatewayService {
+        host: host?,
+        port: port?,
+    })
 }
 
 fn read_sticky(ctx: &mut Ctx, node: &Node, path: &str) -> Option<Sticky> {
@@ -89,7 +104,13 @@ fn read_sticky(ctx: &mut Ctx, node: &Node, path: &str) -> Option<Sticky> {
         "instance" => Some(Sticky::Instance),
         "none" => None,
         _ => {
-            ctx.report(GATEWAYS, Code::IllegalGatewayStickyValue, node.span, path, format!("`sticky: {t}` is not supported: use `route`, `instance` or `none`"));
+            ctx.report(
+                GATEWAYS,
+                Code::IllegalGatewayStickyValue,
+                node.span,
+                path,
+                format!("`sticky: {t}` is not supported: use `route`, `instance` or `none`"),
+            );
             None
         }
     }
@@ -104,7 +125,13 @@ fn read_virtual_hosts(ctx: &mut Ctx, node: &Node, path: &str) -> Vec<String> {
     for item in items {
         match item.as_str() {
             Some(t) if !item.is_null() => out.push(t.to_owned()),
-            _ => ctx.report(GATEWAYS, Code::IllegalGatewayVirtualHosts, item.span, path, "each virtual host must be a host name (text)".to_owned()),
+            _ => ctx.report(
+                GATEWAYS,
+                Code::IllegalGatewayVirtualHosts,
+                item.span,
+                path,
+                "each virtual host must be a host name (text)".to_owned(),
+            ),
         }
     }
     out
@@ -113,7 +140,13 @@ fn read_virtual_hosts(ctx: &mut Ctx, node: &Node, path: &str) -> Vec<String> {
 fn read_selector(ctx: &mut Ctx, node: &Node, path: &str) -> Option<String> {
     let t = scalar(ctx, node, path)??;
     if let Err(msg) = crate::selector::validate(t) {
-        ctx.report(GATEWAYS, Code::InvalidSelector, node.span, path, format!("invalid selector `{t}`: {msg}"));
+        ctx.report(
+            GATEWAYS,
+            Code::InvalidSelector,
+            node.span,
+            path,
+            format!("invalid selector `{t}`: {msg}"),
+        );
         return None;
     }
     Some(t.to_owned())
@@ -160,7 +193,9 @@ fn read_routes(ctx: &mut Ctx, node: &Node, path: &str, place: Place) -> Map<OrRe
                             add(ctx, &e.key, e.key_span, Some(&e.value), e.key_span);
                         }
                     }
-                    NodeValue::Seq(_) => ctx.wrong_type(item, path, "a route path or a map of routes"),
+                    NodeValue::Seq(_) => {
+                        ctx.wrong_type(item, path, "a route path or a map of routes")
+                    }
                 }
             }
         }
@@ -226,7 +261,9 @@ pub(crate) fn read_route_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Rou
             .map(str::to_owned),
         None => None,
     };
-    let selector = f.get_some("selector").and_then(|n| read_selector(ctx, n, &join(&path, "selector")));
+    let selector = f
+        .get_some("selector")
+        .and_then(|n| read_selector(ctx, n, &join(&path, "selector")));
     ok.then_some(Route {
         weight,
         condition,
@@ -266,7 +303,10 @@ fn inline_condition(ctx: &mut Ctx, text: &str, span: Span, path: &str) -> Option
             GATEWAYS,
             vamp_model::Diagnostic::warning(
                 Code::Parser,
-                format!("the condition `{text}` does not parse (column {col}): {}", d.message),
+                format!(
+                    "the condition `{text}` does not parse (column {col}): {}",
+                    d.message
+                ),
             )
             .at(span)
             .with_path(path),
@@ -285,12 +325,14 @@ fn read_rewrites(ctx: &mut Ctx, node: &Node, path: &str) -> Vec<OrRef<Rewrite>> 
     };
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        let p = format!("{path}[{i}]");
+        let p = index(path, i);
         match ref_or_map(ctx, item, &p, "rewrite") {
             RefOrMap::Ref(r) => out.push(OrRef::Reference(r)),
             RefOrMap::Failed => {}
             RefOrMap::Map(m) => {
-                let Some(mut f) = Fields::of(ctx, m, &p, "a rewrite") else { continue };
+                let Some(mut f) = Fields::of(ctx, m, &p, "a rewrite") else {
+                    continue;
+                };
                 reject_name(ctx, &mut f, "rewrite");
                 if let Some(rw) = read_rewrite_fields(ctx, &mut f) {
                     out.push(OrRef::Inline(rw));
@@ -314,7 +356,13 @@ pub(crate) fn read_rewrite_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<R
             condition: condition.to_owned(),
         }),
         None => {
-            ctx.report(GATEWAYS, Code::UnsupportedPathRewrite, n.span, &p, format!("`{t}` is not a rewrite: write `NEW_PATH if CONDITION`"));
+            ctx.report(
+                GATEWAYS,
+                Code::UnsupportedPathRewrite,
+                n.span,
+                &p,
+                format!("`{t}` is not a rewrite: write `NEW_PATH if CONDITION`"),
+            );
             None
         }
     }
@@ -349,11 +397,26 @@ fn check_gateway(ctx: &mut Ctx, gw: &Gateway, path: &str, place: Place) {
     if all_inline && total != 0 && total != 100 {
         ctx.report(GATEWAYS, Code::GatewayRouteWeight, span, &routes_path, format!("the route weights of `{}` add up to {total}%; they must add up to 100% (or all be left out)", display_path(path)));
     } else if place == Place::Cluster && total > 100 {
-        ctx.report(GATEWAYS, Code::RouteWeight, span, &routes_path, format!("the route weights add up to {total}%, more than 100%"));
+        ctx.report(
+            GATEWAYS,
+            Code::RouteWeight,
+            span,
+            &routes_path,
+            format!("the route weights add up to {total}%, more than 100%"),
+        );
     }
-    let tcp = gw.port.as_ref().is_some_and(|p| p.port_type == PortType::Tcp);
+    let tcp = gw
+        .port
+        .as_ref()
+        .is_some_and(|p| p.port_type == PortType::Tcp);
     if tcp && gw.sticky.is_some() && place != Place::Cluster {
-        ctx.report(GATEWAYS, Code::StickyPortType, gw.span.unwrap_or(Span::START), &join(path, "sticky"), "a TCP gateway cannot be sticky: stickiness needs HTTP cookies".to_owned());
+        ctx.report(
+            GATEWAYS,
+            Code::StickyPortType,
+            gw.span.unwrap_or(Span::START),
+            &join(path, "sticky"),
+            "a TCP gateway cannot be sticky: stickiness needs HTTP cookies".to_owned(),
+        );
     }
     if tcp && place == Place::Blueprint {
         check_no_conditions(ctx, gw, path);
@@ -363,9 +426,21 @@ fn check_gateway(ctx: &mut Ctx, gw: &Gateway, path: &str, place: Place) {
         if r.selector.is_some() {
             let rs = r.span.unwrap_or(span);
             if key.starts_with('[') {
-                ctx.report(GATEWAYS, Code::RouteSelectorExternalTarget, rs, &join(&routes_path, key), "an external route `[host:port]` cannot have a selector".to_owned());
+                ctx.report(
+                    GATEWAYS,
+                    Code::RouteSelectorExternalTarget,
+                    rs,
+                    &join(&routes_path, key),
+                    "an external route `[host:port]` cannot have a selector".to_owned(),
+                );
             } else if gw.routes.len() > 1 {
-                ctx.report(GATEWAYS, Code::RouteSelectorOnlyRoute, rs, &join(&routes_path, key), "a route with a selector must be the gateway's only route".to_owned());
+                ctx.report(
+                    GATEWAYS,
+                    Code::RouteSelectorOnlyRoute,
+                    rs,
+                    &join(&routes_path, key),
+                    "a route with a selector must be the gateway's only route".to_owned(),
+                );
             }
         }
     }
@@ -374,18 +449,32 @@ fn check_gateway(ctx: &mut Ctx, gw: &Gateway, path: &str, place: Place) {
 /// HTTP conditions are not allowed on TCP ports (`condition_port_type`).
 pub(crate) fn check_no_conditions(ctx: &mut Ctx, gw: &Gateway, path: &str) {
     for (key, route) in &gw.routes {
-        if let Some(RouteCondition::Inline { span, .. }) = route.as_inline().and_then(|r| r.condition.as_ref()) {
+        if let Some(RouteCondition::Inline { span, .. }) =
+            route.as_inline().and_then(|r| r.condition.as_ref())
+        {
             ctx.report(GATEWAYS, Code::ConditionPortType, span.unwrap_or(Span::START), &join(&join(path, "routes"), key), "conditions filter HTTP requests; this route's port is TCP: remove the condition or use an HTTP port".to_owned());
         }
     }
 }
 
 /// A stand-alone gateway document.
-pub(crate) fn read_gateway_doc(ctx: &mut Ctx, f: &mut Fields<'_>, name: &str, name_span: Span) -> Option<Gateway> {
+pub(crate) fn read_gateway_doc(
+    ctx: &mut Ctx,
+    f: &mut Fields<'_>,
+    name: &str,
+    name_span: Span,
+) -> Option<Gateway> {
     let segments: Vec<&str> = name.split('/').collect();
     if segments.is_empty() || segments.len() > 4 || segments.iter().any(|s| s.is_empty()) {
-        ctx.report(GATEWAYS, Code::UnsupportedGatewayName, name_span, "name", format!("`{name}` is not a gateway name: use 1 to 4 non-empty segments separated by `/`"));
+        ctx.report(
+            GATEWAYS,
+            Code::UnsupportedGatewayName,
+            name_span,
+            "name",
+            format!(
+                "`{name}` is not a gateway name: use 1 to 4 non-empty segments separated by `/`"
+            ),
+        );
     }
     read_gateway_fields(ctx, f, Place::Standalone, None)
 }
-

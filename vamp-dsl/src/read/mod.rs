@@ -6,11 +6,11 @@ mod ctx;
 mod gateway;
 mod sla;
 
-use vamp_model::{
-    Artifact, Code, ConditionDef, Diagnostic, Document, Kind, Span, Workflow,
-};
+use vamp_model::{Artifact, Code, ConditionDef, Diagnostic, Document, Kind, Span, Workflow};
 
-use self::breed::{read_arguments, read_dialects, read_env, read_metadata, read_name, read_scale_ref};
+use self::breed::{
+    read_arguments, read_dialects, read_env, read_metadata, read_name, read_scale_ref,
+};
 use self::ctx::{join, required, text, Ctx, Fields, SHAPE};
 use crate::yaml::{read_stream, Limits, Node};
 
@@ -58,15 +58,17 @@ pub struct ReadOptions {
 /// ```
 pub fn read_bytes(bytes: &[u8], options: ReadOptions) -> Outcome {
     if bytes.len() > options.limits.max_bytes {
-        return failed(Diagnostic::error(
-            Code::ResourceLimit,
-            format!(
-                "the input is {} bytes; at most {} bytes are read: split it into several files",
-                bytes.len(),
-                options.limits.max_bytes
-            ),
-        )
-        .at(Span::START));
+        return failed(
+            Diagnostic::error(
+                Code::ResourceLimit,
+                format!(
+                    "the input is {} bytes; at most {} bytes are read: split it into several files",
+                    bytes.len(),
+                    options.limits.max_bytes
+                ),
+            )
+            .at(Span::START),
+        );
     }
     match std::str::from_utf8(bytes) {
         Ok(src) => read(src, options),
@@ -162,7 +164,16 @@ fn infer_kind(root: &Node) -> Option<Kind> {
 
 fn read_document(ctx: &mut Ctx, root: &Node, expected: Option<Kind>) -> Option<Document> {
     if root.as_map().is_none() {
-        ctx.report(SHAPE, Code::UnexpectedType, root.span, "", format!("a document must be a map of keys to values, but this is {}", root.type_name()));
+        ctx.report(
+            SHAPE,
+            Code::UnexpectedType,
+            root.span,
+            "",
+            format!(
+                "a document must be a map of keys to values, but this is {}",
+                root.type_name()
+            ),
+        );
         return None;
     }
     let written = root.get("kind").filter(|n| !n.is_null());
@@ -179,7 +190,13 @@ fn read_document(ctx: &mut Ctx, root: &Node, expected: Option<Kind>) -> Option<D
     let kind = match (expected, written_kind) {
         (Some(e), Some(w)) if e != w => {
             let span = written.map_or(root.span, |n| n.span);
-            ctx.report(1, Code::InconsistentArtifactKind, span, "kind", format!("the document says `kind: {w}`, but a {e} is being read"));
+            ctx.report(
+                1,
+                Code::InconsistentArtifactKind,
+                span,
+                "kind",
+                format!("the document says `kind: {w}`, but a {e} is being read"),
+            );
             return None;
         }
         (Some(e), _) => e,
@@ -225,12 +242,19 @@ fn read_document(ctx: &mut Ctx, root: &Node, expected: Option<Kind>) -> Option<D
         Kind::Rewrite => self::gateway::read_rewrite_fields(ctx, &mut f)
             .map(|r| Document::Rewrite(named(&name, metadata, r))),
         Kind::Condition => {
-            let node = if f.has("definition") { f.get_some("definition") } else { required(ctx, &mut f, "condition") };
-            node.and_then(|n| text(ctx, n, "condition")).map(|definition| {
-                Document::Condition(named(&name, metadata, ConditionDef { definition }))
-            })
+            let node = if f.has("definition") {
+                f.get_some("definition")
+            } else {
+                required(ctx, &mut f, "condition")
+            };
+            node.and_then(|n| text(ctx, n, "condition"))
+                .map(|definition| {
+                    Document::Condition(named(&name, metadata, ConditionDef { definition }))
+                })
         }
-        Kind::Workflow => read_workflow(ctx, &mut f).map(|w| Document::Workflow(named(&name, metadata, w))),
+        Kind::Workflow => {
+            read_workflow(ctx, &mut f).map(|w| Document::Workflow(named(&name, metadata, w)))
+        }
         Kind::Breed | Kind::Deployment => {
             ctx.report(SHAPE, Code::InconsistentArtifactKind, root.span, "kind", "a deployment is made by `vamp resolve` or `vamp deployment merge`, not read from the DSL".to_owned());
             None
@@ -253,18 +277,25 @@ fn named<T: vamp_model::Spec>(
 
 fn read_workflow(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Workflow> {
     let path = f.path.clone();
-    let breed = required(ctx, f, "breed").and_then(|n| match self::breed::ref_or_map(ctx, n, &join(&path, "breed"), "breed") {
-        self::breed::RefOrMap::Ref(r) => Some(vamp_model::OrRef::Reference(r)),
-        self::breed::RefOrMap::Map(m) => self::breed::read_breed(ctx, m, &join(&path, "breed")).map(vamp_model::OrRef::Inline),
-        self::breed::RefOrMap::Failed => None,
-    });
-    let schedule = f.get_some("schedule").map_or(serde_json::Value::String("daemon".into()), |n| {
-        match n.as_str() {
-            Some(t) => serde_json::Value::String(t.to_owned()),
-            None => n.to_json(),
+    let breed = required(ctx, f, "breed").and_then(|n| {
+        match self::breed::ref_or_map(ctx, n, &join(&path, "breed"), "breed") {
+            self::breed::RefOrMap::Ref(r) => Some(vamp_model::OrRef::Reference(r)),
+            self::breed::RefOrMap::Map(m) => self::breed::read_breed(ctx, m, &join(&path, "breed"))
+                .map(vamp_model::OrRef::Inline),
+            self::breed::RefOrMap::Failed => None,
         }
     });
-    let scale = f.get_some("scale").and_then(|n| read_scale_ref(ctx, n, &join(&path, "scale")));
+    let schedule = f
+        .get_some("schedule")
+        .map_or(serde_json::Value::String("daemon".into()), |n| {
+            match n.as_str() {
+                Some(t) => serde_json::Value::String(t.to_owned()),
+                None => n.to_json(),
+            }
+        });
+    let scale = f
+        .get_some("scale")
+        .and_then(|n| read_scale_ref(ctx, n, &join(&path, "scale")));
     let environment_variables = read_env(ctx, f, false);
     let arguments = read_arguments(ctx, f);
     let dialects = read_dialects(ctx, f);

@@ -4,7 +4,7 @@ use vamp_model::units::{parse_cpu, parse_duration, parse_memory};
 use vamp_model::{Code, Escalation, Map, ScaleResource, Sla, Threshold, Window};
 
 use super::breed::{reference_of, string_reference, unit};
-use super::ctx::{join, required, text, Ctx, Fields, SHAPE};
+use super::ctx::{index, join, required, text, Ctx, Fields, SHAPE};
 use crate::yaml::{Node, NodeValue};
 
 const DOC_KEYS: [&str; 5] = ["name", "kind", "metadata", "lookup_name", "escalations"];
@@ -12,7 +12,10 @@ const DOC_KEYS: [&str; 5] = ["name", "kind", "metadata", "lookup_name", "escalat
 /// An SLA inside a cluster: a reference (string or `reference:` with
 /// optional escalations) or inline.
 pub(crate) fn read_sla(ctx: &mut Ctx, node: &Node, path: &str) -> Option<Sla> {
-    if let Some(r) = node.as_str().and_then(|_| string_reference(ctx, node, path)) {
+    if let Some(r) = node
+        .as_str()
+        .and_then(|_| string_reference(ctx, node, path))
+    {
         return Some(Sla::Reference {
             reference: r,
             escalations: Vec::new(),
@@ -43,18 +46,28 @@ pub(crate) fn read_sla_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Sla> 
             let threshold = required(ctx, f, "threshold").and_then(|n| {
                 let p = join(&path, "threshold");
                 let mut t = Fields::inner(ctx, n, &p)?;
-                let upper = required(ctx, &mut t, "upper").and_then(|n| millis(ctx, n, &join(&p, "upper")));
-                let lower = required(ctx, &mut t, "lower").and_then(|n| millis(ctx, n, &join(&p, "lower")));
+                let upper =
+                    required(ctx, &mut t, "upper").and_then(|n| millis(ctx, n, &join(&p, "upper")));
+                let lower =
+                    required(ctx, &mut t, "lower").and_then(|n| millis(ctx, n, &join(&p, "lower")));
                 t.finish(ctx);
-                Some(Threshold { upper: upper?, lower: lower? })
+                Some(Threshold {
+                    upper: upper?,
+                    lower: lower?,
+                })
             });
             let window = required(ctx, f, "window").and_then(|n| {
                 let p = join(&path, "window");
                 let mut w = Fields::inner(ctx, n, &p)?;
-                let interval = required(ctx, &mut w, "interval").and_then(|n| seconds(ctx, n, &join(&p, "interval")));
-                let cooldown = required(ctx, &mut w, "cooldown").and_then(|n| seconds(ctx, n, &join(&p, "cooldown")));
+                let interval = required(ctx, &mut w, "interval")
+                    .and_then(|n| seconds(ctx, n, &join(&p, "interval")));
+                let cooldown = required(ctx, &mut w, "cooldown")
+                    .and_then(|n| seconds(ctx, n, &join(&p, "cooldown")));
                 w.finish(ctx);
-                Some(Window { interval: interval?, cooldown: cooldown? })
+                Some(Window {
+                    interval: interval?,
+                    cooldown: cooldown?,
+                })
             });
             let escalations = read_escalation_list(ctx, f);
             Some(Sla::ResponseTimeSlidingWindow {
@@ -88,7 +101,13 @@ fn millis(ctx: &mut Ctx, node: &Node, path: &str) -> Option<u64> {
     match t.trim().parse::<u64>() {
         Ok(v) => Some(v),
         Err(_) => {
-            ctx.report(SHAPE, Code::UnexpectedType, node.span, path, format!("`{path}` is a number of milliseconds, not `{t}`"));
+            ctx.report(
+                SHAPE,
+                Code::UnexpectedType,
+                node.span,
+                path,
+                format!("`{path}` is a number of milliseconds, not `{t}`"),
+            );
             None
         }
     }
@@ -116,7 +135,7 @@ fn read_escalations(ctx: &mut Ctx, node: &Node, path: &str) -> Vec<Escalation> {
         NodeValue::Seq(items) => items
             .iter()
             .enumerate()
-            .filter_map(|(i, n)| read_escalation(ctx, n, &format!("{path}[{i}]")))
+            .filter_map(|(i, n)| read_escalation(ctx, n, &index(path, i)))
             .collect(),
         _ => read_escalation(ctx, node, path).into_iter().collect(),
     }
@@ -144,7 +163,11 @@ pub(crate) fn read_escalation_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Optio
     // one-key group form: {to_one: [...]} / {to_all: {escalations: [...]}}
     for group in ["to_all", "to_one"] {
         if f.has(group) && !f.has("type") {
-            let n = f.get(if group == "to_all" { "to_all" } else { "to_one" })?;
+            let n = f.get(if group == "to_all" {
+                "to_all"
+            } else {
+                "to_one"
+            })?;
             let p = join(&path, group);
             let inner = match n.get("escalations") {
                 Some(e) if n.as_map().is_some() => e,
@@ -175,13 +198,23 @@ pub(crate) fn read_escalation_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Optio
                 ScaleResource::Instances => match t.trim().parse::<u32>() {
                     Ok(v) => Some(f64::from(v)),
                     Err(_) => {
-                        ctx.report(SHAPE, Code::UnexpectedType, n.span, &p, format!("`{key}` must be a whole number of instances, not `{t}`"));
+                        ctx.report(
+                            SHAPE,
+                            Code::UnexpectedType,
+                            n.span,
+                            &p,
+                            format!("`{key}` must be a whole number of instances, not `{t}`"),
+                        );
                         None
                     }
                 },
                 ScaleResource::Cpu => unit(ctx, parse_cpu(&t), n.span, &p),
                 ScaleResource::Memory => {
-                    let r = t.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+                    let r = t
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite() && *v >= 0.0);
                     match r {
                         Some(v) => Some(v),
                         None => unit(ctx, parse_memory(&t), n.span, &p),

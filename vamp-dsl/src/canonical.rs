@@ -1,0 +1,63 @@
+//! The canonical output of a document stream: what `vamp canonical` prints
+//! and what the Python and Node bindings return, built in one place.
+//!
+//! A stream with one document gives that document's canonical JSON object; a
+//! stream with several gives a list of them. A stream with errors gives every
+//! error, the one to report first (by the spec's phases) at the front.
+//!
+//! ```
+//! use vamp_dsl::canonical::{canonical, parse_kind};
+//! let kind = parse_kind("scales").unwrap();
+//! let json = canonical(kind, b"name: small\ncpu: 0.5\nmemory: 512MB\n").unwrap();
+//! assert_eq!(json["kind"], "scale");
+//! assert_eq!(json["memory"], 512.0);
+//!
+//! let errors = canonical(kind, b"name: small\ncpu: 0.5\nmemory: 512\n").unwrap_err();
+//! assert_eq!(errors[0].code.as_str(), "unexpected_type");
+//! ```
+
+use serde_json::Value;
+use vamp_model::{Code, Diagnostic, Document, Kind};
+
+use crate::{read_bytes, ReadOptions};
+
+/// Parses a kind name as the command line accepts it (singular or plural,
+/// any case), or explains which kinds exist.
+pub fn parse_kind(name: &str) -> Result<Kind, Diagnostic> {
+    Kind::parse(name).ok_or_else(|| {
+        Diagnostic::error(
+            Code::InconsistentArtifactKind,
+            format!("`{name}` is not a kind: use breed, blueprint, gateway, condition, rewrite, scale, sla, escalation or workflow"),
+        )
+    })
+}
+
+/// Reads `bytes` as documents of `kind` and returns their canonical JSON: an
+/// object for a single document, a list for several. On failure, returns
+/// every error (never an empty list), the one to report first at the front.
+pub fn canonical(kind: Kind, bytes: &[u8]) -> Result<Value, Vec<Diagnostic>> {
+    let out = read_bytes(
+        bytes,
+        ReadOptions {
+            kind: Some(kind),
+            ..ReadOptions::default()
+        },
+    );
+    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(documents_json(&out.documents))
+}
+
+/// The canonical JSON of read documents: an object for one, a list otherwise.
+pub fn documents_json(documents: &[Document]) -> Value {
+    let docs: Vec<Value> = documents
+        .iter()
+        .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
+        .collect();
+    match <[Value; 1]>::try_from(docs) {
+        Ok([one]) => one,
+        Err(many) => Value::Array(many),
+    }
+}

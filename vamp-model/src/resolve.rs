@@ -1,0 +1,1357 @@
+//! Reference resolution: a blueprint plus a [`Store`] becomes a fully
+//! resolved [`Deployment`].
+//!
+//! The resolver is pure: it reads the store and computes. Values that only
+//! exist at runtime (the gateway host, assigned gateway ports, global
+//! references such as `${env://HOME}`) come from a [`Runtime`] the driver
+//! supplies; [`resolve_blueprint`] uses [`NoRuntime`], which keeps them as
+//! their reference text.
+//!
+//! What resolution does, in order:
+//! 1. every reference (breeds, scales, SLAs and their escalations, route
+//!    conditions and rewrites) is replaced by the stored artifact
+//!    (`unresolved_dependency` naming the reference and where it is used);
+//! 2. breed dependencies are mapped to the cluster that runs the depended-on
+//!    breed (`unresolved_breed_dependency`), cycles are found
+//!    (`recursive_dependencies`, naming the cycle) and a deploy order is
+//!    computed ([`deploy_order`]);
+//! 3. environment variables are merged over the scopes breed < cluster <
+//!    service, place holders must be filled (`missing_environment_variable`)
+//!    and every value is interpolated;
+//! 4. every cluster port gets an internal gateway whose route weights total
+//!    100 (the unweighted routes share what the written weights leave).
+//!
+//! ```
+//! use vamp_model::resolve::resolve_blueprint;
+//! use vamp_model::store::MemoryStore;
+//! use vamp_model::{Artifact, Blueprint, Breed, Cluster, Deployable, Document, Map, OrRef, Reference, Service};
+//! let breed = Breed {
+//!     name: "web:1".into(), metadata: Map::new(),
+//!     deployable: Deployable { deployable_type: None, definition: "acme/web:1".into() },
+//!     ports: Map::new(), environment_variables: Map::new(), constants: Map::new(),
+//!     arguments: vec![], dependencies: Map::new(), health_checks: None, span: None,
+//! };
+//! let store = MemoryStore::with([Document::Breed(breed)]);
+//! let service = Service {
+//!     breed: OrRef::Reference(Reference::new("web:1")), environment_variables: Map::new(),
+//!     scale: None, arguments: vec![], health_checks: None, network: None, dialects: Map::new(), span: None,
+//! };
+//! let mut clusters = Map::new();
+//! clusters.insert("web".to_owned(), Cluster {
+//!     metadata: Map::new(), services: vec![service], gateways: Map::new(), health_checks: None,
+//!     network: None, sla: None, dialects: Map::new(), span: None,
+//! });
+//! let bp = Artifact::new("shop", Blueprint {
+//!     gateways: Map::new(), clusters, environment_variables: Map::new(), dialects: Map::new(),
+//! });
+//! let d = resolve_blueprint(&bp, &store).unwrap();
+//! assert_eq!(d.name, "shop");
+//! assert_eq!(d.spec.clusters["web"].services[0].breed.deployable.definition, "acme/web:1");
+//! assert_eq!(d.spec.clusters["web"].services[0].scale.memory, 1000.0);
+//! ```
+
+use std::collections::{HashMap, HashSet};
+
+use crate::artifact::{
+    Blueprint, Breed, Cluster, Document, Escalation, Gateway, Kind, Map, OrRef, Reference, Rewrite,
+    Route, RouteCondition, Scale, Service, Sla, TraitValue, Value,
+};
+use crate::deployment::{DeployedCluster, DeployedService, Deployment, Status};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::interpolation::{parse, Part};
+use crate::span::Span;
+use crate::store::Store;
+use crate::Artifact;
+
+/// Values that only exist at runtime. A driver implements this; every
+/// method returns None when the value is not known (yet), and the resolver
+/// then keeps the reference text (`$db.host`) in the environment.
+pub trait Runtime {
+    /// The host through which services reach the cluster `cluster` of the
+    /// deployment `deployment` (the gateway host).
+    fn host(&self, deployment: &str, cluster: &str) -> Option<String> {
+        let _ = (deployment, cluster);
+        None
+    }
+
+    /// The port assigned to the internal gateway `deployment/cluster/port`.
+    fn port(&self, deployment: &str, cluster: &str, port: &str) -> Option<u16> {
+        let _ = (deployment, cluster, port);
+        None
+    }
+
+    /// A global reference `${scheme://path}` (`env`, `conf`, ...).
+    fn global(&self, scheme: &str, path: &str) -> Option<String> {
+        let _ = (scheme, path);
+        None
+    }
+}
+
+/// A runtime that knows nothing: runtime values stay as reference text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRuntime;
+
+impl Runtime for NoRuntime {}
+
+/// A runtime with fixed answers, for tests and for drivers that know their
+/// values up front.
+///
+/// ```
+/// use vamp_model::resolve::{FixedRuntime, Runtime};
+/// let mut rt = FixedRuntime::default();
+/// rt.host = Some("10.0.0.1".into());
+/// rt.ports.insert(("db".into(), "port".into()), 40001);
+/// assert_eq!(rt.port("shop", "db", "port"), Some(40001));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct FixedRuntime {
+    /// The gateway host for every cluster.
+    pub host: Option<String>,
+    /// `(cluster, port name)` to the internal gateway's port.
+    pub ports: HashMap<(String, String), u16>,
+    /// `(scheme, path)` to a value.
+    pub globals: HashMap<(String, String), String>,
+}
+
+impl Runtime for FixedRuntime {
+    fn host(&self, _: &str, _: &str) -> Option<String> {
+        self.host.clone()
+    }
+    fn port(&self, _: &str, cluster: &str, port: &str) -> Option<u16> {
+        self.ports
+            .get(&(cluster.to_owned(), port.to_owned()))
+            .copied()
+    }
+    fn global(&self, scheme: &str, path: &str) -> Option<String> {
+        self.globals
+            .get(&(scheme.to_owned(), path.to_owned()))
+            .cloned()
+    }
+}
+
+/// The deployment of a fresh blueprint: the deployment is named after the
+/// blueprint, every reference is resolved, services without a scale get
+/// `{cpu 1, memory 1000, instances 1}`, the environment is computed, every
+/// status is `deploy/initiated`, there are no instances, and every cluster
+/// port has an internal gateway whose weights total 100.
+///
+/// See the module documentation for an example.
+///
+/// # Errors
+/// The first problem found, with its code and the position in the
+/// blueprint where the offending reference or value was written.
+pub fn resolve_blueprint(
+    blueprint: &Artifact<Blueprint>,
+    store: &dyn Store,
+) -> Result<Artifact<Deployment>, Diagnostic> {
+    resolve_blueprint_with(blueprint, store, &NoRuntime)
+}
+
+/// [`resolve_blueprint`] with the runtime values a driver knows.
+///
+/// # Errors
+/// As [`resolve_blueprint`].
+pub fn resolve_blueprint_with(
+    blueprint: &Artifact<Blueprint>,
+    store: &dyn Store,
+    runtime: &dyn Runtime,
+) -> Result<Artifact<Deployment>, Diagnostic> {
+    let empty = Artifact::new(blueprint.name.clone(), Deployment::empty());
+    crate::lifecycle::merge_with(&empty, blueprint, store, runtime).map(|p| p.deployment)
+}
+
+/// Writes a deployment back as a blueprint with everything inline (breeds,
+/// scales, service variables, weights), so that resolving it again gives
+/// the same deployment (resolution is idempotent).
+pub fn blueprint_of(deployment: &Artifact<Deployment>) -> Artifact<Blueprint> {
+    let d = &deployment.spec;
+    let clusters = d
+        .clusters
+        .iter()
+        .map(|(name, c)| {
+            let services = c
+                .services
+                .iter()
+                .map(|s| Service {
+                    breed: OrRef::Inline(s.breed.clone()),
+                    environment_variables: s.environment_variables.clone(),
+                    scale: Some(OrRef::Inline(s.scale.clone())),
+                    arguments: s.arguments.clone(),
+                    health_checks: s.health_checks.clone(),
+                    network: s.network.clone(),
+                    dialects: s.dialects.clone(),
+                    span: None,
+                })
+                .collect();
+            let cluster = Cluster {
+                metadata: c.metadata.clone(),
+                services,
+                gateways: c.gateways.clone(),
+                health_checks: c.health_checks.clone(),
+                network: c.network.clone(),
+                sla: c.sla.clone(),
+                dialects: c.dialects.clone(),
+                span: None,
+            };
+            (name.clone(), cluster)
+        })
+        .collect();
+    let mut bp = Artifact::new(
+        deployment.name.clone(),
+        Blueprint {
+            gateways: d.gateways.clone(),
+            clusters,
+            environment_variables: d.environment_variables.clone(),
+            dialects: d.dialects.clone(),
+        },
+    );
+    bp.metadata = deployment.metadata.clone();
+    bp
+}
+
+// ---------------------------------------------------------------------------
+// Step 1: loading references.
+
+/// Where a service was written, for error positions.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    /// The service (or its breed reference).
+    pub(crate) span: Option<Span>,
+    /// True when the breed was written inline (its own spans are then in
+    /// the same source and can be pointed at).
+    pub(crate) inline: bool,
+}
+
+/// Sites by (cluster, breed name).
+pub(crate) type Sites = HashMap<(String, String), Site>;
+
+/// A blueprint whose references are loaded, before it is merged.
+pub(crate) struct Loaded {
+    pub(crate) gateways: Map<Gateway>,
+    pub(crate) clusters: Map<LoadedCluster>,
+    pub(crate) sites: Sites,
+}
+
+/// A cluster of a loaded blueprint.
+pub(crate) struct LoadedCluster {
+    pub(crate) cluster: DeployedCluster,
+    /// Whether the blueprint wrote health checks / network / SLA.
+    pub(crate) written_sla: bool,
+    /// Services, with whether their scale was written.
+    pub(crate) services: Vec<(DeployedService, bool)>,
+    /// Cluster gateways as written (references resolved).
+    pub(crate) gateways: Map<Gateway>,
+    pub(crate) span: Option<Span>,
+}
+
+fn unresolved(kind: Kind, r: &Reference, fallback: Option<Span>, path: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::UnresolvedDependency,
+        format!(
+            "`{path}` refers to the {kind} `{}`, which is not in the store: add it or fix the name",
+            r.name
+        ),
+    )
+    .at(r.span.or(fallback).unwrap_or(Span::START))
+    .with_path(path)
+}
+
+fn fetch(
+    store: &dyn Store,
+    kind: Kind,
+    r: &Reference,
+    fallback: Option<Span>,
+    path: &str,
+) -> Result<Document, Diagnostic> {
+    match store.get(kind, &r.name) {
+        Ok(Some(doc)) => Ok(doc),
+        Ok(None) => Err(unresolved(kind, r, fallback, path)),
+        Err(e) => Err(e
+            .to_diagnostic()
+            .at_opt(r.span.or(fallback))
+            .with_path(path)),
+    }
+}
+
+fn load_breed(
+    store: &dyn Store,
+    b: &OrRef<Breed>,
+    span: Option<Span>,
+    path: &str,
+) -> Result<Breed, Diagnostic> {
+    match b {
+        OrRef::Inline(b) => Ok(b.clone()),
+        OrRef::Reference(r) => match fetch(store, Kind::Breed, r, span, path)? {
+            Document::Breed(b) => Ok(b),
+            _ => Err(unresolved(Kind::Breed, r, span, path)),
+        },
+    }
+}
+
+fn load_scale(
+    store: &dyn Store,
+    s: &OrRef<Scale>,
+    span: Option<Span>,
+    path: &str,
+) -> Result<Scale, Diagnostic> {
+    match s {
+        OrRef::Inline(s) => Ok(s.clone()),
+        OrRef::Reference(r) => match fetch(store, Kind::Scale, r, span, path)? {
+            Document::Scale(a) => Ok(a.spec),
+            _ => Err(unresolved(Kind::Scale, r, span, path)),
+        },
+    }
+}
+
+fn load_escalations(
+    store: &dyn Store,
+    list: &[Escalation],
+    span: Option<Span>,
+    path: &str,
+    seen: &mut Vec<String>,
+) -> Result<Vec<Escalation>, Diagnostic> {
+    list.iter()
+        .map(|e| load_escalation(store, e, span, path, seen))
+        .collect()
+}
+
+fn load_escalation(
+    store: &dyn Store,
+    e: &Escalation,
+    span: Option<Span>,
+    path: &str,
+    seen: &mut Vec<String>,
+) -> Result<Escalation, Diagnostic> {
+    match e {
+        Escalation::Reference(r) => {
+            if seen.contains(&r.name) {
+                return Err(Diagnostic::error(
+                    Code::RecursiveDependencies,
+                    format!(
+                        "stored escalations refer to each other: {} -> {}",
+                        seen.join(" -> "),
+                        r.name
+                    ),
+                )
+                .at(r.span.or(span).unwrap_or(Span::START))
+                .with_path(path));
+            }
+            let Document::Escalation(a) = fetch(store, Kind::Escalation, r, span, path)? else {
+                return Err(unresolved(Kind::Escalation, r, span, path));
+            };
+            seen.push(r.name.clone());
+            let out = load_escalation(store, &a.spec, r.span.or(span), path, seen);
+            seen.pop();
+            out
+        }
+        Escalation::ToAll(list) => Ok(Escalation::ToAll(load_escalations(
+            store, list, span, path, seen,
+        )?)),
+        Escalation::ToOne(list) => Ok(Escalation::ToOne(load_escalations(
+            store, list, span, path, seen,
+        )?)),
+        other => Ok(other.clone()),
+    }
+}
+
+fn load_sla(
+    store: &dyn Store,
+    sla: &Sla,
+    span: Option<Span>,
+    path: &str,
+) -> Result<Sla, Diagnostic> {
+    let mut seen = Vec::new();
+    let mut current = sla.clone();
+    let mut written: Option<Vec<Escalation>> = None;
+    while let Sla::Reference {
+        reference,
+        escalations,
+    } = &current
+    {
+        if written.is_none() && !escalations.is_empty() {
+            written = Some(escalations.clone());
+        }
+        if seen.contains(&reference.name) {
+            return Err(Diagnostic::error(
+                Code::RecursiveDependencies,
+                format!(
+                    "stored SLAs refer to each other: {} -> {}",
+                    seen.join(" -> "),
+                    reference.name
+                ),
+            )
+            .at(reference.span.or(span).unwrap_or(Span::START))
+            .with_path(path));
+        }
+        seen.push(reference.name.clone());
+        let Document::Sla(a) = fetch(store, Kind::Sla, reference, span, path)? else {
+            return Err(unresolved(Kind::Sla, reference, span, path));
+        };
+        current = a.spec;
+    }
+    let mut esc_seen = Vec::new();
+    let escalations = match &written {
+        Some(w) => load_escalations(store, w, span, path, &mut esc_seen)?,
+        None => load_escalations(store, current.escalations(), span, path, &mut esc_seen)?,
+    };
+    Ok(match current {
+        Sla::ResponseTimeSlidingWindow {
+            threshold, window, ..
+        } => Sla::ResponseTimeSlidingWindow {
+            threshold,
+            window,
+            escalations,
+        },
+        Sla::EscalationOnly { .. } => Sla::EscalationOnly { escalations },
+        Sla::Generic {
+            sla_type,
+            parameters,
+            ..
+        } => Sla::Generic {
+            sla_type,
+            parameters,
+            escalations,
+        },
+        // The loop above only ends on a non-reference.
+        Sla::Reference { reference, .. } => Sla::Reference {
+            reference,
+            escalations,
+        },
+    })
+}
+
+fn load_route(
+    store: &dyn Store,
+    r: &OrRef<Route>,
+    span: Option<Span>,
+    path: &str,
+) -> Result<Route, Diagnostic> {
+    let mut route = match r {
+        OrRef::Inline(r) => r.clone(),
+        OrRef::Reference(reference) => {
+            return Err(Diagnostic::error(
+                Code::UnresolvedDependency,
+                format!("`{path}` refers to the route `{}`, but routes are not stored artifacts: write the route inline", reference.name),
+            )
+            .at(reference.span.or(span).unwrap_or(Span::START))
+            .with_path(path));
+        }
+    };
+    let at = route.span.or(span);
+    if let Some(RouteCondition::Reference(c)) = &route.condition {
+        let Document::Condition(a) = fetch(store, Kind::Condition, c, at, path)? else {
+            return Err(unresolved(Kind::Condition, c, at, path));
+        };
+        route.condition = Some(RouteCondition::Inline {
+            definition: a.spec.definition,
+            span: c.span,
+        });
+    }
+    let mut rewrites = Vec::with_capacity(route.rewrites.len());
+    for rw in &route.rewrites {
+        rewrites.push(match rw {
+            OrRef::Inline(x) => OrRef::Inline(x.clone()),
+            OrRef::Reference(x) => match fetch(store, Kind::Rewrite, x, at, path)? {
+                Document::Rewrite(a) => OrRef::Inline::<Rewrite>(a.spec),
+                _ => return Err(unresolved(Kind::Rewrite, x, at, path)),
+            },
+        });
+    }
+    route.rewrites = rewrites;
+    Ok(route)
+}
+
+fn load_gateway(store: &dyn Store, g: &Gateway, path: &str) -> Result<Gateway, Diagnostic> {
+    let mut out = g.clone();
+    for (key, r) in out.routes.iter_mut() {
+        *r = OrRef::Inline(load_route(
+            store,
+            r,
+            g.span,
+            &format!("{path}.routes.{key}"),
+        )?);
+    }
+    Ok(out)
+}
+
+/// Loads every reference of a blueprint.
+pub(crate) fn load(bp: &Artifact<Blueprint>, store: &dyn Store) -> Result<Loaded, Diagnostic> {
+    let mut sites = Sites::new();
+    let mut clusters = Map::new();
+    for (cname, c) in &bp.spec.clusters {
+        let cpath = format!("clusters.{cname}");
+        let mut services = Vec::with_capacity(c.services.len());
+        for (i, s) in c.services.iter().enumerate() {
+            let spath = format!("{cpath}.services[{i}]");
+            let span = s.span.or(c.span);
+            let breed = load_breed(store, &s.breed, span, &format!("{spath}.breed"))?;
+            let scale = match &s.scale {
+                Some(sc) => Some(load_scale(store, sc, span, &format!("{spath}.scale"))?),
+                None => None,
+            };
+            let site_span = match &s.breed {
+                OrRef::Reference(r) => r.span.or(span),
+                OrRef::Inline(b) => b.span.or(span),
+            };
+            sites.insert(
+                (cname.clone(), breed.name.clone()),
+                Site {
+                    span: site_span,
+                    inline: s.breed.as_inline().is_some(),
+                },
+            );
+            let written = scale.is_some();
+            services.push((
+                DeployedService {
+                    breed,
+                    environment_variables: s.environment_variables.clone(),
+                    scale: scale.unwrap_or(Scale::DEFAULT),
+                    environment: Map::new(),
+                    arguments: s.arguments.clone(),
+                    health_checks: s.health_checks.clone(),
+                    network: s.network.clone(),
+                    dialects: s.dialects.clone(),
+                    dependencies: Map::new(),
+                    status: Status::deploy(),
+                    instances: Vec::new(),
+                },
+                written,
+            ));
+        }
+        let sla = match &c.sla {
+            Some(sla) => Some(load_sla(store, sla, c.span, &format!("{cpath}.sla"))?),
+            None => None,
+        };
+        let mut gateways = Map::new();
+        for (port, g) in &c.gateways {
+            gateways.insert(
+                port.clone(),
+                load_gateway(store, g, &format!("{cpath}.gateways.{port}"))?,
+            );
+        }
+        clusters.insert(
+            cname.clone(),
+            LoadedCluster {
+                written_sla: sla.is_some(),
+                cluster: DeployedCluster {
+                    metadata: c.metadata.clone(),
+                    services: Vec::new(),
+                    gateways: Map::new(),
+                    health_checks: c.health_checks.clone(),
+                    network: c.network.clone(),
+                    sla,
+                    dialects: c.dialects.clone(),
+                },
+                services,
+                gateways,
+                span: c.span,
+            },
+        );
+    }
+    let mut gateways = Map::new();
+    for (key, g) in &bp.spec.gateways {
+        gateways.insert(
+            key.clone(),
+            load_gateway(store, g, &format!("gateways.{key}"))?,
+        );
+    }
+    Ok(Loaded {
+        gateways,
+        clusters,
+        sites,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Step 2: dependencies.
+
+/// One service of a deployment: its cluster and breed name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct ServiceRef {
+    /// Cluster name.
+    pub cluster: String,
+    /// Breed name (identifies the service in its cluster).
+    pub service: String,
+}
+
+/// The services of a deployment, flattened, with lookup tables.
+struct Flat<'a> {
+    items: Vec<(&'a str, &'a DeployedService)>,
+    by_breed: HashMap<&'a str, usize>,
+    by_cluster: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Flat<'a> {
+    fn new(d: &'a Deployment) -> Self {
+        let mut items = Vec::new();
+        let mut by_breed = HashMap::new();
+        let mut by_cluster: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (cname, c) in &d.clusters {
+            for s in &c.services {
+                by_breed.entry(s.breed.name.as_str()).or_insert(items.len());
+                by_cluster
+                    .entry(cname.as_str())
+                    .or_default()
+                    .push(items.len());
+                items.push((cname.as_str(), s));
+            }
+        }
+        Flat {
+            items,
+            by_breed,
+            by_cluster,
+        }
+    }
+
+    /// The service running the breed `name` (`prefix*` matches by prefix).
+    fn provider(&self, name: &str) -> Option<usize> {
+        match name.strip_suffix('*') {
+            Some(prefix) => self
+                .items
+                .iter()
+                .position(|(_, s)| s.breed.name.starts_with(prefix)),
+            None => self.by_breed.get(name).copied(),
+        }
+    }
+}
+
+fn dependency_name(d: &OrRef<Breed>) -> &str {
+    match d {
+        OrRef::Inline(b) => &b.name,
+        OrRef::Reference(r) => &r.name,
+    }
+}
+
+fn locate(sites: &Sites, cluster: &str, breed: &str, inner: Option<Span>) -> Span {
+    match sites.get(&(cluster.to_owned(), breed.to_owned())) {
+        Some(site) if site.inline => inner.or(site.span).unwrap_or(Span::START),
+        Some(site) => site.span.unwrap_or(Span::START),
+        None => Span::START,
+    }
+}
+
+fn service_path(d: &Deployment, cluster: &str, breed: &str) -> String {
+    let i = d
+        .clusters
+        .get(cluster)
+        .and_then(|c| c.services.iter().position(|s| s.breed.name == breed))
+        .unwrap_or(0);
+    format!("clusters.{cluster}.services[{i}]")
+}
+
+/// Edges service -> provider service, by flat index.
+fn edges(flat: &Flat<'_>, d: &Deployment, sites: &Sites) -> Result<Vec<Vec<usize>>, Diagnostic> {
+    let mut out = Vec::with_capacity(flat.items.len());
+    for (cname, s) in &flat.items {
+        let mut e = Vec::with_capacity(s.breed.dependencies.len());
+        for (alias, dep) in &s.breed.dependencies {
+            let name = dependency_name(dep);
+            match flat.provider(name) {
+                Some(j) => e.push(j),
+                None => {
+                    return Err(Diagnostic::error(
+                        Code::UnresolvedBreedDependency,
+                        format!(
+                            "the breed `{}` (cluster `{cname}`) depends on `{name}` as `{alias}`, but no cluster of the deployment runs it: add a cluster with that breed",
+                            s.breed.name
+                        ),
+                    )
+                    .at(locate(sites, cname, &s.breed.name, s.breed.span))
+                    .with_path(format!("{}.breed.dependencies.{alias}", service_path(d, cname, &s.breed.name))));
+                }
+            }
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// Depth-first post-order over the dependency edges: dependencies first.
+/// Fails on a cycle, naming it.
+fn topo(flat: &Flat<'_>, edges: &[Vec<usize>], sites: &Sites) -> Result<Vec<usize>, Diagnostic> {
+    let n = flat.items.len();
+    let mut state = vec![0u8; n];
+    let mut order = Vec::with_capacity(n);
+    for root in 0..n {
+        if state[root] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        state[root] = 1;
+        while let Some(&(node, idx)) = stack.last() {
+            if let Some(&next) = edges[node].get(idx) {
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+                match state[next] {
+                    0 => {
+                        state[next] = 1;
+                        stack.push((next, 0));
+                    }
+                    1 => {
+                        let start = stack.iter().position(|(x, _)| *x == next).unwrap_or(0);
+                        let mut names: Vec<&str> = stack[start..]
+                            .iter()
+                            .map(|(x, _)| flat.items[*x].1.breed.name.as_str())
+                            .collect();
+                        names.push(&flat.items[next].1.breed.name);
+                        let (cname, s) = flat.items[next];
+                        return Err(Diagnostic::error(
+                            Code::RecursiveDependencies,
+                            format!("breed dependencies form a cycle: {}", names.join(" -> ")),
+                        )
+                        .at(locate(sites, cname, &s.breed.name, s.breed.span))
+                        .with_path(format!("clusters.{cname}")));
+                    }
+                    _ => {}
+                }
+            } else {
+                state[node] = 2;
+                order.push(node);
+                stack.pop();
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// The order in which the services of a deployment can be deployed:
+/// every service after the services it depends on, otherwise in
+/// deployment order.
+///
+/// # Errors
+/// `unresolved_breed_dependency` when a dependency is run by no cluster,
+/// `recursive_dependencies` naming the cycle.
+pub fn deploy_order(deployment: &Deployment) -> Result<Vec<ServiceRef>, Diagnostic> {
+    let flat = Flat::new(deployment);
+    let sites = Sites::new();
+    let e = edges(&flat, deployment, &sites)?;
+    let order = topo(&flat, &e, &sites)?;
+    Ok(order
+        .into_iter()
+        .map(|i| ServiceRef {
+            cluster: flat.items[i].0.to_owned(),
+            service: flat.items[i].1.breed.name.clone(),
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------
+// Step 3: environment variables.
+
+struct Var<'a> {
+    name: &'a str,
+    value: Option<&'a str>,
+    alias: Option<&'a str>,
+    span: Option<Span>,
+    /// True when the value comes from the breed (its span is in the breed).
+    from_breed: bool,
+}
+
+/// Scopes breed < cluster < service, in breed order.
+fn merged<'a>(d: &'a Deployment, cluster: &str, s: &'a DeployedService) -> Vec<Var<'a>> {
+    let mut key = String::new();
+    s.breed
+        .environment_variables
+        .iter()
+        .map(|(name, tv)| {
+            let mut v = Var {
+                name,
+                value: tv.value.as_deref(),
+                alias: tv.alias.as_deref(),
+                span: tv.span,
+                from_breed: true,
+            };
+            key.clear();
+            key.push_str(cluster);
+            key.push_str(".environment_variables.");
+            key.push_str(name);
+            for over in [
+                d.environment_variables.get(key.as_str()),
+                s.environment_variables.get(name.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if over.value.is_some() {
+                    v.value = over.value.as_deref();
+                    v.span = over.span;
+                    v.from_breed = false;
+                }
+                if over.alias.is_some() {
+                    v.alias = over.alias.as_deref();
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+fn is_name_char(c: char) -> bool {
+    !c.is_whitespace() && !matches!(c, '/' | '[' | ']' | '.' | '{' | '}' | ':' | ';' | ',' | '$')
+}
+
+enum Piece {
+    Lit(String),
+    Ref(String),
+}
+
+/// Joins text and kept references; literal `$` is escaped only when a
+/// reference is kept (so a runtime can interpolate the text again).
+fn render(pieces: Vec<Piece>) -> String {
+    let kept = pieces.iter().any(|p| matches!(p, Piece::Ref(_)));
+    let mut out = String::new();
+    for (i, p) in pieces.iter().enumerate() {
+        match p {
+            Piece::Lit(t) if kept => out.push_str(&t.replace('$', "$$")),
+            Piece::Lit(t) => out.push_str(t),
+            Piece::Ref(r) => {
+                let braced = match pieces.get(i + 1) {
+                    Some(Piece::Lit(t)) => t.starts_with(|c: char| is_name_char(c) || c == '.'),
+                    _ => false,
+                };
+                if braced || r.contains("://") {
+                    out.push_str("${");
+                    out.push_str(r);
+                    out.push('}');
+                } else {
+                    out.push('$');
+                    out.push_str(r);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Computed values of one service.
+#[derive(Default)]
+struct Computed {
+    vars: HashMap<String, String>,
+    constants: HashMap<String, String>,
+}
+
+struct Interp<'a> {
+    name: &'a str,
+    d: &'a Deployment,
+    flat: &'a Flat<'a>,
+    sites: &'a Sites,
+    runtime: &'a dyn Runtime,
+    computed: Vec<Option<Computed>>,
+}
+
+/// Where a value being interpolated was written.
+struct At<'a> {
+    service: &'a DeployedService,
+    span: Span,
+    path: String,
+}
+
+impl At<'_> {
+    fn err(&self, code: Code, message: String) -> Diagnostic {
+        Diagnostic::error(code, message)
+            .at(self.span)
+            .with_path(self.path.clone())
+    }
+}
+
+struct Locals<'a> {
+    vars: &'a [Var<'a>],
+    memo: HashMap<String, String>,
+    stack: Vec<String>,
+}
+
+impl<'a> Interp<'a> {
+    fn provider_cluster(
+        &self,
+        at: &At<'_>,
+        alias: &str,
+        value: &str,
+    ) -> Result<&'a str, Diagnostic> {
+        if let Some(c) = at.service.dependencies.get(alias) {
+            if let Some((k, _)) = self.d.clusters.get_key_value(c.as_str()) {
+                return Ok(k);
+            }
+        }
+        if let Some((k, _)) = self.d.clusters.get_key_value(alias) {
+            return Ok(k);
+        }
+        Err(at.err(
+            Code::UnresolvedDependencyInTraitValue,
+            format!(
+                "`{value}` refers to `{alias}`, which is neither a dependency of the breed `{}` nor a cluster: add it under `dependencies`",
+                at.service.breed.name
+            ),
+        ))
+    }
+
+    fn missing_trait(
+        at: &At<'_>,
+        value: &str,
+        cluster: &str,
+        group: &str,
+        name: &str,
+    ) -> Diagnostic {
+        at.err(
+            Code::UnresolvedDependencyInTraitValue,
+            format!("`{value}` refers to `{group}.{name}` of the cluster `{cluster}`, but no breed there has it"),
+        )
+    }
+
+    fn interpolate(
+        &self,
+        at: &At<'_>,
+        value: &str,
+        locals: &mut Locals<'_>,
+    ) -> Result<String, Diagnostic> {
+        let parts = parse(value).map_err(|e| {
+            at.err(
+                Code::Parser,
+                format!("cannot read `{value}`: {}", e.message),
+            )
+        })?;
+        let mut pieces = Vec::with_capacity(parts.len());
+        for part in parts {
+            let piece = match part {
+                Part::Text(t) => Piece::Lit(t),
+                Part::Local(n) => Piece::Lit(self.local(at, &n, value, locals)?),
+                Part::Host(alias) => {
+                    let c = self.provider_cluster(at, &alias, value)?;
+                    match self.runtime.host(self.name, c) {
+                        Some(h) => Piece::Lit(h),
+                        None => Piece::Ref(format!("{alias}.host")),
+                    }
+                }
+                Part::Trait {
+                    cluster: alias,
+                    group,
+                    name,
+                } => {
+                    let c = self.provider_cluster(at, &alias, value)?;
+                    let members = self.flat.by_cluster.get(c).map_or(&[][..], Vec::as_slice);
+                    let kept = || Piece::Ref(format!("{alias}.{group}.{name}"));
+                    match group.as_str() {
+                        "ports" => {
+                            if !members.iter().any(|&j| self.flat.items[j].1.breed.ports.contains_key(&name)) {
+                                return Err(Self::missing_trait(at, value, c, &group, &name));
+                            }
+                            match self.runtime.port(self.name, c, &name) {
+                                Some(p) => Piece::Lit(p.to_string()),
+                                None => kept(),
+                            }
+                        }
+                        "environment_variables" => {
+                            let Some(&j) = members.iter().rev().find(|&&j| self.flat.items[j].1.breed.environment_variables.contains_key(&name)) else {
+                                return Err(Self::missing_trait(at, value, c, &group, &name));
+                            };
+                            match self.computed[j].as_ref().and_then(|x| x.vars.get(&name)) {
+                                Some(v) => Piece::Lit(v.clone()),
+                                None => {
+                                    let (pc, ps) = self.flat.items[j];
+                                    let vars = merged(self.d, pc, ps);
+                                    match vars.iter().find(|v| v.name == name).and_then(|v| v.value) {
+                                        Some(v) => Piece::Lit(v.to_owned()),
+                                        None => kept(),
+                                    }
+                                }
+                            }
+                        }
+                        "constants" => {
+                            let Some(&j) = members.iter().rev().find(|&&j| self.flat.items[j].1.breed.constants.contains_key(&name)) else {
+                                return Err(Self::missing_trait(at, value, c, &group, &name));
+                            };
+                            match self.computed[j].as_ref().and_then(|x| x.constants.get(&name)) {
+                                Some(v) => Piece::Lit(v.clone()),
+                                None => match self.flat.items[j].1.breed.constants.get(&name).and_then(|t| t.value.as_ref()) {
+                                    Some(v) => Piece::Lit(v.clone()),
+                                    None => kept(),
+                                },
+                            }
+                        }
+                        _ => {
+                            return Err(at.err(
+                                Code::UnresolvedDependencyInTraitValue,
+                                format!("`{value}` refers to `{alias}.{group}.{name}`: the group must be `ports`, `environment_variables` or `constants`"),
+                            ))
+                        }
+                    }
+                }
+                Part::Global { scheme, path } => match self.runtime.global(&scheme, &path) {
+                    Some(v) => Piece::Lit(v),
+                    None => Piece::Ref(format!("{scheme}://{path}")),
+                },
+            };
+            pieces.push(piece);
+        }
+        Ok(render(pieces))
+    }
+
+    /// `$NAME`: a variable (after scopes) or constant of the same service.
+    fn local(
+        &self,
+        at: &At<'_>,
+        name: &str,
+        value: &str,
+        locals: &mut Locals<'_>,
+    ) -> Result<String, Diagnostic> {
+        if let Some(v) = locals.memo.get(name) {
+            return Ok(v.clone());
+        }
+        let raw = match locals.vars.iter().find(|v| v.name == name) {
+            Some(v) => v.value,
+            None => at
+                .service
+                .breed
+                .constants
+                .get(name)
+                .and_then(|t| t.value.as_deref()),
+        };
+        let Some(raw) = raw else {
+            if locals.vars.iter().any(|v| v.name == name) {
+                // A place holder; reported where it is declared.
+                return Ok(String::new());
+            }
+            return Err(at.err(
+                Code::UnresolvedEnvironmentVariable,
+                format!("`{value}` refers to `${name}`, but the breed `{}` has no environment variable or constant `{name}`", at.service.breed.name),
+            ));
+        };
+        if locals.stack.iter().any(|s| s == name) {
+            return Err(at.err(
+                Code::RecursiveDependencies,
+                format!(
+                    "the values of `{}` refer to each other: {} -> {name}",
+                    at.service.breed.name,
+                    locals.stack.join(" -> ")
+                ),
+            ));
+        }
+        locals.stack.push(name.to_owned());
+        let out = self.interpolate(at, raw, locals);
+        locals.stack.pop();
+        let out = out?;
+        locals.memo.insert(name.to_owned(), out.clone());
+        Ok(out)
+    }
+
+    /// The environment of service `i`: place holders checked, values interpolated.
+    fn compute(&mut self, i: usize) -> Result<Map<String>, Diagnostic> {
+        let (cname, s) = self.flat.items[i];
+        let spath = service_path(self.d, cname, &s.breed.name);
+        let vars = merged(self.d, cname, s);
+        for v in &vars {
+            if v.value.is_none() {
+                return Err(Diagnostic::error(
+                    Code::MissingEnvironmentVariable,
+                    format!(
+                        "the breed `{}` leaves `{}` to be filled (`~`), but neither `{cname}.{}` at blueprint level nor the service sets it: give it a value",
+                        s.breed.name, v.name, v.name
+                    ),
+                )
+                .at(locate(self.sites, cname, &s.breed.name, v.span))
+                .with_path(format!("{spath}.breed.environment_variables.{}", v.name)));
+            }
+        }
+        let mut locals = Locals {
+            vars: &vars,
+            memo: HashMap::new(),
+            stack: Vec::new(),
+        };
+        let mut env = Map::with_capacity(vars.len());
+        let mut out = Computed::default();
+        for v in &vars {
+            let span = if v.from_breed {
+                locate(self.sites, cname, &s.breed.name, v.span)
+            } else {
+                v.span
+                    .unwrap_or_else(|| locate(self.sites, cname, &s.breed.name, None))
+            };
+            let at = At {
+                service: s,
+                span,
+                path: format!("{spath}.environment_variables.{}", v.name),
+            };
+            let value = self.local(&at, v.name, v.value.unwrap_or_default(), &mut locals)?;
+            env.insert(v.alias.unwrap_or(v.name).to_owned(), value.clone());
+            out.vars.insert(v.name.to_owned(), value);
+        }
+        for (k, tv) in &s.breed.constants {
+            let Some(raw) = &tv.value else { continue };
+            let at = At {
+                service: s,
+                span: locate(self.sites, cname, &s.breed.name, tv.span),
+                path: format!("{spath}.breed.constants.{k}"),
+            };
+            let value = if vars.iter().any(|v| v.name == k) {
+                self.interpolate(&at, raw, &mut locals)?
+            } else {
+                self.local(&at, k, raw, &mut locals)?
+            };
+            out.constants.insert(k.clone(), value);
+        }
+        self.computed[i] = Some(out);
+        Ok(env)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Step 4: weights.
+
+/// Fills unwritten weights: the unweighted routes share what the written
+/// weights leave, rounded down, the remainder on the last one. When no
+/// route has a weight left to take and the written weights total 0, the
+/// routes share 100 the same way. Returns a message when the weights cannot
+/// total 100.
+pub fn fill_weights(routes: &mut Map<OrRef<Route>>) -> Result<(), String> {
+    let inline: Vec<&mut Route> = routes
+        .values_mut()
+        .filter_map(|r| match r {
+            OrRef::Inline(r) => Some(r),
+            OrRef::Reference(_) => None,
+        })
+        .collect();
+    if inline.is_empty() {
+        return Ok(());
+    }
+    let written: u32 = inline.iter().filter_map(|r| r.weight).map(u32::from).sum();
+    if written > 100 {
+        return Err(format!(
+            "the written weights total {written}%, more than 100%"
+        ));
+    }
+    let free = 100 - written;
+    let mut open: Vec<&mut Route> = inline.into_iter().filter(|r| r.weight.is_none()).collect();
+    if open.is_empty() {
+        if written == 100 {
+            return Ok(());
+        }
+        if written == 0 {
+            for r in routes.values_mut() {
+                if let OrRef::Inline(r) = r {
+                    r.weight = None;
+                }
+            }
+            return fill_weights(routes);
+        }
+        return Err(format!("the weights total {written}%: they must total 100% (or leave some routes without a weight to take the rest)"));
+    }
+    let n = u32::try_from(open.len()).unwrap_or(u32::MAX);
+    let share = free / n;
+    let last = free - share * (n - 1);
+    let count = open.len();
+    for (i, r) in open.iter_mut().enumerate() {
+        let w = if i + 1 == count { last } else { share };
+        r.weight = Some(u8::try_from(w).unwrap_or(100));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Finalizing a merged deployment.
+
+/// Validates a merged deployment, maps dependencies, computes the
+/// environment of the `touched` services (by flat identity cluster/breed)
+/// and fills gateway weights. Returns the deploy order.
+pub(crate) fn finalize(
+    d: &mut Artifact<Deployment>,
+    touched: &HashSet<(String, String)>,
+    sites: &Sites,
+    runtime: &dyn Runtime,
+) -> Result<Vec<ServiceRef>, Diagnostic> {
+    check_unique(&d.spec, sites)?;
+    // Dependencies: alias -> providing cluster.
+    let (order, deps) = {
+        let flat = Flat::new(&d.spec);
+        let e = edges(&flat, &d.spec, sites)?;
+        let order = topo(&flat, &e, sites)?;
+        let deps: Vec<Map<String>> = flat
+            .items
+            .iter()
+            .zip(&e)
+            .map(|((_, s), targets)| {
+                s.breed
+                    .dependencies
+                    .keys()
+                    .zip(targets)
+                    .map(|(alias, &j)| (alias.clone(), flat.items[j].0.to_owned()))
+                    .collect()
+            })
+            .collect();
+        (order, deps)
+    };
+    let mut it = deps.into_iter();
+    for c in d.spec.clusters.values_mut() {
+        for s in &mut c.services {
+            if let Some(m) = it.next() {
+                s.dependencies = m;
+            }
+        }
+    }
+    check_blueprint_env(&d.spec)?;
+    check_overrides(&d.spec, sites)?;
+    // Environments, dependencies first.
+    let envs = {
+        let flat = Flat::new(&d.spec);
+        let mut interp = Interp {
+            name: &d.name,
+            d: &d.spec,
+            flat: &flat,
+            sites,
+            runtime,
+            computed: (0..flat.items.len()).map(|_| None).collect(),
+        };
+        let mut envs: Vec<Option<Map<String>>> = (0..flat.items.len()).map(|_| None).collect();
+        for &i in &order {
+            let env = interp.compute(i)?;
+            let (c, s) = flat.items[i];
+            if touched.contains(&(c.to_owned(), s.breed.name.clone())) {
+                envs[i] = Some(env);
+            }
+        }
+        envs
+    };
+    let mut it = envs.into_iter();
+    for c in d.spec.clusters.values_mut() {
+        for s in &mut c.services {
+            if let Some(Some(env)) = it.next() {
+                s.environment = env;
+            }
+        }
+    }
+    let names: HashSet<&str> = d.spec.clusters.keys().map(String::as_str).collect();
+    for (cname, c) in &d.spec.clusters {
+        if let Some(sla) = &c.sla {
+            check_targets(&names, sla.escalations(), cname)?;
+        }
+    }
+    let flat = Flat::new(&d.spec);
+    Ok(order
+        .into_iter()
+        .map(|i| ServiceRef {
+            cluster: flat.items[i].0.to_owned(),
+            service: flat.items[i].1.breed.name.clone(),
+        })
+        .collect())
+}
+
+fn check_unique(d: &Deployment, sites: &Sites) -> Result<(), Diagnostic> {
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (cname, c) in &d.clusters {
+        for s in &c.services {
+            if let Some(first) = seen.insert(&s.breed.name, cname) {
+                return Err(Diagnostic::error(
+                    Code::NonUniqueBreedReference,
+                    format!("the breed `{}` runs in the clusters `{first}` and `{cname}`: each service needs its own breed", s.breed.name),
+                )
+                .at(locate(sites, cname, &s.breed.name, None))
+                .with_path(service_path(d, cname, &s.breed.name)));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_blueprint_env(d: &Deployment) -> Result<(), Diagnostic> {
+    for (key, tv) in &d.environment_variables {
+        let fail = |why: String| {
+            Err(Diagnostic::error(Code::UnresolvedEnvironmentVariable, why)
+                .at(tv.span.unwrap_or(Span::START))
+                .with_path(format!("environment_variables.{key}")))
+        };
+        let Some((cluster, var)) = key.split_once(".environment_variables.") else {
+            return fail(format!(
+                "`{key}` must name a cluster and a variable: write `CLUSTER.NAME`"
+            ));
+        };
+        let Some(c) = d.clusters.get(cluster) else {
+            return fail(format!(
+                "`{key}` names the cluster `{cluster}`, which is not in the deployment"
+            ));
+        };
+        if !c
+            .services
+            .iter()
+            .any(|s| s.breed.environment_variables.contains_key(var))
+        {
+            return fail(format!(
+                "no breed of the cluster `{cluster}` declares the environment variable `{var}`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_overrides(d: &Deployment, sites: &Sites) -> Result<(), Diagnostic> {
+    for (cname, c) in &d.clusters {
+        for (i, s) in c.services.iter().enumerate() {
+            for (name, tv) in &s.environment_variables {
+                let at = tv
+                    .span
+                    .unwrap_or_else(|| locate(sites, cname, &s.breed.name, None));
+                let path = format!("clusters.{cname}.services[{i}].environment_variables.{name}");
+                if !s.breed.environment_variables.contains_key(name) {
+                    return Err(Diagnostic::error(
+                        Code::UnresolvedDependencyInTraitValue,
+                        format!(
+                            "the breed `{}` declares no environment variable `{name}` to override",
+                            s.breed.name
+                        ),
+                    )
+                    .at(at)
+                    .with_path(path));
+                }
+                if tv.value.is_none() {
+                    return Err(Diagnostic::error(
+                        Code::MissingEnvironmentVariable,
+                        format!("the service sets `{name}` without a value: give it one"),
+                    )
+                    .at(at)
+                    .with_path(path));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_targets(
+    names: &HashSet<&str>,
+    escalations: &[Escalation],
+    cluster: &str,
+) -> Result<(), Diagnostic> {
+    for e in escalations {
+        match e {
+            Escalation::Scale {
+                target: Some(t),
+                span,
+                ..
+            } if !names.contains(t.as_str()) => {
+                return Err(Diagnostic::error(
+                    Code::UnresolvedScaleEscalationTargetCluster,
+                    format!("the escalation scales the cluster `{t}`, which is not a cluster of the deployment"),
+                )
+                .at(span.unwrap_or(Span::START))
+                .with_path(format!("clusters.{cluster}.sla")));
+            }
+            Escalation::ToAll(list) | Escalation::ToOne(list) => {
+                check_targets(names, list, cluster)?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The value kept for metadata and dialects merges.
+pub(crate) fn merge_values(into: &mut Map<Value>, from: &Map<Value>) {
+    for (k, v) in from {
+        into.insert(k.clone(), v.clone());
+    }
+}
+
+/// Merges trait maps by name (later wins).
+pub(crate) fn merge_traits(into: &mut Map<TraitValue>, from: &Map<TraitValue>) {
+    for (k, v) in from {
+        into.insert(k.clone(), v.clone());
+    }
+}

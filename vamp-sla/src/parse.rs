@@ -1,0 +1,511 @@
+//! Log lines: HAProxy JSON access-log records and plain samples.
+//!
+//! One JSON object a line. Both forms are read by one borrowed serde pass
+//! (strings without escapes are not copied); a line is a **plain sample** when
+//! it has `response_time`, otherwise an **HAProxy record** when it has `b`.
+//!
+//! Plain sample:
+//! `{"timestamp": <unix seconds or RFC 3339>, "cluster": "sava",
+//! "service": "sava:1.0.0" (optional), "response_time": <ms>, "status": 200}`.
+//! Instead of `cluster` a line may give `gateway` (`deployment/cluster/port`,
+//! the internal gateway of the cluster).
+//!
+//! HAProxy record (keys of the access-log format, dsl-reference §7): `t`
+//! accept time, `b` backend, `Tt` total time (ms, the response time used, as
+//! in the original's metrics), `ST` status (absent for TCP: never an error).
+//! The cluster and service come from the backend name, see [`RouteBackend`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use crate::time::{parse_timestamp, seconds_to_ms};
+
+/// One measured request, as read from a line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<'a> {
+    /// When, unix milliseconds.
+    pub timestamp_ms: u64,
+    /// The cluster.
+    pub cluster: Cow<'a, str>,
+    /// The service, when known.
+    pub service: Option<Cow<'a, str>>,
+    /// Response time, ms.
+    pub response_time_ms: f64,
+    /// HTTP status; 0 when unknown (TCP).
+    pub status: u16,
+}
+
+/// What a line held.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line<'a> {
+    /// A sample to count.
+    Record(Record<'a>),
+    /// A well-formed HAProxy record of a hop that is not a route backend
+    /// (the gateway's weight or strength backend, stats, ...): skipped, not
+    /// malformed. Each request passes one route backend, so counting only
+    /// those counts each request once.
+    NotRoute,
+}
+
+/// Why a line was skipped as malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// Not a JSON object (or a key repeated).
+    #[error("not a JSON object: {0}")]
+    Json(String),
+    /// A needed key is missing.
+    #[error("missing `{0}`")]
+    Missing(&'static str),
+    /// A key has a value of the wrong kind or out of range.
+    #[error("invalid `{0}`")]
+    Invalid(&'static str),
+}
+
+/// A JSON scalar, borrowed when possible, read without buffering.
+#[derive(Debug)]
+enum Scalar<'a> {
+    Num(f64),
+    Str(Cow<'a, str>),
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Scalar<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON scalar")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Scalar::Num(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Scalar::Num(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Scalar::Num(v))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                while a.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                while a.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<'a> Scalar<'a> {
+    fn number(&self) -> Option<f64> {
+        match self {
+            Scalar::Num(n) => Some(*n),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            Scalar::Other => None,
+        }
+        .filter(|n: &f64| n.is_finite())
+    }
+
+    fn text(self) -> Option<Cow<'a, str>> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn time_ms(&self) -> Option<u64> {
+        match self {
+            Scalar::Num(n) => seconds_to_ms(*n),
+            Scalar::Str(s) => parse_timestamp(s),
+            Scalar::Other => None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawLine<'a> {
+    #[serde(borrow)]
+    timestamp: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    cluster: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    service: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    gateway: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    response_time: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    status: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    t: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    b: Option<Scalar<'a>>,
+    #[serde(borrow, rename = "Tt")]
+    tt: Option<Scalar<'a>>,
+    #[serde(borrow, rename = "ST")]
+    st: Option<Scalar<'a>>,
+}
+
+fn status_of(s: Option<Scalar<'_>>, key: &'static str) -> Result<u16, LineError> {
+    match s {
+        None | Some(Scalar::Other) => Ok(0),
+        Some(v) => {
+            let n = v.number().ok_or(LineError::Invalid(key))?;
+            // HAProxy logs -1 when no response was received.
+            if n < 0.0 {
+                Ok(0)
+            } else if n <= 999.0 {
+                Ok(n as u16)
+            } else {
+                Err(LineError::Invalid(key))
+            }
+        }
+    }
+}
+
+fn time_of(s: Option<Scalar<'_>>, key: &'static str) -> Result<u64, LineError> {
+    s.ok_or(LineError::Missing(key))?
+        .time_ms()
+        .ok_or(LineError::Invalid(key))
+}
+
+fn duration_of(s: Option<Scalar<'_>>, key: &'static str) -> Result<f64, LineError> {
+    let n = s
+        .ok_or(LineError::Missing(key))?
+        .number()
+        .ok_or(LineError::Invalid(key))?;
+    if n < 0.0 {
+        return Err(LineError::Invalid(key));
+    }
+    Ok(n)
+}
+
+/// Reads one line (without its line break).
+///
+/// ```
+/// use vamp_sla::parse::{parse_line, Line};
+/// let line = br#"{"timestamp": "2024-05-01T12:00:00Z", "cluster": "sava", "response_time": 120, "status": 200}"#;
+/// let Ok(Line::Record(r)) = parse_line(line) else { panic!() };
+/// assert_eq!((r.cluster.as_ref(), r.response_time_ms), ("sava", 120.0));
+///
+/// let haproxy = br#"{"t":"01/May/2024:12:00:00.250","ft":"x","b":"shop_2fsava_2fwebport_2fsava:1.0.0","s":"i1","Tt":87,"ST":503}"#;
+/// let Ok(Line::Record(r)) = parse_line(haproxy) else { panic!() };
+/// assert_eq!((r.cluster.as_ref(), r.service.as_deref(), r.status), ("sava", Some("sava:1.0.0"), 503));
+/// ```
+pub fn parse_line(line: &[u8]) -> Result<Line<'_>, LineError> {
+    let raw: RawLine<'_> = serde_json::from_slice(line).map_err(|e| LineError::Json(e.to_string()))?;
+    if raw.response_time.is_some() {
+        let cluster = match (raw.cluster, raw.gateway) {
+            (Some(c), _) => c.text().ok_or(LineError::Invalid("cluster"))?,
+            (None, Some(g)) => {
+                let g = g.text().ok_or(LineError::Invalid("gateway"))?;
+                gateway_cluster(g).ok_or(LineError::Invalid("gateway"))?
+            }
+            (None, None) => return Err(LineError::Missing("cluster")),
+        };
+        let service = match raw.service {
+            None | Some(Scalar::Other) => None,
+            Some(s) => Some(s.text().ok_or(LineError::Invalid("service"))?),
+        };
+        let status = match raw.status {
+            None => return Err(LineError::Missing("status")),
+            s => status_of(s, "status")?,
+        };
+        return Ok(Line::Record(Record {
+            timestamp_ms: time_of(raw.timestamp, "timestamp")?,
+            cluster,
+            service,
+            response_time_ms: duration_of(raw.response_time, "response_time")?,
+            status,
+        }));
+    }
+    let Some(b) = raw.b else {
+        return Err(LineError::Missing("response_time"));
+    };
+    let b = b.text().ok_or(LineError::Invalid("b"))?;
+    let timestamp_ms = time_of(raw.t.or(raw.timestamp), "t")?;
+    let response_time_ms = duration_of(raw.tt, "Tt")?;
+    let status = status_of(raw.st, "ST")?;
+    let (cluster, service) = match b {
+        // Keep borrowing from the line when the name needed no decoding.
+        Cow::Borrowed(s) => match RouteBackend::parse(s) {
+            Some(r) => (r.cluster, r.service),
+            None => return Ok(Line::NotRoute),
+        },
+        Cow::Owned(s) => match RouteBackend::parse(&s) {
+            Some(r) => (
+                Cow::Owned(r.cluster.into_owned()),
+                Cow::Owned(r.service.into_owned()),
+            ),
+            None => return Ok(Line::NotRoute),
+        },
+    };
+    Ok(Line::Record(Record {
+        timestamp_ms,
+        cluster,
+        service: Some(service),
+        response_time_ms,
+        status,
+    }))
+}
+
+/// The cluster of an internal gateway name `deployment/cluster/port`.
+fn gateway_cluster(g: Cow<'_, str>) -> Option<Cow<'_, str>> {
+    match g {
+        Cow::Borrowed(s) => {
+            let mut it = s.split('/');
+            let (_, c, _) = (it.next()?, it.next()?, it.next()?);
+            (it.next().is_none() && !c.is_empty()).then_some(Cow::Borrowed(c))
+        }
+        Cow::Owned(s) => gateway_cluster(Cow::Borrowed(&s)).map(|c| Cow::Owned(c.into_owned())),
+    }
+}
+
+/// The naming convention of HAProxy **route backends** that the SLA engine
+/// reads cluster and service from.
+///
+/// A route of the internal gateway `DEPLOYMENT/CLUSTER/PORT` targets a
+/// service; its backend is named after the route path
+/// `DEPLOYMENT/CLUSTER/PORT/SERVICE` (the first three hold no `/`; the service,
+/// a breed name, may: `magneticio/sava:1.0`), written in the characters HAProxy
+/// accepts in names (`A–Z a–z 0–9 - _ . :`) by escaping every other byte,
+/// and `_` itself, as `_` followed by two lowercase hex digits: `/` is `_2f`,
+/// `_` is `_5f`. So `shop/sava/webport/sava:1.0.0` is the backend
+/// `shop_2fsava_2fwebport_2fsava:1.0.0`. The decoding is exact (the mapping
+/// is one-to-one), and a name with a plain `/` is read as well.
+///
+/// Backend names with fewer than four segments (the gateway's weight
+/// backend `o_…`, condition-strength backends `im_…`) are not route backends:
+/// their records are skipped, so each request is counted once, at the hop
+/// that reached a service. A route of a *deployment* gateway
+/// (`DEPLOYMENT/9050` to `sava/webport`) reads as cluster `9050`, which names
+/// no cluster, and is skipped as unmatched; exporters may also simply give
+/// those backends names of another shape.
+///
+/// ```
+/// use vamp_sla::parse::RouteBackend;
+/// let name = RouteBackend::encode("shop", "sava", "webport", "sava:1.0.0");
+/// assert_eq!(name, "shop_2fsava_2fwebport_2fsava:1.0.0");
+/// let r = RouteBackend::parse(&name).unwrap();
+/// assert_eq!((r.deployment.as_ref(), r.cluster.as_ref(), r.port.as_ref(), r.service.as_ref()),
+///            ("shop", "sava", "webport", "sava:1.0.0"));
+/// assert!(RouteBackend::parse("o_5b1f0a9c").is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteBackend<'a> {
+    /// Deployment name.
+    pub deployment: Cow<'a, str>,
+    /// Cluster name.
+    pub cluster: Cow<'a, str>,
+    /// Cluster port name.
+    pub port: Cow<'a, str>,
+    /// Service (breed) name.
+    pub service: Cow<'a, str>,
+}
+
+fn allowed(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':')
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes `_hh` escapes; borrowed when there is none.
+fn decode(s: &str) -> Option<Cow<'_, str>> {
+    if !s.contains('_') {
+        return Some(Cow::Borrowed(s));
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'_' {
+            let v = hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?;
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok().map(Cow::Owned)
+}
+
+impl<'a> RouteBackend<'a> {
+    /// Reads a backend name; `None` when it is not a route backend.
+    pub fn parse(name: &'a str) -> Option<Self> {
+        fn split(s: &str) -> Option<[&str; 4]> {
+            let mut it = s.splitn(4, '/');
+            let p = [it.next()?, it.next()?, it.next()?, it.next()?];
+            p.iter().all(|x| !x.is_empty()).then_some(p)
+        }
+        match decode(name)? {
+            Cow::Borrowed(s) => {
+                let [d, c, p, sv] = split(s)?;
+                Some(RouteBackend {
+                    deployment: Cow::Borrowed(d),
+                    cluster: Cow::Borrowed(c),
+                    port: Cow::Borrowed(p),
+                    service: Cow::Borrowed(sv),
+                })
+            }
+            Cow::Owned(s) => {
+                let [d, c, p, sv] = split(&s)?;
+                let own = |x: &str| Cow::Owned(x.to_owned());
+                Some(RouteBackend {
+                    deployment: own(d),
+                    cluster: own(c),
+                    port: own(p),
+                    service: own(sv),
+                })
+            }
+        }
+    }
+
+    /// The backend name of the route to `service` in the internal gateway
+    /// `deployment/cluster/port`.
+    pub fn encode(deployment: &str, cluster: &str, port: &str, service: &str) -> String {
+        let mut out = String::new();
+        for (i, part) in [deployment, cluster, port, service].into_iter().enumerate() {
+            if i > 0 {
+                out.push_str("_2f");
+            }
+            for &b in part.as_bytes() {
+                if allowed(b) {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("_{b:02x}"));
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rec(line: &str) -> Record<'_> {
+        match parse_line(line.as_bytes()) {
+            Ok(Line::Record(r)) => r,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn plain_samples() {
+        let r = rec(r#"{"timestamp": 1714564800.5, "cluster": "sava", "service": "sava:1.0.0", "response_time": 12.5, "status": 200}"#);
+        assert_eq!(r.timestamp_ms, 1_714_564_800_500);
+        assert_eq!(r.service.as_deref(), Some("sava:1.0.0"));
+        assert!(matches!(r.cluster, Cow::Borrowed(_)));
+        let r = rec(r#"{"timestamp": "2024-05-01T12:00:00Z", "gateway": "shop/sava/webport", "response_time": "7", "status": "503"}"#);
+        assert_eq!((r.cluster.as_ref(), r.status, r.response_time_ms), ("sava", 503, 7.0));
+        let r = rec(r#"{"timestamp": 1, "cluster": "s\u0061va", "response_time": 1, "status": 200}"#);
+        assert_eq!(r.cluster, "sava");
+    }
+
+    #[test]
+    fn malformed() {
+        for (line, err) in [
+            ("", "json"),
+            ("not json", "json"),
+            ("[1,2]", "json"),
+            (r#"{"timestamp": 1, "cluster": "a", "response_time": 1}"#, "missing status"),
+            (r#"{"cluster": "a", "response_time": 1, "status": 200}"#, "missing timestamp"),
+            (r#"{"timestamp": 1, "response_time": 1, "status": 200}"#, "missing cluster"),
+            (r#"{"timestamp": "soon", "cluster": "a", "response_time": 1, "status": 200}"#, "invalid timestamp"),
+            (r#"{"timestamp": 1, "cluster": "a", "response_time": -1, "status": 200}"#, "invalid response_time"),
+            (r#"{"timestamp": 1, "cluster": 5, "response_time": 1, "status": 200}"#, "invalid cluster"),
+            (r#"{"timestamp": 1, "cluster": "a", "response_time": 1, "status": 200, "cluster": "b"}"#, "json"),
+            (r#"{"t": 1, "b": "a/b/c/d", "ST": 200}"#, "missing Tt"),
+            (r#"{"x": 1}"#, "missing response_time"),
+        ] {
+            let got = parse_line(line.as_bytes());
+            let ok = match (&got, err) {
+                (Err(LineError::Json(_)), "json") => true,
+                (Err(e), want) => e.to_string().replace('`', "") == want,
+                _ => false,
+            };
+            assert!(ok, "{line}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn haproxy_records() {
+        let r = rec(r#"{"ci":"10.0.0.1","cp":5000,"t":"01/May/2024:12:00:00.250","ft":"f","b":"shop/sava/webport/sava:1.0.0","s":"i1","Tq":0,"Tw":0,"Tc":1,"Tr":80,"Tt":87,"ST":200,"B":120,"CC":"-","CS":"-","tsc":"----","ac":1,"fc":1,"bc":1,"sc":1,"rc":0,"sq":0,"bq":0,"hr":"","hs":"","r":"GET / HTTP/1.1"}"#);
+        assert_eq!((r.cluster.as_ref(), r.response_time_ms, r.status), ("sava", 87.0, 200));
+        assert_eq!(r.timestamp_ms, 1_714_564_800_250);
+        // TCP: no status
+        let r = rec(r#"{"t":1714564800,"b":"shop_2fdb_2fport_2fmysql:5.7","Tt":3,"ts":"--"}"#);
+        assert_eq!((r.cluster.as_ref(), r.status), ("db", 0));
+        // not a route backend
+        assert_eq!(parse_line(br#"{"t":1,"b":"o_abc","Tt":3,"ST":200}"#), Ok(Line::NotRoute));
+        // aborted: ST -1
+        assert_eq!(rec(r#"{"t":1,"b":"a/b/c/d","Tt":3,"ST":-1}"#).status, 0);
+    }
+
+    #[test]
+    fn backend_names() {
+        assert_eq!(RouteBackend::encode("my_dep", "a b", "p", "s/1"), "my_5fdep_2fa_20b_2fp_2fs_2f1");
+        assert!(RouteBackend::parse("a_2fb_2fc").is_none());
+        let r = RouteBackend::parse("a_2fb_2fc_2fmagneticio_2fsava:1.0").unwrap();
+        assert_eq!(r.service, "magneticio/sava:1.0");
+        assert!(RouteBackend::parse("a_2f_2fc_2fd").is_none());
+        assert!(RouteBackend::parse("a_zzb").is_none());
+        assert!(RouteBackend::parse("a_2").is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn backend_names_round_trip(parts in proptest::collection::vec("[a-z_:./ 0-9-]{1,8}", 4)) {
+            let name = RouteBackend::encode(&parts[0], &parts[1], &parts[2], &parts[3]);
+            prop_assert!(name.bytes().all(|b| allowed(b) || b == b'_'));
+            // only the service may hold a '/'
+            if parts[..3].iter().all(|p| !p.contains('/')) {
+                let r = RouteBackend::parse(&name).unwrap();
+                prop_assert_eq!(r.deployment.as_ref(), parts[0].as_str());
+                prop_assert_eq!(r.cluster.as_ref(), parts[1].as_str());
+                prop_assert_eq!(r.port.as_ref(), parts[2].as_str());
+                prop_assert_eq!(r.service.as_ref(), parts[3].as_str());
+            }
+        }
+
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_line(&bytes);
+        }
+    }
+}
