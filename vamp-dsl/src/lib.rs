@@ -8,10 +8,10 @@
 //!
 //! ```
 //! use vamp_dsl::{read, ReadOptions};
-//! let src = "name: sava\nclusters:\n  sava: magneticio/sava:1.0\n";
+//! let src = "name: sava\nclusters:\n  sava: sava:1.0\n";
 //! let out = read(src, ReadOptions::default());
 //! let json = serde_json::to_value(&out.documents[0]).unwrap();
-//! assert_eq!(json["clusters"]["sava"]["services"][0]["breed"]["reference"], "magneticio/sava:1.0");
+//! assert_eq!(json["clusters"]["sava"]["services"][0]["breed"]["reference"], "sava:1.0");
 //! ```
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 

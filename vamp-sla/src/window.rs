@@ -46,8 +46,8 @@ pub(crate) struct WindowAgg {
     slots: Vec<Slot>,
     hist: Option<Histogram>,
     totals: Totals,
-    /// Every second up to and including this one is out of the window.
-    expired_upto: u64,
+    /// Seconds before this one are out of the window.
+    live_from: u64,
 }
 
 impl WindowAgg {
@@ -63,7 +63,7 @@ impl WindowAgg {
                 totals: vec![0; sketch::BUCKETS],
             }),
             totals: Totals::default(),
-            expired_upto: 0,
+            live_from: 0,
         }
     }
 
@@ -75,7 +75,7 @@ impl WindowAgg {
     /// left the window (a late sample), which is then not counted.
     #[inline]
     pub(crate) fn add(&mut self, second: u64, rt_us: u64, error: bool, bucket: usize) -> bool {
-        if second <= self.expired_upto {
+        if second < self.live_from {
             return false;
         }
         let len = self.len();
@@ -119,26 +119,29 @@ impl WindowAgg {
         }
     }
 
-    /// Moves the window so that it ends at second `now`: every second up to
-    /// `now − len` is dropped.
+    /// Moves the window so that it ends at second `now`: it then holds the
+    /// seconds `now − len + 1 ..= now`.
     pub(crate) fn advance(&mut self, now: u64) {
-        let limit = now.saturating_sub(self.len());
-        if limit <= self.expired_upto {
+        let live_from = (now + 1).saturating_sub(self.len());
+        if live_from <= self.live_from {
             return;
         }
-        if limit - self.expired_upto >= self.len() {
+        if live_from - self.live_from >= self.len() {
+            // A long jump: look at each slot once.
             for idx in 0..self.slots.len() {
-                self.clear_slot(idx);
+                if self.slots[idx].second < live_from {
+                    self.clear_slot(idx);
+                }
             }
         } else {
-            for second in self.expired_upto + 1..=limit {
+            for second in self.live_from..live_from {
                 let idx = (second % self.len()) as usize;
                 if self.slots[idx].second == second {
                     self.clear_slot(idx);
                 }
             }
         }
-        self.expired_upto = limit;
+        self.live_from = live_from;
     }
 
     pub(crate) fn totals(&self) -> Totals {
