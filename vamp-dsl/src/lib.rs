@@ -19,6 +19,7 @@ pub mod canonical;
 pub mod condition;
 mod read;
 pub mod selector;
+pub mod store;
 pub mod yaml;
 
 pub use read::{read, read_bytes, Outcome, ReadOptions};

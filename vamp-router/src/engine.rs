@@ -306,7 +306,7 @@ pub(crate) enum Matcher {
     CookiePresent(Box<str>),
     CookieContains {
         name: Box<str>,
-        needle: Finder<'static>,
+        needle: Box<Finder<'static>>,
     },
     /// A raw ACL of a form [`matching`] evaluates.
     Acl(Condition),
@@ -352,7 +352,7 @@ impl Matcher {
             Condition::Header(n) => Matcher::HeaderPresent(n.as_str().into()),
             Condition::CookieContains { name, value } => Matcher::CookieContains {
                 name: name.as_str().into(),
-                needle: Finder::new(value.as_bytes()).into_owned(),
+                needle: Box::new(Finder::new(value.as_bytes()).into_owned()),
             },
             Condition::HeaderContains { name, value } => Matcher::HeaderContains {
                 name: name.as_str().into(),

@@ -248,7 +248,8 @@ struct ClusterState {
 ///     engine.ingest_line(line.as_bytes(), &mut out);
 /// }
 /// engine.finish(&mut out);
-/// assert!(matches!(&out[0], Output::Event(e) if e.timestamp_ms == 1000));
+/// // the evaluation at 0 s already sees the first sample
+/// assert!(matches!(&out[0], Output::Event(e) if e.timestamp_ms == 0));
 /// assert!(matches!(&out[1], Output::Scale(a) if a.from == 1.0 && a.to == 2.0));
 /// ```
 #[derive(Debug)]

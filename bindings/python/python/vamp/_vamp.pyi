@@ -1,0 +1,78 @@
+"""Type stubs for the native module ``vamp._vamp`` (re-exported by ``vamp``)."""
+
+from typing import Any, Literal, Mapping, TypedDict
+
+Json = Any
+"""Plain JSON-like data: dict, list, str, int, float, bool or None."""
+
+class Diagnostic(TypedDict):
+    """One error or warning, as :func:`check` returns it."""
+
+    code: str
+    severity: Literal["error", "warning"]
+    message: str
+    line: int | None
+    column: int | None
+    path: str
+    help: str | None
+
+class Request(TypedDict, total=False):
+    """An HTTP request to match a condition against; every key is optional."""
+
+    method: str | None
+    host: str | None
+    path: str | None
+    client_ip: str | None
+    headers: Mapping[str, str] | None
+    cookies: Mapping[str, str] | None
+
+class VampError(Exception):
+    """An error from Vamp: a stable ``code``, a ``message`` and the 1-based
+    ``line`` and ``column`` of the offending node (None where no source
+    position exists, e.g. for an unknown kind). ``errors`` lists every error
+    found, this one first."""
+
+    code: str
+    message: str
+    line: int | None
+    column: int | None
+    path: str
+    help: str | None
+    errors: list[Diagnostic]
+
+class ParseError(VampError):
+    """Text that does not parse (``yaml_parsing``, ``resource_limit``,
+    ``parser``, ``invalid_selector``)."""
+
+class ValidationError(VampError):
+    """YAML that parses but is not a valid artifact."""
+
+class RoutingError(VampError):
+    """A request or condition the router cannot evaluate (``unsupported_acl``,
+    a malformed request)."""
+
+def read(text: str | bytes, kind: str | None = None) -> list[dict[str, Json]]:
+    """Reads every document of ``text`` (a YAML stream) to its canonical dict.
+
+    ``kind`` (``"blueprint"``, ``"breeds"``, ...) reads documents without a
+    ``kind:`` key as that kind. Raises :class:`VampError` with the first error
+    by the spec's phases; runs without the GIL while reading."""
+
+def check(text: str | bytes, kind: str | None = None) -> list[Diagnostic]:
+    """Every diagnostic (errors and warnings) of ``text``; empty when valid.
+    Does not raise for invalid documents (only for an unknown ``kind``)."""
+
+def canonical(kind: str, text: str | bytes) -> dict[str, Json] | list[dict[str, Json]]:
+    """Exactly what ``vamp canonical KIND FILE`` prints on success: the
+    canonical dict of a single document, or a list for several. Raises
+    :class:`VampError` where the command prints ``{"error": ...}``."""
+
+def condition(expression: str) -> dict[str, Json]:
+    """The syntax tree of a condition, as ``vamp condition EXPR`` prints it
+    (``{"op": "and", "args": [...]}``, ...). Raises :class:`ParseError`
+    (code ``parser``, with the column inside the expression)."""
+
+def matches(expression: str, request: Request | Mapping[str, Any]) -> bool:
+    """Whether ``request`` matches the condition ``expression``. Raises
+    :class:`ParseError` for a condition that does not parse and
+    :class:`RoutingError` for a malformed request or an unsupported ACL."""

@@ -1,0 +1,865 @@
+//! Gateways rendered to a complete `haproxy.cfg`, so that HAProxy routes
+//! exactly as [`Engine::decide`] predicts.
+//!
+//! # Layout
+//!
+//! For each gateway (port `P`, name `G`):
+//!
+//! - **Frontend** `E(G)` bound on `BIND:P` (`mode http` or `mode tcp`) with
+//!   the JSON access log. For HTTP gateways, in this order:
+//!   1. one `acl` per distinct literal of the route conditions (named by the
+//!      16 hex digits of the FNV-1a hash of its text; raw ACLs verbatim);
+//!   2. per conditioned route `i`, in **reverse** route order,
+//!      `http-request set-var(txn.vamp_c) int(i) if <DNF>`, so that the
+//!      first matching route is the one left in `txn.vamp_c` (the candidate
+//!      `R` of §4.5, tested once);
+//!   3. `http-request set-var(txn.vamp_w) rand(100)`: one draw for the weight
+//!      split;
+//!   4. sticky gateways: `use_backend B(G,r) if { req.cook(C) -m str ID(r) }`
+//!      per route (a cookie naming no route matches nothing: ignored);
+//!   5. per conditioned route with strength `s > 0`:
+//!      `use_backend B(G,r) if { var(txn.vamp_c) -m int eq i } { rand(100) -m int lt s }`
+//!      (the rand term is left out at 100%);
+//!   6. the weight split: `use_backend B(G,r) if { var(txn.vamp_w) -m int lt CUMULATIVE }`
+//!      for every weighted route but the last, which is the `default_backend`
+//!      (no `default_backend` when weights total 0: HAProxy answers 503).
+//! - **Backend** `B(G,r) = E(G)__E(r)` per route: `balance` (route's, or
+//!   `roundrobin` / `leastconn` for TCP), `option forwardfor`, the route
+//!   cookie (`Set-Cookie: C=ID(r)` when the request lacks it), rewrites as
+//!   `http-request set-path NEW if { COND }` in order, `cookie CI(r) insert
+//!   indirect nocache` for `sticky: instance`, and one `server` per instance
+//!   with `weight` and `check`.
+//! - **Virtual hosts**: one frontend `virtual_hosts` on `BIND:80` (by
+//!   default) with `acl vh_<hash> req.hdr(host) -i NAME` and a backend
+//!   `virtual_hosts__E(G)` per gateway that forwards to `127.0.0.1:P`.
+//!
+//! ## Why `rand()` and not the original's two-server split
+//!
+//! The original chained frontends over Unix sockets (`im_<r>` split between
+//! the route and an `o_<gw>` "other" frontend). Here a request crosses
+//! HAProxy once: the condition-strength and weight splits are `rand(100)`
+//! draws in `use_backend` rules. This (1) has exactly the engine's
+//! semantics (an independent draw per request, not a round-robin
+//! interleaving), (2) needs no socket directory, and (3) logs one line per
+//! request whose `b` is the route — which is what the SLA layer reads.
+//!
+//! # Names: the contract with the SLA layer
+//!
+//! HAProxy names allow `[A-Za-z0-9._:-]`. A Vamp name is encoded by
+//! [`encode_name`]: letters, digits, `.`, `:` and `-` stay, every other
+//! byte (including `/` and `_`) becomes `_` and two lowercase hex digits
+//! (`shop/web` → `shop_2fweb`). So `_` is always followed by two hex
+//! digits in an encoded name, and `__` separates parts unambiguously:
+//!
+//! | HAProxy object | name | log field |
+//! | --- | --- | --- |
+//! | gateway frontend | `E(gateway)` | `ft` |
+//! | route backend | `E(gateway)__E(route)` | `b` |
+//! | server | `E(instance)` | `s` |
+//! | virtual-host frontend / backend | `virtual_hosts` / `virtual_hosts__E(gateway)` | `ft` / `b` |
+//!
+//! [`parse_backend_name`] turns a `b` back into `(gateway, route)`; for an
+//! internal gateway route `deployment/cluster/service/port` the cluster is
+//! the route's second segment. `virtual_hosts` contains `_h`, which no
+//! encoding produces, so it never collides with a gateway.
+//!
+//! # The access log
+//!
+//! One JSON object per request (per connection for TCP) with the §7 keys:
+//! `ci cp t ft b s Tq Tw Tc Tr Tt ST B CC CS tsc ac fc bc sc rc sq bq hr hs r`
+//! (TCP: without `Tq Tr ST CC CS tsc hr hs r`, plus `ts`). Text that clients
+//! control (`hr`: `{Host|User-Agent}`, `r`: the request line) passes HAProxy's
+//! `json` converter, so every line is valid JSON. No cookie is captured, so
+//! `CC` and `CS` are `-`.
+//!
+//! ```
+//! use vamp_model::{Gateway, Map, OrRef, Port, Route};
+//! use vamp_router::engine::CompileOptions;
+//! use vamp_router::export::haproxy::{export, ExportOptions};
+//! # fn parse(_: &str) -> Result<vamp_model::Condition, vamp_model::Diagnostic> { unreachable!() }
+//! let route = |w| OrRef::Inline(Route { weight: Some(w), condition: None, condition_strength: None,
+//!     rewrites: vec![], balance: None, selector: None, span: None });
+//! let mut routes = Map::new();
+//! routes.insert("[127.0.0.1:9001]".to_string(), route(90));
+//! routes.insert("[127.0.0.1:9002]".to_string(), route(10));
+//! let gateway = Gateway { port: Port::parse("8080"), service: None, sticky: None,
+//!     virtual_hosts: vec![], selector: None, routes, span: None, routes_span: None };
+//! let cfg = export(&[("shop/web", &gateway)], &CompileOptions::new(parse), &ExportOptions::default()).unwrap();
+//! assert!(cfg.contains("frontend shop_2fweb\n"));
+//! assert!(cfg.contains("bind 127.0.0.1:8080"));
+//! assert!(cfg.contains("server _5b127.0.0.1:9001_5d 127.0.0.1:9001 weight 100 check"));
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use vamp_model::{Code, Condition, Diagnostic, Gateway, PortType, Sticky};
+
+use crate::engine::{
+    compile, stable_hash, CompileOptions, Engine, Instance, RewriteCondition, Targets,
+};
+
+/// How the configuration is rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// The address every frontend binds (default `127.0.0.1`).
+    pub bind_address: String,
+    /// The port of the shared virtual-hosts frontend (default 80); `None`
+    /// leaves virtual hosts out.
+    pub virtual_hosts_port: Option<u16>,
+    /// The `log` target of the `global` section (default
+    /// `stdout format raw local0`: HAProxy runs in the foreground next to
+    /// the gateway agent).
+    pub log_target: String,
+    /// Health checks on every server (default true).
+    pub health_checks: bool,
+    /// HTTP health check path (`option httpchk GET PATH`) for HTTP routes;
+    /// `None` (default) checks by TCP connect.
+    pub http_check_path: Option<String>,
+    /// `maxconn` of the `global` section (default 4096).
+    pub maxconn: u32,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions {
+            bind_address: "127.0.0.1".into(),
+            virtual_hosts_port: Some(80),
+            log_target: "stdout format raw local0".into(),
+            health_checks: true,
+            http_check_path: None,
+            maxconn: 4096,
+        }
+    }
+}
+
+/// Compiles `gateways` (name, gateway) and renders them to one `haproxy.cfg`.
+///
+/// Routes that name another exported gateway (`G`, `D/P`, `D/C/P`) target
+/// `127.0.0.1:<its port>` unless `options.targets` says otherwise. Raw ACLs
+/// and rewrite conditions HAProxy understands but the engine cannot evaluate
+/// are passed through verbatim.
+///
+/// # Errors
+/// The compile errors of [`Engine::compile`] (except `unsupported_acl`),
+/// and those of [`render`].
+///
+/// See the module example.
+pub fn export(
+    gateways: &[(&str, &Gateway)],
+    options: &CompileOptions<'_>,
+    export: &ExportOptions,
+) -> Result<String, Diagnostic> {
+    let ports: HashMap<&str, u16> = gateways
+        .iter()
+        .filter_map(|(n, g)| Some((*n, g.port.as_ref()?.number?)))
+        .collect();
+    let mut chained = Targets::new();
+    for (_, g) in gateways {
+        for key in g.routes.keys() {
+            if options.targets.is_some_and(|t| t.contains_key(key)) || chained.contains_key(key) {
+                continue;
+            }
+            if let Some(&port) = ports.get(key.as_str()) {
+                chained.insert(key.clone(), vec![Instance::at(key.clone(), "127.0.0.1", port)]);
+            }
+        }
+    }
+    let merged;
+    let options = if chained.is_empty() {
+        *options
+    } else {
+        let mut all = options.targets.cloned().unwrap_or_default();
+        all.extend(chained);
+        merged = all;
+        CompileOptions {
+            targets: Some(&merged),
+            ..*options
+        }
+    };
+    let engines = gateways
+        .iter()
+        .map(|(name, g)| compile(name, g, &options, true))
+        .collect::<Result<Vec<_>, _>>()?;
+    render(&engines, export)
+}
+
+/// Renders compiled gateways to one `haproxy.cfg`.
+///
+/// # Errors
+/// `unresolved_gateway_port` for a gateway without a port number (or port
+/// 0, unassigned), `duplicate_gateway_port` for two frontends on one port,
+/// `unsupported_acl` for a condition, name or address that cannot be
+/// written in an HAProxy configuration (control characters, a cookie or
+/// header name that is not an HTTP token), `resource_limit` for a
+/// condition whose OR-of-ANDs form exceeds 4,096 terms.
+///
+/// ```
+/// # use vamp_model::*;
+/// # use vamp_router::engine::*;
+/// # fn parse(_: &str) -> Result<Condition, Diagnostic> { unreachable!() }
+/// # let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
+/// #   selector: None, routes: Map::new(), span: None, routes_span: None };
+/// let engine = Engine::compile("g", &gateway, &CompileOptions::new(parse)).unwrap();
+/// let err = vamp_router::export::haproxy::render(&[engine], &Default::default()).unwrap_err();
+/// assert_eq!(err.code, Code::UnresolvedGatewayPort);
+/// ```
+pub fn render(engines: &[Engine], options: &ExportOptions) -> Result<String, Diagnostic> {
+    let mut out = String::with_capacity(1024 + engines.len() * 1024);
+    let _ = write!(
+        out,
+        "# Generated by vamp export haproxy. Run in the foreground: haproxy -W -db -f FILE\n\
+         global\n    log {log}\n    maxconn {maxconn}\n\n\
+         defaults\n    log global\n    option dontlognull\n    timeout connect 5s\n    \
+         timeout client 30s\n    timeout server 30s\n    timeout check 2s\n    \
+         default-server init-addr last,libc,none inter 2s fall 3 rise 2\n",
+        log = clean(&options.log_target, "the log target")?,
+        maxconn = options.maxconn,
+    );
+    let mut ports: HashMap<u16, &str> = HashMap::new();
+    let bind = clean(&options.bind_address, "the bind address")?;
+    for e in engines {
+        let port = e.port.filter(|p| *p != 0).ok_or_else(|| {
+            Diagnostic::error(
+                Code::UnresolvedGatewayPort,
+                format!("gateway `{}` has no port assigned: give it a port to export it", e.name),
+            )
+            .with_path("port")
+        })?;
+        if let Some(other) = ports.insert(port, &e.name) {
+            return Err(duplicate_port(port, other, &e.name));
+        }
+        gateway(&mut out, e, bind, port, options)?;
+    }
+    virtual_hosts(&mut out, engines, bind, options, &mut ports)?;
+    Ok(out)
+}
+
+fn duplicate_port(port: u16, a: &str, b: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::DuplicateGatewayPort,
+        format!("`{a}` and `{b}` both listen on port {port}"),
+    )
+    .with_path("port")
+}
+
+const HTTP_LOG: &str = r#"{"ci":"%ci","cp":%cp,"t":"%t","ft":"%ft","b":"%b","s":"%s","Tq":%Tq,"Tw":%Tw,"Tc":%Tc,"Tr":%Tr,"Tt":%Tt,"ST":%ST,"B":%B,"CC":"%CC","CS":"%CS","tsc":"%tsc","ac":%ac,"fc":%fc,"bc":%bc,"sc":%sc,"rc":%rc,"sq":%sq,"bq":%bq,"hr":"{%[capture.req.hdr(0),json(utf8s)]|%[capture.req.hdr(1),json(utf8s)]}","hs":"","r":"%[capture.req.method,json(utf8s)] %[capture.req.uri,json(utf8s)] %[capture.req.ver,json(utf8s)]"}"#;
+
+const TCP_LOG: &str = r#"{"ci":"%ci","cp":%cp,"t":"%t","ft":"%ft","b":"%b","s":"%s","Tw":%Tw,"Tc":%Tc,"Tt":%Tt,"B":%B,"ts":"%ts","ac":%ac,"fc":%fc,"bc":%bc,"sc":%sc,"rc":%rc,"sq":%sq,"bq":%bq}"#;
+
+/// The log format as an HAProxy double-quoted string.
+fn log_format(format: &str) -> String {
+    format!("\"{}\"", format.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Encodes a Vamp name as an HAProxy name (see the module docs).
+///
+/// ```
+/// use vamp_router::export::haproxy::{decode_name, encode_name};
+/// assert_eq!(encode_name("shop/checkout/sava:1.0/web"), "shop_2fcheckout_2fsava:1.0_2fweb");
+/// assert_eq!(encode_name("a_b"), "a_5fb");
+/// assert_eq!(decode_name("a_5fb").as_deref(), Some("a_b"));
+/// ```
+pub fn encode_name(name: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 8);
+    for &b in name.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-') {
+            s.push(char::from(b));
+        } else {
+            let _ = write!(s, "_{b:02x}");
+        }
+    }
+    s
+}
+
+/// Decodes an [`encode_name`]d name; `None` when the text is not one.
+///
+/// ```
+/// use vamp_router::export::haproxy::decode_name;
+/// assert_eq!(decode_name("shop_2fweb").as_deref(), Some("shop/web"));
+/// assert_eq!(decode_name("virtual_hosts"), None);
+/// ```
+pub fn decode_name(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'_' => {
+                let hex = text.get(i + 1..i + 3)?;
+                if !hex.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+                    return None;
+                }
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            c if c.is_ascii_alphanumeric() || matches!(c, b'.' | b':' | b'-') => {
+                out.push(c);
+                i += 1;
+            }
+            _ => return None,
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The backend name of route `route` of gateway `gateway`.
+///
+/// ```
+/// assert_eq!(vamp_router::export::haproxy::backend_name("shop/web", "shop/v1/web"),
+///            "shop_2fweb__shop_2fv1_2fweb");
+/// ```
+pub fn backend_name(gateway: &str, route: &str) -> String {
+    format!("{}__{}", encode_name(gateway), encode_name(route))
+}
+
+/// Reads a route backend name (the `b` of a log line) back into
+/// `(gateway, route)`; `None` for other backends (virtual hosts) and
+/// non-encoded text.
+///
+/// ```
+/// use vamp_router::export::haproxy::parse_backend_name;
+/// assert_eq!(parse_backend_name("shop_2fweb__shop_2fv1_2fweb"),
+///            Some(("shop/web".to_string(), "shop/v1/web".to_string())));
+/// assert_eq!(parse_backend_name("virtual_hosts__shop"), None);
+/// ```
+pub fn parse_backend_name(b: &str) -> Option<(String, String)> {
+    let (g, r) = b.split_once("__")?;
+    Some((decode_name(g)?, decode_name(r)?))
+}
+
+/// Text that goes into the configuration as a token or line: no control
+/// characters.
+fn clean<'a>(text: &'a str, what: &str) -> Result<&'a str, Diagnostic> {
+    if text.chars().any(char::is_control) {
+        return Err(Diagnostic::error(
+            Code::UnsupportedAcl,
+            format!("{what} `{}` holds control characters and cannot be written to an HAProxy configuration", text.escape_debug()),
+        ));
+    }
+    Ok(text)
+}
+
+/// An HTTP token (header or cookie name) usable as a fetch argument.
+fn token<'a>(name: &'a str, what: &str) -> Result<&'a str, Diagnostic> {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && !name.contains(['\'', '$', '#']);
+    if ok {
+        Ok(name)
+    } else {
+        Err(Diagnostic::error(
+            Code::UnsupportedAcl,
+            format!("the {what} `{}` cannot be written in an HAProxy ACL", name.escape_debug()),
+        ))
+    }
+}
+
+/// A pattern quoted for the HAProxy configuration (with `--` when it could
+/// read as a flag).
+fn pattern(value: &str) -> Result<String, Diagnostic> {
+    let value = clean(value, "the value")?;
+    let quoted = if !value.contains('\'') {
+        format!("'{value}'")
+    } else {
+        let mut s = String::with_capacity(value.len() + 4);
+        s.push('"');
+        for c in value.chars() {
+            if matches!(c, '"' | '\\' | '$') {
+                s.push('\\');
+            }
+            s.push(c);
+        }
+        s.push('"');
+        s
+    };
+    Ok(if value.starts_with('-') {
+        format!("-- {quoted}")
+    } else {
+        quoted
+    })
+}
+
+/// A quoted argument (paths, cookie lines) for HAProxy.
+fn quoted(value: &str) -> Result<String, Diagnostic> {
+    let value = clean(value, "the value")?;
+    let mut s = String::with_capacity(value.len() + 2);
+    s.push('"');
+    for c in value.chars() {
+        if matches!(c, '"' | '\\' | '$') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('"');
+    Ok(s)
+}
+
+/// A boolean expression over ACL texts.
+enum B {
+    And(Vec<B>),
+    Or(Vec<B>),
+    Not(Box<B>),
+    Atom(String),
+}
+
+fn to_bool(c: &Condition) -> Result<B, Diagnostic> {
+    let sub = |header: &str, v: &str| -> Result<B, Diagnostic> {
+        Ok(B::Atom(format!(
+            "req.fhdr({}) -m sub {}",
+            token(header, "header name")?,
+            pattern(v)?
+        )))
+    };
+    Ok(match c {
+        Condition::And(a) => B::And(a.iter().map(to_bool).collect::<Result<_, _>>()?),
+        Condition::Or(a) => B::Or(a.iter().map(to_bool).collect::<Result<_, _>>()?),
+        Condition::Not(a) => B::Not(Box::new(to_bool(a)?)),
+        Condition::UserAgent(v) => {
+            let is = |n: &str| v.eq_ignore_ascii_case(n);
+            let ua = |n: &str| sub("User-Agent", n);
+            if is("Chrome") {
+                ua("Chrome")?
+            } else if is("Firefox") {
+                ua("Firefox")?
+            } else if is("Edge") {
+                B::Or(vec![ua("Edge")?, ua("Edg/")?])
+            } else if is("Safari") {
+                B::And(vec![ua("Safari")?, ua("Version")?])
+            } else if is("IE") {
+                B::Or(vec![ua("MSIE")?, ua("Trident/")?])
+            } else {
+                ua(v)?
+            }
+        }
+        Condition::Host(v) => B::Atom(format!("req.hdr(host) -m str {}", pattern(v)?)),
+        Condition::Cookie(n) => B::Atom(format!("req.cook({}) -m found", token(n, "cookie name")?)),
+        Condition::Header(n) => {
+            B::Atom(format!("req.hdr_cnt({}) gt 0", token(n, "header name")?))
+        }
+        Condition::CookieContains { name, value } => B::Atom(format!(
+            "req.cook({}) -m sub {}",
+            token(name, "cookie name")?,
+            pattern(value)?
+        )),
+        Condition::HeaderContains { name, value } => sub(name, value)?,
+        Condition::Acl(raw) => B::Atom(clean(raw, "the raw ACL")?.to_owned()),
+    })
+}
+
+const MAX_TERMS: usize = 4096;
+
+/// A term: literals (atom index, positive), sorted and without duplicates.
+type Term = Vec<(usize, bool)>;
+
+/// OR-of-ANDs of `b` (negated when `neg`); atoms interned into `atoms`.
+fn dnf(b: &B, neg: bool, atoms: &mut Vec<String>) -> Result<Vec<Term>, Diagnostic> {
+    let product = |parts: Vec<Vec<Term>>| -> Result<Vec<Term>, Diagnostic> {
+        let mut acc: Vec<Term> = vec![Vec::new()];
+        for p in parts {
+            let mut next = Vec::new();
+            for a in &acc {
+                for t in &p {
+                    let mut m = a.clone();
+                    m.extend_from_slice(t);
+                    m.sort_unstable();
+                    m.dedup();
+                    if m.windows(2).any(|w| w[0].0 == w[1].0) {
+                        continue; // x and not x
+                    }
+                    next.push(m);
+                }
+            }
+            next.sort();
+            next.dedup();
+            if next.len() > MAX_TERMS {
+                return Err(too_big());
+            }
+            acc = next;
+        }
+        Ok(acc)
+    };
+    let union = |parts: Vec<Vec<Term>>| -> Result<Vec<Term>, Diagnostic> {
+        let mut all: Vec<Term> = parts.into_iter().flatten().collect();
+        all.sort();
+        all.dedup();
+        if all.len() > MAX_TERMS {
+            return Err(too_big());
+        }
+        Ok(all)
+    };
+    match b {
+        B::Atom(text) => {
+            let i = match atoms.iter().position(|a| a == text) {
+                Some(i) => i,
+                None => {
+                    atoms.push(text.clone());
+                    atoms.len() - 1
+                }
+            };
+            Ok(vec![vec![(i, !neg)]])
+        }
+        B::Not(x) => dnf(x, !neg, atoms),
+        B::And(xs) | B::Or(xs) => {
+            let parts = xs
+                .iter()
+                .map(|x| dnf(x, neg, atoms))
+                .collect::<Result<Vec<_>, _>>()?;
+            if matches!(b, B::And(_)) != neg {
+                product(parts)
+            } else {
+                union(parts)
+            }
+        }
+    }
+}
+
+fn too_big() -> Diagnostic {
+    Diagnostic::error(
+        Code::ResourceLimit,
+        format!("the condition expands to more than {MAX_TERMS} alternatives in HAProxy; simplify it"),
+    )
+}
+
+/// Named ACLs of one proxy section.
+#[derive(Default)]
+struct Acls {
+    /// text → name.
+    names: HashMap<String, String>,
+    used: HashMap<String, String>,
+    lines: String,
+}
+
+impl Acls {
+    fn name(&mut self, text: &str) -> String {
+        if let Some(n) = self.names.get(text) {
+            return n.clone();
+        }
+        let mut name = format!("{:016x}", stable_hash(text.as_bytes()));
+        let mut k = 1;
+        while self.used.contains_key(&name) {
+            name = format!("{:016x}-{k}", stable_hash(text.as_bytes()));
+            k += 1;
+        }
+        let _ = writeln!(self.lines, "    acl {name} {text}");
+        self.used.insert(name.clone(), text.to_owned());
+        self.names.insert(text.to_owned(), name.clone());
+        name
+    }
+
+    /// The `if` expression of a condition: `None` when it is always false,
+    /// `Some("")` when always true.
+    fn expression(&mut self, c: &Condition) -> Result<Option<String>, Diagnostic> {
+        let mut atoms = Vec::new();
+        let terms = dnf(&to_bool(c)?, false, &mut atoms)?;
+        if terms.is_empty() {
+            return Ok(None);
+        }
+        if terms.iter().any(Vec::is_empty) {
+            return Ok(Some(String::new()));
+        }
+        let mut s = String::new();
+        for (i, t) in terms.iter().enumerate() {
+            if i > 0 {
+                s.push_str(" or ");
+            }
+            for (j, (atom, positive)) in t.iter().enumerate() {
+                if j > 0 {
+                    s.push(' ');
+                }
+                if !positive {
+                    s.push('!');
+                }
+                s.push_str(&self.name(&atoms[*atom]));
+            }
+        }
+        Ok(Some(s))
+    }
+}
+
+fn gateway(
+    out: &mut String,
+    e: &Engine,
+    bind: &str,
+    port: u16,
+    options: &ExportOptions,
+) -> Result<(), Diagnostic> {
+    let fe = encode_name(&e.name);
+    let http = e.port_type == PortType::Http;
+    let _ = write!(
+        out,
+        "\nfrontend {fe}\n    # gateway {}\n    bind {bind}:{port}\n    mode {}\n    log-format {}\n",
+        e.name.escape_debug(),
+        if http { "http" } else { "tcp" },
+        log_format(if http { HTTP_LOG } else { TCP_LOG }),
+    );
+    let mut rules = String::new();
+    let mut uses = String::new();
+    let mut acls = Acls::default();
+    if http {
+        out.push_str(
+            "    capture request header Host len 128\n    capture request header User-Agent len 256\n",
+        );
+        // Candidate R: the first matching route wins, so set in reverse order.
+        let mut sets = Vec::new();
+        for (i, r) in e.routes.iter().enumerate() {
+            if let Some((c, _)) = &r.condition {
+                if let Some(expr) = acls.expression(c).map_err(|d| route_path(d, r.name()))? {
+                    sets.push((i, expr));
+                }
+            }
+        }
+        for (i, expr) in sets.iter().rev() {
+            let _ = write!(rules, "    http-request set-var(txn.vamp_c) int({i})");
+            if !expr.is_empty() {
+                let _ = write!(rules, " if {expr}");
+            }
+            rules.push('\n');
+        }
+        if e.sticky.is_some() {
+            for r in e.routes.iter() {
+                let _ = writeln!(
+                    uses,
+                    "    use_backend {} if {{ req.cook({}) -m str {} }}",
+                    backend_name(&e.name, &r.name),
+                    e.route_cookie,
+                    r.cookie_value
+                );
+            }
+        }
+        for (i, _) in &sets {
+            let r = &e.routes[*i];
+            if r.strength == 0 {
+                continue;
+            }
+            let _ = write!(
+                uses,
+                "    use_backend {} if {{ var(txn.vamp_c) -m int eq {i} }}",
+                backend_name(&e.name, &r.name)
+            );
+            if r.strength < 100 {
+                let _ = write!(uses, " {{ rand(100) -m int lt {} }}", r.strength);
+            }
+            uses.push('\n');
+        }
+    }
+    let weighted: Vec<usize> = (0..e.routes.len()).filter(|&i| e.routes[i].weight > 0).collect();
+    if weighted.len() > 1 {
+        let _ = writeln!(
+            rules,
+            "    {}-request {}set-var(txn.vamp_w) rand(100)",
+            if http { "http" } else { "tcp" },
+            if http { "" } else { "content " }
+        );
+    }
+    let mut cumulative = 0u32;
+    for (k, &i) in weighted.iter().enumerate() {
+        let r = &e.routes[i];
+        cumulative += u32::from(r.weight);
+        if k + 1 == weighted.len() {
+            let _ = writeln!(uses, "    default_backend {}", backend_name(&e.name, &r.name));
+        } else {
+            let _ = writeln!(
+                uses,
+                "    use_backend {} if {{ var(txn.vamp_w) -m int lt {cumulative} }}",
+                backend_name(&e.name, &r.name)
+            );
+        }
+    }
+    out.push_str(&acls.lines);
+    out.push_str(&rules);
+    out.push_str(&uses);
+    for r in e.routes.iter() {
+        route_backend(out, e, r, http, options).map_err(|d| route_path(d, r.name()))?;
+    }
+    Ok(())
+}
+
+fn route_path(d: Diagnostic, route: &str) -> Diagnostic {
+    if d.path.is_empty() {
+        d.with_path(format!("routes.{route}"))
+    } else {
+        d
+    }
+}
+
+fn route_backend(
+    out: &mut String,
+    e: &Engine,
+    r: &crate::engine::CompiledRoute,
+    http: bool,
+    options: &ExportOptions,
+) -> Result<(), Diagnostic> {
+    let balance = match &r.balance {
+        Some(b) => clean(b, "the balance")?,
+        None if http => "roundrobin",
+        None => "leastconn",
+    };
+    let _ = write!(
+        out,
+        "\nbackend {}\n    # route {} of gateway {}\n    mode {}\n    balance {balance}\n",
+        backend_name(&e.name, &r.name),
+        r.name.escape_debug(),
+        e.name.escape_debug(),
+        if http { "http" } else { "tcp" },
+    );
+    let mut acls = Acls::default();
+    let mut rules = String::new();
+    if http {
+        rules.push_str("    option forwardfor\n");
+        if let (true, Some(path)) = (options.health_checks, &options.http_check_path) {
+            let _ = writeln!(rules, "    option httpchk GET {}", quoted(path)?);
+        }
+        if e.sticky.is_some() {
+            let _ = write!(
+                rules,
+                "    http-request set-var(txn.vamp_sc) bool(true) if !{{ req.cook({ck}) -m str {v} }}\n    \
+                 http-response add-header Set-Cookie \"{ck}={v}; Path=/\" if {{ var(txn.vamp_sc) -m bool }}\n",
+                ck = e.route_cookie,
+                v = r.cookie_value,
+            );
+        }
+        for rw in r.rewrites.iter() {
+            let cond = match &rw.condition {
+                RewriteCondition::Acl(text, _) | RewriteCondition::Opaque(text) => {
+                    Some(format!(" if {{ {} }}", clean(text, "the rewrite condition")?))
+                }
+                RewriteCondition::Vamp(c, _) => acls.expression(c)?.map(|expr| {
+                    if expr.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" if {expr}")
+                    }
+                }),
+            };
+            if let Some(cond) = cond {
+                let _ = writeln!(rules, "    http-request set-path {}{cond}", quoted(rw.path())?);
+            }
+        }
+        if e.sticky == Some(Sticky::Instance) {
+            let _ = writeln!(rules, "    cookie {} insert indirect nocache", r.instance_cookie);
+        }
+    }
+    out.push_str(&acls.lines);
+    out.push_str(&rules);
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for (i, inst) in r.instances.iter().enumerate() {
+        let Some(addr) = &inst.address else { continue };
+        let host = clean(&addr.host, "the host")?;
+        if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '#' || c == '"' || c == '\'') {
+            return Err(Diagnostic::error(
+                Code::UnsupportedAcl,
+                format!("`{host}` is not a host HAProxy can connect to"),
+            ));
+        }
+        let mut name = encode_name(&inst.name);
+        let n = names.entry(name.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            name = format!("{name}-{n}");
+        }
+        let address = if host.contains(':') {
+            format!("[{host}]:{}", addr.port)
+        } else {
+            format!("{host}:{}", addr.port)
+        };
+        let _ = write!(out, "    server {name} {address} weight {}", inst.weight);
+        if options.health_checks {
+            out.push_str(" check");
+        }
+        if http && e.sticky == Some(Sticky::Instance) {
+            let _ = write!(out, " cookie {}", r.instance_cookie_values[i]);
+        }
+        out.push('\n');
+    }
+    Ok(())
+}
+
+fn virtual_hosts(
+    out: &mut String,
+    engines: &[Engine],
+    bind: &str,
+    options: &ExportOptions,
+    ports: &mut HashMap<u16, &str>,
+) -> Result<(), Diagnostic> {
+    let Some(vport) = options.virtual_hosts_port else {
+        return Ok(());
+    };
+    let hosted: Vec<&Engine> = engines
+        .iter()
+        .filter(|e| e.port_type == PortType::Http && !e.virtual_hosts.is_empty())
+        .collect();
+    if hosted.is_empty() {
+        return Ok(());
+    }
+    if let Some(other) = ports.get(&vport) {
+        return Err(duplicate_port(vport, other, "virtual_hosts"));
+    }
+    let _ = write!(
+        out,
+        "\nfrontend virtual_hosts\n    bind {bind}:{vport}\n    mode http\n    log-format {}\n    \
+         capture request header Host len 128\n    capture request header User-Agent len 256\n",
+        log_format(HTTP_LOG)
+    );
+    let mut uses = String::new();
+    for e in &hosted {
+        for vh in e.virtual_hosts.iter() {
+            let name = format!("vh_{:016x}", stable_hash(vh.to_ascii_lowercase().as_bytes()));
+            let _ = writeln!(out, "    acl {name} req.hdr(host) -i {}", pattern(vh)?);
+            let _ = writeln!(uses, "    use_backend virtual_hosts__{} if {name}", encode_name(&e.name));
+        }
+    }
+    out.push_str(&uses);
+    for e in &hosted {
+        let port = e.port.unwrap_or(0);
+        let _ = write!(
+            out,
+            "\nbackend virtual_hosts__{fe}\n    mode http\n    server {fe} 127.0.0.1:{port}{}\n",
+            if options.health_checks { " check" } else { "" },
+            fe = encode_name(&e.name),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for n in ["shop/web", "a_b", "sava:1.0.0", "[127.0.0.1:80]", "é/ü", ""] {
+            assert_eq!(decode_name(&encode_name(n)).as_deref(), Some(n));
+        }
+        assert_eq!(decode_name("a_zz"), None);
+        assert_eq!(decode_name("a_5"), None);
+    }
+
+    #[test]
+    fn patterns_are_quoted() {
+        assert_eq!(pattern("Firefox").unwrap(), "'Firefox'");
+        assert_eq!(pattern("it's $x").unwrap(), "\"it's \\$x\"");
+        assert_eq!(pattern("-x").unwrap(), "-- '-x'");
+        assert!(pattern("a\nb").is_err());
+    }
+
+    #[test]
+    fn dnf_simplifies() {
+        let mut atoms = Vec::new();
+        let a = || B::Atom("a".into());
+        let t = dnf(&B::Or(vec![a(), B::Not(Box::new(a()))]), false, &mut atoms).unwrap();
+        assert!(t.iter().any(Vec::is_empty) || t.len() == 2);
+        let f = dnf(&B::And(vec![a(), B::Not(Box::new(a()))]), false, &mut atoms).unwrap();
+        assert!(f.is_empty());
+        // not (a or b) = !a !b
+        let nb = dnf(
+            &B::Not(Box::new(B::Or(vec![a(), B::Atom("b".into())]))),
+            false,
+            &mut atoms,
+        )
+        .unwrap();
+        assert_eq!(nb, vec![vec![(0, false), (1, false)]]);
+    }
+}

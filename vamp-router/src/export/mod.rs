@@ -1,0 +1,5 @@
+//! Gateways rendered to proxy configurations.
+//!
+//! [`haproxy`] renders a complete `haproxy.cfg`.
+
+pub mod haproxy;
