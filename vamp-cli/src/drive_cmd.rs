@@ -97,7 +97,7 @@ impl From<Diagnostic> for Failure {
 /// Runs a command of this area.
 pub(crate) fn run(cmd: Cmd) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
     {
         Ok(rt) => rt,
@@ -155,12 +155,16 @@ fn write_json(path: &std::path::Path, v: &Value) -> Result<(), Failure> {
 /// A driver plus how to persist it after the command.
 enum Selected {
     Memory(MemoryDriver),
+    #[cfg(feature = "docker")]
+    Docker(vamp_drivers::DockerDriver),
 }
 
 impl Selected {
     fn driver(&self) -> &dyn Driver {
         match self {
             Selected::Memory(d) => d,
+            #[cfg(feature = "docker")]
+            Selected::Docker(d) => d,
         }
     }
 
@@ -171,11 +175,54 @@ impl Selected {
                     .map_err(|e| Failure::new("io", e.to_string()))?;
                 write_json(&state_dir().join("memory.json"), &v)
             }
+            // Containers live in the daemon; only the route weights (no
+            // gateway runs in front of them here) are kept between runs.
+            #[cfg(feature = "docker")]
+            Selected::Docker(d) => {
+                let v = serde_json::to_value(d.weights())
+                    .map_err(|e| Failure::new("io", e.to_string()))?;
+                write_json(&state_dir().join("docker-weights.json"), &v)
+            }
         }
     }
 }
 
-fn select(name: &str) -> Result<Selected, Failure> {
+#[cfg(feature = "docker")]
+async fn select_docker() -> Result<Selected, Failure> {
+    let mut opts = vamp_drivers::DockerOptions::default();
+    if let Ok(host) = std::env::var("DOCKER_HOST") {
+        match host.strip_prefix("unix://") {
+            Some(path) => opts.socket = path.to_owned(),
+            None => {
+                return Err(Failure::new(
+                    "driver_unsupported",
+                    format!("DOCKER_HOST=`{host}`: the docker driver talks to a local unix socket only; unset DOCKER_HOST or use unix:///path/to/docker.sock"),
+                ))
+            }
+        }
+    }
+    let d = vamp_drivers::DockerDriver::connect(opts)
+        .await
+        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let path = state_dir().join("docker-weights.json");
+    if let Some(v) = read_json(&path)? {
+        let w = serde_json::from_value(v)
+            .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
+        d.restore_weights(w);
+    }
+    Ok(Selected::Docker(d))
+}
+
+fn not_built(name: &str) -> Failure {
+    Failure::new(
+        "driver_unsupported",
+        format!(
+            "the `{name}` driver is not available in this build: rebuild vamp with `--features {name}` or use `--driver memory`"
+        ),
+    )
+}
+
+async fn select(name: &str) -> Result<Selected, Failure> {
     match name {
         "memory" => {
             let path = state_dir().join("memory.json");
@@ -186,12 +233,11 @@ fn select(name: &str) -> Result<Selected, Failure> {
             };
             Ok(Selected::Memory(MemoryDriver::from_state(state)))
         }
-        "docker" | "kubernetes" | "marathon" => Err(Failure::new(
-            "driver_unsupported",
-            format!(
-                "the `{name}` driver is not available in this build yet: use `--driver memory`"
-            ),
-        )),
+        #[cfg(feature = "docker")]
+        "docker" => select_docker().await,
+        #[cfg(not(feature = "docker"))]
+        "docker" => Err(not_built(name)),
+        "kubernetes" | "marathon" => Err(not_built(name)),
         other => Err(Failure::new(
             "driver_unknown",
             format!("unknown driver `{other}`: use memory, docker, kubernetes or marathon"),
@@ -360,7 +406,7 @@ async fn run_plan_and_apply(
     let record = record_path(&deployment.name)?;
     let desired = desired_from_deployment(&deployment.name, &deployment.spec)
         .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-    let selected = select(driver_name)?;
+    let selected = select(driver_name).await?;
     let driver = selected.driver();
     let opts = options(driver, drain_period);
     let actual = driver
@@ -445,7 +491,7 @@ fn load_record(deployment: &str) -> Result<(Value, Desired), Failure> {
 
 async fn status(deployment: &str, driver_name: &str, format: DriveFormat) -> Result<(), Failure> {
     let (mut canonical, desired) = load_record(deployment)?;
-    let selected = select(driver_name)?;
+    let selected = select(driver_name).await?;
     let driver = selected.driver();
     let actual = driver
         .observe(deployment)
@@ -502,7 +548,7 @@ async fn status(deployment: &str, driver_name: &str, format: DriveFormat) -> Res
 
 async fn remove(deployment: &str, driver_name: &str, drain_period: u64) -> Result<(), Failure> {
     let path = record_path(deployment)?;
-    let selected = select(driver_name)?;
+    let selected = select(driver_name).await?;
     let driver = selected.driver();
     let actual = driver
         .observe(deployment)

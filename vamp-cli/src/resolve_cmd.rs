@@ -1,20 +1,211 @@
-//! Commands of this area (filled in by the work on this area).
+//! `vamp resolve`, `vamp deployment merge|remove`, `vamp history` and
+//! `vamp diff`: blueprints resolved against a folder of stored artifacts.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use serde_json::{json, Value};
+use vamp_dsl::store::DirectoryStore;
+use vamp_dsl::{read_bytes, ReadOptions};
+use vamp_model::lifecycle::{self, Plan};
+use vamp_model::resolve::resolve_blueprint;
+use vamp_model::store::Store;
+use vamp_model::{Artifact, Blueprint, Code, Deployment, Diagnostic, Document, Kind};
+
+macro_rules! to_json {
+    ($v:expr) => {
+        serde_json::to_value($v).unwrap_or(Value::Null)
+    };
+}
 
 /// Commands of this area.
 #[derive(Subcommand)]
 pub(crate) enum Cmd {
-    /// Placeholder until the commands land.
-    #[command(hide = true, name = "resolve-placeholder")]
-    Placeholder,
+    /// Resolve a blueprint against a store and print the new deployment.
+    Resolve {
+        /// Folder of stored artifacts (YAML files, any layout).
+        #[arg(long)]
+        store: String,
+        /// The blueprint file (`-` reads standard input).
+        file: String,
+    },
+    /// Merge a blueprint into a deployment, or remove one from it.
+    Deployment {
+        #[command(subcommand)]
+        action: DeploymentCmd,
+    },
+    /// List the revisions of a stored artifact.
+    History {
+        /// Folder of stored artifacts.
+        #[arg(long)]
+        store: String,
+        /// Kind: breed, blueprint, scale, sla, ...
+        kind: String,
+        /// Artifact name.
+        name: String,
+    },
+    /// Show what changed between two revisions of a stored artifact.
+    Diff {
+        /// Folder of stored artifacts.
+        #[arg(long)]
+        store: String,
+        /// Kind: breed, blueprint, scale, sla, ...
+        kind: String,
+        /// Artifact name.
+        name: String,
+        /// The older revision.
+        rev1: u32,
+        /// The newer revision.
+        rev2: u32,
+    },
+}
+
+/// `vamp deployment ...`.
+#[derive(Subcommand)]
+pub(crate) enum DeploymentCmd {
+    /// Merge a blueprint into a deployment; prints the deployment and the steps.
+    Merge {
+        /// Folder of stored artifacts.
+        #[arg(long)]
+        store: String,
+        /// The deployment JSON printed by `vamp resolve` (or a previous merge).
+        #[arg(long)]
+        deployment: String,
+        /// The blueprint file, or the name of a stored blueprint.
+        blueprint: String,
+    },
+    /// Remove a blueprint's services from a deployment; prints the deployment and the steps.
+    Remove {
+        /// Folder of stored artifacts.
+        #[arg(long)]
+        store: String,
+        /// The deployment JSON printed by `vamp resolve` (or a previous merge).
+        #[arg(long)]
+        deployment: String,
+        /// The blueprint file, or the name of a stored blueprint.
+        blueprint: String,
+    },
 }
 
 /// Runs a command of this area.
 pub(crate) fn run(cmd: Cmd) -> ExitCode {
-    match cmd {
-        Cmd::Placeholder => ExitCode::FAILURE,
+    let result = match cmd {
+        Cmd::Resolve { store, file } => resolve(&store, &file),
+        Cmd::Deployment { action: DeploymentCmd::Merge { store, deployment, blueprint } } => {
+            change(&store, &deployment, &blueprint, true)
+        }
+        Cmd::Deployment { action: DeploymentCmd::Remove { store, deployment, blueprint } } => {
+            change(&store, &deployment, &blueprint, false)
+        }
+        Cmd::History { store, kind, name } => history(&store, &kind, &name),
+        Cmd::Diff { store, kind, name, rev1, rev2 } => diff(&store, &kind, &name, rev1, rev2),
+    };
+    match result {
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(d) => {
+            println!("{}", serde_json::to_string_pretty(&json!({ "error": d.to_json() })).unwrap_or_default());
+            ExitCode::FAILURE
+        }
     }
+}
+
+fn open(dir: &str) -> Result<DirectoryStore, Diagnostic> {
+    if !Path::new(dir).is_dir() {
+        return Err(Diagnostic::error(Code::Io, format!("the store `{dir}` is not a folder")));
+    }
+    let store = DirectoryStore::open(dir).map_err(|e| e.to_diagnostic())?;
+    for p in store.problems() {
+        eprintln!("warning: {dir}: {p}");
+    }
+    Ok(store)
+}
+
+fn read_file(file: &str) -> Result<Vec<u8>, Diagnostic> {
+    let mut buf = Vec::new();
+    let r = if file == "-" {
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| ())
+    } else {
+        std::fs::read(file).map(|b| buf = b)
+    };
+    r.map(|()| buf).map_err(|e| Diagnostic::error(Code::Io, format!("cannot read `{file}`: {e}")))
+}
+
+fn read_blueprint(file: &str, store: &DirectoryStore) -> Result<Artifact<Blueprint>, Diagnostic> {
+    if file != "-" && !Path::new(file).exists() {
+        if let Ok(Some(Document::Blueprint(b))) = store.get(Kind::Blueprint, file) {
+            return Ok(b);
+        }
+    }
+    let bytes = read_file(file)?;
+    let out = read_bytes(&bytes, ReadOptions { kind: Some(Kind::Blueprint), ..ReadOptions::default() });
+    if let Some(e) = out.first_error() {
+        return Err(e.clone());
+    }
+    match out.documents.into_iter().next() {
+        Some(Document::Blueprint(b)) => Ok(b),
+        _ => Err(Diagnostic::error(Code::MissingPathValue, format!("`{file}` holds no blueprint")).at(vamp_model::Span::START)),
+    }
+}
+
+/// Points a resolution failure at the store's broken files when they may be why.
+fn with_problems(mut d: Diagnostic, store: &DirectoryStore) -> Diagnostic {
+    if d.code == Code::UnresolvedDependency && !store.problems().is_empty() {
+        let files: Vec<String> = store.problems().iter().map(ToString::to_string).collect();
+        d.help = Some(format!("some files of the store could not be read: {}", files.join("; ")));
+    }
+    d
+}
+
+
+fn resolve(dir: &str, file: &str) -> Result<Value, Diagnostic> {
+    let store = open(dir)?;
+    let bp = read_blueprint(file, &store)?;
+    let d = resolve_blueprint(&bp, &store).map_err(|d| with_problems(d, &store))?;
+    Ok(to_json!(&d))
+}
+
+fn change(dir: &str, deployment: &str, blueprint: &str, merge: bool) -> Result<Value, Diagnostic> {
+    let store = open(dir)?;
+    let bytes = read_file(deployment)?;
+    let json: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Diagnostic::error(Code::UnexpectedType, format!("`{deployment}` is not JSON: {e}")))?;
+    let current: Artifact<Deployment> = Deployment::from_json(&json)?;
+    let bp = read_blueprint(blueprint, &store)?;
+    let Plan { deployment, steps } = if merge {
+        lifecycle::merge(&current, &bp, &store).map_err(|d| with_problems(d, &store))?
+    } else {
+        lifecycle::remove(&current, &bp)?
+    };
+    Ok(json!({ "deployment": to_json!(&deployment), "steps": to_json!(&steps) }))
+}
+
+fn kind_of(kind: &str) -> Result<Kind, Diagnostic> {
+    Kind::parse(kind).ok_or_else(|| {
+        Diagnostic::error(Code::InconsistentArtifactKind, format!("`{kind}` is not a kind: use breed, blueprint, gateway, condition, rewrite, scale, sla, escalation or workflow"))
+    })
+}
+
+fn history(dir: &str, kind: &str, name: &str) -> Result<Value, Diagnostic> {
+    let store = open(dir)?;
+    let kind = kind_of(kind)?;
+    let revisions = store.history(kind, name).map_err(|e| e.to_diagnostic())?;
+    if revisions.is_empty() {
+        return Err(Diagnostic::error(Code::UnresolvedDependency, format!("the store has no {kind} `{name}`")));
+    }
+    let list: Vec<Value> = revisions
+        .iter()
+        .map(|r| json!({ "revision": r.revision, "deleted": r.document.is_none(), "document": to_json!(&r.document) }))
+        .collect();
+    Ok(json!({ "kind": kind.as_str(), "name": name, "revisions": list }))
+}
+
+fn diff(dir: &str, kind: &str, name: &str, rev1: u32, rev2: u32) -> Result<Value, Diagnostic> {
+    let store = open(dir)?;
+    let kind = kind_of(kind)?;
+    let changes = store.diff(kind, name, rev1, rev2).map_err(|e| e.to_diagnostic())?;
+    Ok(json!({ "kind": kind.as_str(), "name": name, "from": rev1, "to": rev2, "changes": to_json!(&changes) }))
 }

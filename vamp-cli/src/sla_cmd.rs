@@ -1,20 +1,367 @@
-//! Commands of this area (filled in by the work on this area).
+//! `vamp sla evaluate`: replay an access log through the SLAs of a blueprint
+//! and print the events and scale actions, with their timestamps.
 
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::ExitCode;
 
-use clap::Subcommand;
+use clap::{Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use vamp_model::{Document, Kind, ScaleResource};
+use vamp_sla::time::format_rfc3339;
+use vamp_sla::{
+    CannotScaleReason, Engine, EngineOptions, IngestStats, Output, Registry,
+};
+
+/// Output format of `vamp sla evaluate`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SlaFormat {
+    Human,
+    Json,
+}
 
 /// Commands of this area.
 #[derive(Subcommand)]
 pub(crate) enum Cmd {
-    /// Placeholder until the commands land.
-    #[command(hide = true, name = "sla-placeholder")]
-    Placeholder,
+    /// SLA evaluation: replay logs through a blueprint's SLAs.
+    Sla {
+        #[command(subcommand)]
+        cmd: SlaCmd,
+    },
+}
+
+/// `vamp sla ...`
+#[derive(Subcommand)]
+pub(crate) enum SlaCmd {
+    /// Replay a log file through the SLAs of a blueprint and print the events
+    /// and scale actions in time order.
+    ///
+    /// The log holds one JSON object a line: HAProxy access-log records (the
+    /// cluster and service come from the route backend name
+    /// `DEPLOYMENT/CLUSTER/PORT/SERVICE`, `/` written `_2f`) or plain samples
+    /// `{"timestamp": <unix seconds or RFC 3339>, "cluster": "sava",
+    /// "service": "sava:1.0.0", "response_time": <ms>, "status": 200}`.
+    /// Malformed lines are counted and skipped. Scaling starts from the
+    /// blueprint's scale; each action applies to the state the previous left.
+    Evaluate {
+        /// The blueprint file (`-` reads standard input).
+        #[arg(long)]
+        blueprint: String,
+        /// The log file (`-` reads standard input).
+        #[arg(long)]
+        logs: String,
+        /// Output format: `json` prints one object a line.
+        #[arg(long, value_enum, default_value = "human")]
+        format: SlaFormat,
+        /// Seconds between SLA evaluations.
+        #[arg(long, default_value_t = 1)]
+        period: u64,
+    },
 }
 
 /// Runs a command of this area.
 pub(crate) fn run(cmd: Cmd) -> ExitCode {
     match cmd {
-        Cmd::Placeholder => ExitCode::FAILURE,
+        Cmd::Sla {
+            cmd:
+                SlaCmd::Evaluate {
+                    blueprint,
+                    logs,
+                    format,
+                    period,
+                },
+        } => match evaluate(&blueprint, &logs, format, period) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(f) => {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("error[{}]: {}", f.code, f.message);
+                }
+                ExitCode::FAILURE
+            }
+        },
     }
+}
+
+struct Failure {
+    code: String,
+    message: String,
+}
+
+fn fail(code: &str, message: impl Into<String>) -> Failure {
+    Failure {
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// A line longer than this is malformed (and its memory is not kept).
+const MAX_LINE: usize = 1 << 20;
+
+fn open(file: &str) -> Result<Box<dyn Read>, Failure> {
+    if file == "-" {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    std::fs::File::open(file)
+        .map(|f| Box::new(f) as Box<dyn Read>)
+        .map_err(|e| fail("io", format!("cannot read `{file}`: {e}")))
+}
+
+fn read_blueprint(file: &str) -> Result<vamp_model::Blueprint, Failure> {
+    let mut bytes = Vec::new();
+    let limit = vamp_dsl::yaml::Limits::default().max_bytes as u64 + 1;
+    open(file)?
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail("io", format!("cannot read `{file}`: {e}")))?;
+    let out = vamp_dsl::read_bytes(
+        &bytes,
+        vamp_dsl::ReadOptions {
+            kind: Some(Kind::Blueprint),
+            ..Default::default()
+        },
+    );
+    if let Some(d) = out.first_error() {
+        let at = d
+            .span
+            .map(|s| format!(" ({file}:{}:{})", s.line, s.column))
+            .unwrap_or_default();
+        return Err(fail(d.code.as_str(), format!("{}{at}", d.message)));
+    }
+    out.documents
+        .into_iter()
+        .find_map(|d| match d {
+            Document::Blueprint(b) => Some(b.spec),
+            _ => None,
+        })
+        .ok_or_else(|| fail("no_blueprint", format!("`{file}` holds no blueprint")))
+}
+
+fn evaluate(blueprint: &str, logs: &str, format: SlaFormat, period: u64) -> Result<(), Failure> {
+    if blueprint == "-" && logs == "-" {
+        return Err(fail("usage", "only one of --blueprint and --logs can be `-`"));
+    }
+    let bp = read_blueprint(blueprint)?;
+    let options = EngineOptions {
+        period_seconds: period.max(1),
+    };
+    let mut engine = Engine::from_blueprint(&bp, &Registry::with_builtins(), options)
+        .map_err(|e| fail("invalid_sla", e.to_string()))?;
+    #[allow(clippy::print_stderr)]
+    for n in engine.notices() {
+        eprintln!("warning: cluster `{}`: {}", n.cluster, n.message);
+    }
+
+    let mut reader = BufReader::with_capacity(1 << 16, open(logs)?);
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let mut out = Vec::new();
+    let mut line = Vec::with_capacity(512);
+    let io = |e: std::io::Error| fail("io", format!("cannot read `{logs}`: {e}"));
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        if line.len() > MAX_LINE && line.last() != Some(&b'\n') {
+            // Too long: skip to the end of the line, count it as malformed.
+            skip_line(&mut reader).map_err(io)?;
+            engine.ingest_line(b"", &mut out);
+        } else {
+            let text = trim_end(&line);
+            if text.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            engine.ingest_line(text, &mut out);
+        }
+        if !out.is_empty() {
+            print(&mut w, &out, format)?;
+            out.clear();
+        }
+    }
+    engine.finish(&mut out);
+    print(&mut w, &out, format)?;
+    let stats = engine.stats();
+    match format {
+        SlaFormat::Human => writeln!(w, "{}", summary(&stats)).map_err(write_err)?,
+        #[allow(clippy::print_stderr)]
+        SlaFormat::Json => eprintln!("{}", summary(&stats)),
+    }
+    w.flush().map_err(write_err)
+}
+
+fn skip_line(r: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            r.consume(i + 1);
+            return Ok(());
+        }
+        let n = buf.len();
+        r.consume(n);
+    }
+}
+
+fn trim_end(b: &[u8]) -> &[u8] {
+    let mut end = b.len();
+    while end > 0 && matches!(b[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    &b[..end]
+}
+
+fn write_err(e: std::io::Error) -> Failure {
+    fail("io", format!("cannot write: {e}"))
+}
+
+fn summary(s: &IngestStats) -> String {
+    format!(
+        "{} line(s): {} sample(s) counted, {} malformed (skipped), {} not a route backend, {} unknown cluster, {} unknown service, {} late",
+        s.lines, s.samples, s.malformed, s.not_route, s.unknown_cluster, s.unknown_service, s.late
+    )
+}
+
+/// Unix seconds: an integer when whole.
+fn seconds(ms: u64) -> Value {
+    if ms % 1000 == 0 {
+        json!(ms / 1000)
+    } else {
+        json!(ms as f64 / 1000.0)
+    }
+}
+
+fn amount(r: ScaleResource, v: f64) -> Value {
+    if r == ScaleResource::Instances {
+        json!(v.round() as u64)
+    } else {
+        json!(v)
+    }
+}
+
+fn reason(r: &CannotScaleReason) -> &'static str {
+    match r {
+        CannotScaleReason::Limit { .. } => "cannot_scale_further",
+        CannotScaleReason::UnknownCluster => "unknown_cluster",
+        CannotScaleReason::NoService => "no_service",
+        CannotScaleReason::UnknownScale => "unknown_scale",
+        CannotScaleReason::InvalidStep => "invalid_step",
+    }
+}
+
+fn to_json(o: &Output) -> Value {
+    match o {
+        Output::Event(e) => json!({
+            "timestamp": seconds(e.timestamp_ms),
+            "cluster": e.cluster,
+            "event": e.direction.as_str(),
+        }),
+        Output::Scale(a) => json!({
+            "timestamp": seconds(a.timestamp_ms),
+            "action": a.resource.as_str(),
+            "cluster": a.cluster,
+            "service": a.service,
+            "from": amount(a.resource, a.from),
+            "to": amount(a.resource, a.to),
+        }),
+        Output::CannotScale(c) => {
+            let mut v = json!({
+                "timestamp": seconds(c.timestamp_ms),
+                "notice": reason(&c.reason),
+                "escalation": c.resource.as_str(),
+                "cluster": c.cluster,
+                "service": c.service,
+                "event": c.direction.as_str(),
+            });
+            if let CannotScaleReason::Limit {
+                current,
+                minimum,
+                maximum,
+            } = c.reason
+            {
+                v["value"] = amount(c.resource, current);
+                v["minimum"] = amount(c.resource, minimum);
+                v["maximum"] = amount(c.resource, maximum);
+            }
+            v
+        }
+        Output::Custom(c) => json!({
+            "timestamp": seconds(c.timestamp_ms),
+            "action": c.escalation_type,
+            "cluster": c.cluster,
+            "event": c.direction.as_str(),
+            "detail": c.detail,
+        }),
+        Output::Unsupported(u) => json!({
+            "timestamp": seconds(u.timestamp_ms),
+            "notice": "unsupported_escalation",
+            "escalation": u.escalation_type,
+            "cluster": u.cluster,
+        }),
+    }
+}
+
+fn num(r: ScaleResource, v: f64) -> String {
+    match r {
+        ScaleResource::Instances => format!("{}", v.round() as u64),
+        ScaleResource::Cpu => format!("{v} cpu"),
+        ScaleResource::Memory => format!("{v} MB"),
+    }
+}
+
+fn human(o: &Output) -> String {
+    let at = format_rfc3339(o.timestamp_ms());
+    match o {
+        Output::Event(e) => format!("{at}  {:<20} {}", e.cluster, e.direction),
+        Output::Scale(a) => format!(
+            "{at}  {:<20} {} {}: {} -> {}",
+            a.cluster,
+            a.resource.as_str(),
+            a.service,
+            num(a.resource, a.from),
+            num(a.resource, a.to)
+        ),
+        Output::CannotScale(c) => {
+            let what = match c.reason {
+                CannotScaleReason::Limit {
+                    current,
+                    minimum,
+                    maximum,
+                } => format!(
+                    "cannot scale further ({} within [{}, {}])",
+                    num(c.resource, current),
+                    num(c.resource, minimum),
+                    num(c.resource, maximum)
+                ),
+                CannotScaleReason::UnknownCluster => "cannot scale: no such cluster".into(),
+                CannotScaleReason::NoService => "cannot scale: the cluster has no service".into(),
+                CannotScaleReason::UnknownScale => {
+                    "cannot scale: the scale is a reference the blueprint does not define".into()
+                }
+                CannotScaleReason::InvalidStep => "cannot scale: scale_by is not positive".into(),
+            };
+            format!("{at}  {:<20} {} ({}) {what}", c.cluster, c.resource.as_str(), c.direction)
+        }
+        Output::Custom(c) => format!("{at}  {:<20} {} {}", c.cluster, c.escalation_type, c.detail),
+        Output::Unsupported(u) => format!(
+            "{at}  {:<20} escalation `{}` is not supported: nothing done",
+            u.cluster, u.escalation_type
+        ),
+    }
+}
+
+fn print(w: &mut impl Write, out: &[Output], format: SlaFormat) -> Result<(), Failure> {
+    for o in out {
+        match format {
+            SlaFormat::Json => writeln!(w, "{}", to_json(o)),
+            SlaFormat::Human => writeln!(w, "{}", human(o)),
+        }
+        .map_err(write_err)?;
+    }
+    Ok(())
 }

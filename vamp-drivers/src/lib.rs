@@ -25,6 +25,10 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod apply;
+#[cfg(feature = "docker")]
+mod docker;
+#[cfg(feature = "kubernetes")]
+mod kubernetes;
 mod driver;
 mod error;
 mod memory;
@@ -32,11 +36,18 @@ mod plan;
 mod spec;
 
 pub use apply::{apply, reconcile, RetryPolicy, StepEvent};
+#[cfg(feature = "docker")]
+pub use docker::{labels as docker_labels, DockerDriver, DockerOptions};
+#[cfg(feature = "kubernetes")]
+pub use kubernetes::{
+    deployment_object, deployment_object_name, export_yaml, render, service_object,
+    service_object_name, KubeObject, KubernetesDriver, KubernetesOptions,
+};
 pub use driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
 pub use error::{ApplyError, DriverError, PlanError};
 pub use memory::{MemoryDriver, MemoryState, MemoryStats};
 pub use plan::{check_supported, plan, Plan, PlanOptions, RemoveReason, Step};
 pub use spec::{
-    desired_from_deployment, instance_name, Desired, DesiredRecord, DesiredService, PortSpec,
+    desired_from_deployment, instance_name, port_env_name, Desired, DesiredRecord, DesiredService, PortSpec,
     Probe, ServiceKey, ServiceSpec,
 };

@@ -125,6 +125,24 @@ pub fn instance_name(key: &ServiceKey, fingerprint: &str, index: u32) -> String 
     s
 }
 
+/// The environment variable for a named port: `webport` gives `PORT_WEBPORT`.
+///
+/// ```
+/// assert_eq!(vamp_drivers::port_env_name("web-port.1"), "PORT_WEB_PORT_1");
+/// ```
+pub fn port_env_name(name: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 5);
+    s.push_str("PORT_");
+    s.extend(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        }
+    }));
+    s
+}
+
 /// One desired service with its precomputed fingerprint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DesiredService {

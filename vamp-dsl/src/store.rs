@@ -535,6 +535,27 @@ fn to_dsl(v: &Value, key: Option<&str>) -> Value {
                     None => to_dsl(d, Some("breed")),
                 })).collect())
             }
+            ("gateways", Value::Object(gateways)) => {
+                if gateways.is_empty() {
+                    continue;
+                }
+                // A gateway keyed by its port number has no `port` key.
+                let mut out = JsonMap::new();
+                for (gk, g) in gateways {
+                    let mut g = to_dsl(g, Some("gateway"));
+                    let mut key = gk.clone();
+                    if !gk.is_empty() && gk.bytes().all(|b| b.is_ascii_digit()) {
+                        if let Some(o) = g.as_object_mut() {
+                            // Keyed by the port as written (`8082/tcp`).
+                            if let Some(Value::String(p)) = o.remove("port") {
+                                key = p;
+                            }
+                        }
+                    }
+                    out.insert(key, g);
+                }
+                Value::Object(out)
+            }
             (_, Value::Object(m)) if m.is_empty() && k != "routes" => continue,
             (_, Value::Array(a)) if a.is_empty() => continue,
             _ => to_dsl(val, Some(k)),

@@ -165,8 +165,9 @@ pub fn merge_with(
         })?;
         out.spec.gateways.insert(key, g);
     }
+    out.spec.clusters.reserve(loaded.clusters.len());
     let mut steps = Vec::new();
-    let mut touched: HashSet<(String, String)> = HashSet::new();
+    let mut touched: HashSet<(String, String)> = HashSet::with_capacity(loaded.sites.len());
     let mut redeployed: HashSet<(String, String)> = HashSet::new();
     for (cname, lc) in loaded.clusters {
         let exists = out.spec.clusters.contains_key(&cname);

@@ -340,7 +340,11 @@ fn load_escalation(
                 return Err(unresolved(Kind::Escalation, r, span, path));
             };
             seen.push(r.name.clone());
-            let out = load_escalation(store, &a.spec, r.span.or(span), path, seen);
+            let stored = strip_spans(std::slice::from_ref(&a.spec));
+            let out = match stored.first() {
+                Some(e) => load_escalation(store, e, r.span.or(span), path, seen),
+                None => Ok(a.spec.clone()),
+            };
             seen.pop();
             out
         }
@@ -352,6 +356,26 @@ fn load_escalation(
         )?)),
         other => Ok(other.clone()),
     }
+}
+
+/// Escalations without positions (they come from another file).
+fn strip_spans(list: &[Escalation]) -> Vec<Escalation> {
+    list.iter()
+        .map(|e| match e {
+            Escalation::Reference(r) => Escalation::Reference(Reference::new(r.name.clone())),
+            Escalation::ToAll(l) => Escalation::ToAll(strip_spans(l)),
+            Escalation::ToOne(l) => Escalation::ToOne(strip_spans(l)),
+            Escalation::Scale { resource, minimum, maximum, scale_by, target, .. } => Escalation::Scale {
+                resource: *resource,
+                minimum: *minimum,
+                maximum: *maximum,
+                scale_by: *scale_by,
+                target: target.clone(),
+                span: None,
+            },
+            other => other.clone(),
+        })
+        .collect()
 }
 
 fn load_sla(
@@ -390,9 +414,18 @@ fn load_sla(
         current = a.spec;
     }
     let mut esc_seen = Vec::new();
+    // Positions inside stored SLAs belong to other files: point at the
+    // blueprint's SLA instead.
+    let at = match sla {
+        Sla::Reference { reference, .. } => reference.span.or(span),
+        _ => span,
+    };
     let escalations = match &written {
         Some(w) => load_escalations(store, w, span, path, &mut esc_seen)?,
-        None => load_escalations(store, current.escalations(), span, path, &mut esc_seen)?,
+        None if seen.is_empty() => {
+            load_escalations(store, current.escalations(), span, path, &mut esc_seen)?
+        }
+        None => load_escalations(store, &strip_spans(current.escalations()), at, path, &mut esc_seen)?,
     };
     Ok(match current {
         Sla::ResponseTimeSlidingWindow {
@@ -476,8 +509,9 @@ fn load_gateway(store: &dyn Store, g: &Gateway, path: &str) -> Result<Gateway, D
 
 /// Loads every reference of a blueprint.
 pub(crate) fn load(bp: &Artifact<Blueprint>, store: &dyn Store) -> Result<Loaded, Diagnostic> {
-    let mut sites = Sites::new();
-    let mut clusters = Map::new();
+    let n: usize = bp.spec.clusters.values().map(|c| c.services.len()).sum();
+    let mut sites = Sites::with_capacity(n);
+    let mut clusters = Map::with_capacity(bp.spec.clusters.len());
     for (cname, c) in &bp.spec.clusters {
         let cpath = format!("clusters.{cname}");
         let mut services = Vec::with_capacity(c.services.len());
@@ -578,28 +612,38 @@ pub struct ServiceRef {
 struct Flat<'a> {
     items: Vec<(&'a str, &'a DeployedService)>,
     by_breed: HashMap<&'a str, usize>,
-    by_cluster: HashMap<&'a str, Vec<usize>>,
+    d: &'a Deployment,
+    /// Where each cluster's services start in `items` (by cluster index),
+    /// plus the end.
+    starts: Vec<usize>,
 }
 
 impl<'a> Flat<'a> {
     fn new(d: &'a Deployment) -> Self {
-        let mut items = Vec::new();
-        let mut by_breed = HashMap::new();
-        let mut by_cluster: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut items = Vec::with_capacity(d.clusters.len());
+        let mut by_breed = HashMap::with_capacity(d.clusters.len());
+        let mut starts = Vec::with_capacity(d.clusters.len() + 1);
         for (cname, c) in &d.clusters {
+            starts.push(items.len());
             for s in &c.services {
                 by_breed.entry(s.breed.name.as_str()).or_insert(items.len());
-                by_cluster
-                    .entry(cname.as_str())
-                    .or_default()
-                    .push(items.len());
                 items.push((cname.as_str(), s));
             }
         }
+        starts.push(items.len());
         Flat {
             items,
             by_breed,
-            by_cluster,
+            d,
+            starts,
+        }
+    }
+
+    /// The item indices of a cluster's services.
+    fn members(&self, cluster: &str) -> std::ops::Range<usize> {
+        match self.d.clusters.get_index_of(cluster) {
+            Some(i) => self.starts[i]..self.starts[i + 1],
+            None => 0..0,
         }
     }
 
@@ -623,11 +667,7 @@ fn dependency_name(d: &OrRef<Breed>) -> &str {
 }
 
 fn locate(sites: &Sites, cluster: &str, breed: &str, inner: Option<Span>) -> Span {
-    match sites.get(&(cluster.to_owned(), breed.to_owned())) {
-        Some(site) if site.inline => inner.or(site.span).unwrap_or(Span::START),
-        Some(site) => site.span.unwrap_or(Span::START),
-        None => Span::START,
-    }
+    locate_site(sites.get(&(cluster.to_owned(), breed.to_owned())), inner)
 }
 
 fn service_path(d: &Deployment, cluster: &str, breed: &str) -> String {
@@ -842,16 +882,29 @@ struct Interp<'a> {
 
 /// Where a value being interpolated was written.
 struct At<'a> {
+    d: &'a Deployment,
+    cluster: &'a str,
     service: &'a DeployedService,
     span: Span,
-    path: String,
+    /// `environment_variables` or `breed.constants`.
+    group: &'static str,
+    name: &'a str,
 }
 
 impl At<'_> {
     fn err(&self, code: Code, message: String) -> Diagnostic {
+        let spath = service_path(self.d, self.cluster, &self.service.breed.name);
         Diagnostic::error(code, message)
             .at(self.span)
-            .with_path(self.path.clone())
+            .with_path(format!("{spath}.{}.{}", self.group, self.name))
+    }
+}
+
+fn locate_site(site: Option<&Site>, inner: Option<Span>) -> Span {
+    match site {
+        Some(site) if site.inline => inner.or(site.span).unwrap_or(Span::START),
+        Some(site) => site.span.unwrap_or(Span::START),
+        None => Span::START,
     }
 }
 
@@ -928,11 +981,11 @@ impl<'a> Interp<'a> {
                     name,
                 } => {
                     let c = self.provider_cluster(at, &alias, value)?;
-                    let members = self.flat.by_cluster.get(c).map_or(&[][..], Vec::as_slice);
+                    let members = self.flat.members(c);
                     let kept = || Piece::Ref(format!("{alias}.{group}.{name}"));
                     match group.as_str() {
                         "ports" => {
-                            if !members.iter().any(|&j| self.flat.items[j].1.breed.ports.contains_key(&name)) {
+                            if !members.clone().any(|j| self.flat.items[j].1.breed.ports.contains_key(&name)) {
                                 return Err(Self::missing_trait(at, value, c, &group, &name));
                             }
                             match self.runtime.port(self.name, c, &name) {
@@ -941,7 +994,7 @@ impl<'a> Interp<'a> {
                             }
                         }
                         "environment_variables" => {
-                            let Some(&j) = members.iter().rev().find(|&&j| self.flat.items[j].1.breed.environment_variables.contains_key(&name)) else {
+                            let Some(j) = members.clone().rev().find(|&j| self.flat.items[j].1.breed.environment_variables.contains_key(&name)) else {
                                 return Err(Self::missing_trait(at, value, c, &group, &name));
                             };
                             match self.computed[j].as_ref().and_then(|x| x.vars.get(&name)) {
@@ -957,7 +1010,7 @@ impl<'a> Interp<'a> {
                             }
                         }
                         "constants" => {
-                            let Some(&j) = members.iter().rev().find(|&&j| self.flat.items[j].1.breed.constants.contains_key(&name)) else {
+                            let Some(j) = members.clone().rev().find(|&j| self.flat.items[j].1.breed.constants.contains_key(&name)) else {
                                 return Err(Self::missing_trait(at, value, c, &group, &name));
                             };
                             match self.computed[j].as_ref().and_then(|x| x.constants.get(&name)) {
@@ -1037,7 +1090,7 @@ impl<'a> Interp<'a> {
     /// The environment of service `i`: place holders checked, values interpolated.
     fn compute(&mut self, i: usize) -> Result<Map<String>, Diagnostic> {
         let (cname, s) = self.flat.items[i];
-        let spath = service_path(self.d, cname, &s.breed.name);
+        let site = self.sites.get(&(cname.to_owned(), s.breed.name.clone()));
         let vars = merged(self.d, cname, s);
         for v in &vars {
             if v.value.is_none() {
@@ -1048,8 +1101,12 @@ impl<'a> Interp<'a> {
                         s.breed.name, v.name, v.name
                     ),
                 )
-                .at(locate(self.sites, cname, &s.breed.name, v.span))
-                .with_path(format!("{spath}.breed.environment_variables.{}", v.name)));
+                .at(locate_site(site, v.span))
+                .with_path(format!(
+                    "{}.breed.environment_variables.{}",
+                    service_path(self.d, cname, &s.breed.name),
+                    v.name
+                )));
             }
         }
         let mut locals = Locals {
@@ -1061,15 +1118,17 @@ impl<'a> Interp<'a> {
         let mut out = Computed::default();
         for v in &vars {
             let span = if v.from_breed {
-                locate(self.sites, cname, &s.breed.name, v.span)
+                locate_site(site, v.span)
             } else {
-                v.span
-                    .unwrap_or_else(|| locate(self.sites, cname, &s.breed.name, None))
+                v.span.unwrap_or_else(|| locate_site(site, None))
             };
             let at = At {
+                d: self.d,
+                cluster: cname,
                 service: s,
                 span,
-                path: format!("{spath}.environment_variables.{}", v.name),
+                group: "environment_variables",
+                name: v.name,
             };
             let value = self.local(&at, v.name, v.value.unwrap_or_default(), &mut locals)?;
             env.insert(v.alias.unwrap_or(v.name).to_owned(), value.clone());
@@ -1078,9 +1137,12 @@ impl<'a> Interp<'a> {
         for (k, tv) in &s.breed.constants {
             let Some(raw) = &tv.value else { continue };
             let at = At {
+                d: self.d,
+                cluster: cname,
                 service: s,
-                span: locate(self.sites, cname, &s.breed.name, tv.span),
-                path: format!("{spath}.breed.constants.{k}"),
+                span: locate_site(site, tv.span),
+                group: "breed.constants",
+                name: k,
             };
             let value = if vars.iter().any(|v| v.name == k) {
                 self.interpolate(&at, raw, &mut locals)?

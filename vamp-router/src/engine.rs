@@ -274,6 +274,14 @@ fn hash_more(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
+/// The SplitMix64 finalizer: spreads FNV's weak low-entropy differences.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A stable id of a path of names (gateway, route, instance).
 fn hash_parts(parts: &[&str]) -> u64 {
     let mut h = stable_hash(b"");
     for (i, p) in parts.iter().enumerate() {
@@ -282,7 +290,7 @@ fn hash_parts(parts: &[&str]) -> u64 {
         }
         h = hash_more(h, p.as_bytes());
     }
-    h
+    mix(h)
 }
 
 fn hex(h: u64) -> Box<str> {
@@ -642,7 +650,7 @@ impl Engine {
     /// ```
     #[inline]
     pub fn decide_keyed(&self, req: &Request<'_>, key: &[u8]) -> Option<Decision<'_>> {
-        let mut rng = SplitMix64::new(hash_more(self.key_seed, key));
+        let mut rng = SplitMix64::new(mix(hash_more(self.key_seed, key)));
         self.decide(req, &mut rng)
     }
 
@@ -1068,7 +1076,7 @@ pub(crate) fn compile(
         .filter(|(_, r)| r.condition.is_some())
         .map(|(i, _)| i as u16)
         .collect();
-    let gateway_hash = stable_hash(name.as_bytes());
+    let gateway_hash = mix(stable_hash(name.as_bytes()));
     Ok(Engine {
         name: name.into(),
         port: gateway.port.as_ref().and_then(|p| p.number),

@@ -119,7 +119,7 @@ impl Run<'_> {
                 }
                 acted
             }
-            Escalation::ToOne(list) => self.to_one(list, out),
+            Escalation::ToOne(list) => self.first_that_acts(list, out),
             Escalation::Generic {
                 escalation_type,
                 parameters,
@@ -167,7 +167,7 @@ impl Run<'_> {
     /// The first member that acts wins: from the head on Escalate, from the
     /// tail on DeEscalate. The notices of members that could not act are
     /// reported only when no member acted.
-    pub(crate) fn to_one(&mut self, list: &[Escalation], out: &mut Vec<Output>) -> bool {
+    pub(crate) fn first_that_acts(&mut self, list: &[Escalation], out: &mut Vec<Output>) -> bool {
         let mut failed = Vec::new();
         let mut attempt = |this: &mut Self, m: &Escalation| {
             let mut tmp = Vec::new();

@@ -147,7 +147,7 @@ impl<'a> Scalar<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 struct RawLine<'a> {
     #[serde(borrow)]
     timestamp: Option<Scalar<'a>>,
@@ -218,7 +218,15 @@ fn duration_of(s: Option<Scalar<'_>>, key: &'static str) -> Result<f64, LineErro
 /// assert_eq!((r.cluster.as_ref(), r.service.as_deref(), r.status), ("sava", Some("sava:1.0.0"), 503));
 /// ```
 pub fn parse_line(line: &[u8]) -> Result<Line<'_>, LineError> {
-    let raw: RawLine<'_> = serde_json::from_slice(line).map_err(|e| LineError::Json(e.to_string()))?;
+    let raw = match scan::flat_object(line) {
+        Some(raw) => raw,
+        // Escapes, nesting, duplicates or invalid JSON: serde decides.
+        None => serde_json::from_slice(line).map_err(|e| LineError::Json(e.to_string()))?,
+    };
+    from_raw(raw)
+}
+
+fn from_raw(raw: RawLine<'_>) -> Result<Line<'_>, LineError> {
     if raw.response_time.is_some() {
         let cluster = match (raw.cluster, raw.gateway) {
             (Some(c), _) => c.text().ok_or(LineError::Invalid("cluster"))?,
@@ -272,6 +280,156 @@ pub fn parse_line(line: &[u8]) -> Result<Line<'_>, LineError> {
         response_time_ms,
         status,
     }))
+}
+
+/// A fast path for the common line: one flat JSON object whose strings hold
+/// no escape. It accepts exactly what serde_json accepts for such lines and
+/// answers `None` for anything else (escapes, nested values, a known key
+/// twice, invalid JSON), which then goes through serde_json.
+mod scan {
+    use std::borrow::Cow;
+
+    use super::{RawLine, Scalar};
+
+    struct Cursor<'a> {
+        b: &'a [u8],
+        i: usize,
+    }
+
+    impl<'a> Cursor<'a> {
+        #[inline]
+        fn ws(&mut self) {
+            while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+                self.i += 1;
+            }
+        }
+
+        #[inline]
+        fn eat(&mut self, c: u8) -> Option<()> {
+            (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
+        }
+
+        /// A string without escapes, after its opening quote.
+        #[inline]
+        fn string(&mut self) -> Option<&'a str> {
+            let rest = self.b.get(self.i..)?;
+            let end = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            if rest[end] != b'"' {
+                return None;
+            }
+            self.i += end + 1;
+            // The whole line was checked to be UTF-8 and quotes are ASCII.
+            std::str::from_utf8(&rest[..end]).ok()
+        }
+
+        /// A JSON number, strictly by the grammar.
+        fn number(&mut self) -> Option<&'a str> {
+            let start = self.i;
+            let digits = |c: &mut Self| {
+                let s = c.i;
+                while c.b.get(c.i).is_some_and(u8::is_ascii_digit) {
+                    c.i += 1;
+                }
+                c.i - s
+            };
+            let _ = self.eat(b'-');
+            match self.b.get(self.i) {
+                Some(b'0') => self.i += 1,
+                Some(b'1'..=b'9') => {
+                    digits(self);
+                }
+                _ => return None,
+            }
+            if self.eat(b'.').is_some() && digits(self) == 0 {
+                return None;
+            }
+            if let Some(b'e' | b'E') = self.b.get(self.i) {
+                self.i += 1;
+                if let Some(b'+' | b'-') = self.b.get(self.i) {
+                    self.i += 1;
+                }
+                if digits(self) == 0 {
+                    return None;
+                }
+            }
+            std::str::from_utf8(&self.b[start..self.i]).ok()
+        }
+
+        fn literal(&mut self, word: &[u8]) -> Option<()> {
+            let end = self.i + word.len();
+            (self.b.get(self.i..end) == Some(word)).then(|| self.i = end)
+        }
+    }
+
+    #[inline]
+    fn number_value(text: &str) -> Option<f64> {
+        // plain integers (most values) without the float parser
+        if text.len() <= 15 && text.bytes().all(|c| c.is_ascii_digit()) {
+            return Some(text.bytes().fold(0u64, |a, c| a * 10 + u64::from(c - b'0')) as f64);
+        }
+        text.parse().ok()
+    }
+
+    pub(super) fn flat_object(line: &[u8]) -> Option<RawLine<'_>> {
+        std::str::from_utf8(line).ok()?;
+        let mut c = Cursor { b: line, i: 0 };
+        let mut raw = RawLine::default();
+        let mut ignored = None;
+        let mut seen = 0u32;
+        c.ws();
+        c.eat(b'{')?;
+        c.ws();
+        if c.eat(b'}').is_none() {
+            loop {
+                c.eat(b'"')?;
+                let key = c.string()?;
+                c.ws();
+                c.eat(b':')?;
+                c.ws();
+                // `None` is `null`, which serde reads as an absent Option.
+                let value = match c.b.get(c.i)? {
+                    b'"' => {
+                        c.i += 1;
+                        Some(Scalar::Str(Cow::Borrowed(c.string()?)))
+                    }
+                    b'-' | b'0'..=b'9' => Some(Scalar::Num(number_value(c.number()?)?)),
+                    b't' => c.literal(b"true").map(|()| Some(Scalar::Other))?,
+                    b'f' => c.literal(b"false").map(|()| Some(Scalar::Other))?,
+                    b'n' => c.literal(b"null").map(|()| None)?,
+                    _ => return None,
+                };
+                let (bit, slot) = match key {
+                    "timestamp" => (0, &mut raw.timestamp),
+                    "cluster" => (1, &mut raw.cluster),
+                    "service" => (2, &mut raw.service),
+                    "gateway" => (3, &mut raw.gateway),
+                    "response_time" => (4, &mut raw.response_time),
+                    "status" => (5, &mut raw.status),
+                    "t" => (6, &mut raw.t),
+                    "b" => (7, &mut raw.b),
+                    "Tt" => (8, &mut raw.tt),
+                    "ST" => (9, &mut raw.st),
+                    _ => (16, &mut ignored),
+                };
+                if bit < 16 {
+                    if seen & (1 << bit) != 0 {
+                        return None; // a repeated key: serde reports it
+                    }
+                    seen |= 1 << bit;
+                }
+                *slot = value;
+                c.ws();
+                if c.eat(b',').is_some() {
+                    c.ws();
+                    continue;
+                }
+                c.eat(b'}')?;
+                break;
+            }
+        }
+        c.ws();
+        (c.i == line.len()).then_some(raw)
+    }
 }
 
 /// The cluster of an internal gateway name `deployment/cluster/port`.
@@ -488,7 +646,48 @@ mod tests {
         assert!(RouteBackend::parse("a_2").is_none());
     }
 
+    /// Pieces of flat JSON lines, some of which the scanner must hand over.
+    fn piece() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            Just("timestamp"), Just("cluster"), Just("service"), Just("gateway"),
+            Just("response_time"), Just("status"), Just("t"), Just("b"), Just("Tt"),
+            Just("ST"), Just("x"), Just("Tr"),
+        ];
+        let value = prop_oneof![
+            Just("1714564800".to_string()), Just("12.5".to_string()), Just("-1".to_string()),
+            Just("1e3".to_string()), Just("01".to_string()), Just("1.".to_string()),
+            Just("\"sava\"".to_string()), Just("\"s\\u0061va\"".to_string()),
+            Just("\"2024-05-01T12:00:00Z\"".to_string()), Just("\"a/b/c/d\"".to_string()),
+            Just("null".to_string()), Just("true".to_string()), Just("nul".to_string()),
+            Just("[1]".to_string()), Just("{}".to_string()), Just("\"\t\"".to_string()),
+        ];
+        (key, value).prop_map(|(k, v)| format!("\"{k}\": {v}"))
+    }
+
     proptest! {
+        /// Whenever the scanner answers, serde_json agrees with it.
+        #[test]
+        fn scanner_agrees_with_serde(
+            pieces in proptest::collection::vec(piece(), 0..8),
+            cut in proptest::option::of(0usize..120),
+        ) {
+            let mut line = format!("{{{}}}", pieces.join(", "));
+            if let Some(n) = cut {
+                line.truncate(n.min(line.len()));
+            }
+            let serde = serde_json::from_slice::<RawLine<'_>>(line.as_bytes());
+            match scan::flat_object(line.as_bytes()) {
+                Some(raw) => {
+                    let serde = serde.map_err(|e| e.to_string());
+                    prop_assert!(serde.is_ok(), "{line}: scanner accepted, serde said {serde:?}");
+                    if let Ok(serde) = serde {
+                        prop_assert_eq!(from_raw(raw), from_raw(serde), "{}", line);
+                    }
+                }
+                None => {} // serde decides
+            }
+        }
+
         #[test]
         fn backend_names_round_trip(parts in proptest::collection::vec("[a-z_:./ 0-9-]{1,8}", 4)) {
             let name = RouteBackend::encode(&parts[0], &parts[1], &parts[2], &parts[3]);

@@ -183,9 +183,48 @@ fn haproxy_date(b: &[u8]) -> Option<u64> {
     to_ms(y, mo, d, h, mi, s, ms, off)
 }
 
+/// Formats unix milliseconds as RFC 3339 in UTC, with milliseconds only
+/// when they are not zero.
+///
+/// ```
+/// use vamp_sla::time::format_rfc3339;
+/// assert_eq!(format_rfc3339(1_714_564_800_000), "2024-05-01T12:00:00Z");
+/// assert_eq!(format_rfc3339(1_500), "1970-01-01T00:00:01.500Z");
+/// ```
+pub fn format_rfc3339(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // civil_from_days (H. Hinnant)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (h, mi, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    let frac = ms % 1000;
+    if frac == 0 {
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    } else {
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:03}Z")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn format_parses_back(ms in 0u64..=MAX_MS) {
+            prop_assert_eq!(parse_timestamp(&format_rfc3339(ms)), Some(ms));
+        }
+    }
 
     #[test]
     fn rfc3339_forms() {

@@ -1,6 +1,8 @@
 //! Helpers shared by the router's integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod live;
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -1,5 +1,5 @@
 //! Hand-built blueprints and sample streams for the integration tests.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use vamp_model::{
     Blueprint, Breed, Cluster, Deployable, Escalation, Map, OrRef, Scale, ScaleResource, Service,
@@ -109,13 +109,11 @@ pub fn replay(engine: &mut Engine, samples: impl IntoIterator<Item = (f64, Strin
 
 /// A steady stream: one sample every `step` seconds in `[from, to)`.
 pub fn steady(cluster: &str, from: f64, to: f64, step: f64, rt: f64) -> Vec<(f64, String, f64, u16)> {
-    let mut v = Vec::new();
-    let mut t = from;
-    while t < to {
-        v.push((t, cluster.to_string(), rt, 200));
-        t += step;
-    }
-    v
+    let n = ((to - from) / step).ceil() as usize;
+    (0..n)
+        .map(|i| (from + i as f64 * step, cluster.to_string(), rt, 200))
+        .filter(|s| s.0 < to)
+        .collect()
 }
 
 /// A compact text form of outputs: `E@12 sava escalate`,

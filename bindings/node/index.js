@@ -1,0 +1,87 @@
+'use strict'
+// Vamp's engine for Node.js. The native addon (vamp.node, built from src/ by
+// build.js) returns JSON text; this file parses it into plain objects and
+// rethrows errors as VampError objects with `code`, `line` and `column`.
+
+const native = require('./vamp.node')
+
+class VampError extends Error {
+  constructor(diagnostic, errors) {
+    super(diagnostic.message)
+    this.name = 'VampError'
+    /** Stable snake_case code (`unexpected_type`, `parser`, ...). */
+    this.code = diagnostic.code
+    /** 1-based line of the offending node, or null. */
+    this.line = diagnostic.line
+    /** 1-based column of the offending node, or null. */
+    this.column = diagnostic.column
+    /** Dotted key path of the offending node. */
+    this.path = diagnostic.path
+    /** An optional hint, or null. */
+    this.help = diagnostic.help
+    /** Every error found, this one first. */
+    this.errors = errors || [diagnostic]
+  }
+}
+
+function call(fn, ...args) {
+  try {
+    return fn(...args)
+  } catch (e) {
+    if (typeof e.message === 'string' && e.message.startsWith('{"vampErrors":')) {
+      const errors = JSON.parse(e.message).vampErrors
+      const err = new VampError(errors[0], errors)
+      Error.captureStackTrace(err, call)
+      throw err
+    }
+    throw e
+  }
+}
+
+function text(value) {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  throw new TypeError('expected the YAML text as a string or a Buffer')
+}
+
+function kindArg(kind) {
+  return kind === undefined || kind === null ? undefined : String(kind)
+}
+
+/** Reads every document of a YAML stream to its canonical object. */
+function read(source, options = {}) {
+  return JSON.parse(call(native.readJson, text(source), kindArg(options.kind)))
+}
+
+/** Every diagnostic (errors and warnings); never throws for an invalid document. */
+function check(source, options = {}) {
+  return JSON.parse(call(native.checkJson, text(source), kindArg(options.kind)))
+}
+
+/** Exactly what `vamp canonical KIND FILE` prints: an object, or an array for several documents. */
+function canonical(kind, source) {
+  return JSON.parse(call(native.canonicalJson, String(kind), text(source)))
+}
+
+/** A condition's syntax tree, as `vamp condition EXPR` prints it. */
+function condition(expression) {
+  return JSON.parse(call(native.conditionJson, String(expression)))
+}
+
+/** Whether a request ({method, host, path, clientIp|client_ip, headers, cookies}) matches the condition. */
+function matches(expression, request) {
+  return call(native.matchesJson, String(expression), requestJson(request))
+}
+
+function requestJson(request) {
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+    return JSON.stringify(request === undefined ? null : request)
+  }
+  if ('clientIp' in request) {
+    const { clientIp, ...rest } = request
+    return JSON.stringify({ ...rest, client_ip: clientIp })
+  }
+  return JSON.stringify(request)
+}
+
+module.exports = { VampError, read, check, canonical, condition, matches }

@@ -1,0 +1,598 @@
+//! A **test double** of the Kubernetes API server: plain HTTP/1.1 on
+//! 127.0.0.1, JSON only, holding apps/v1 Deployments and v1 Services in
+//! memory. It is not a Kubernetes; it enforces the semantics the driver
+//! relies on, so tests fail where a real API server would refuse:
+//!
+//! - the real paths (`/apis/apps/v1/namespaces/{ns}/deployments[/{name}]`,
+//!   `/api/v1/namespaces/{ns}/services[/{name}]`); anything else is 404 with
+//!   a Status body;
+//! - a global resourceVersion counter bumped on every write, `generation`
+//!   raised only when `spec` changes, server-set `uid`, `creationTimestamp`
+//!   and Service `clusterIP`;
+//! - POST of a taken name → 409 `AlreadyExists`; PUT of an absent object →
+//!   404 `NotFound`; PUT with a stale `resourceVersion` → 409 `Conflict`
+//!   (without one: an unconditional update, as Deployments and Services allow);
+//! - validation → 422 `Invalid` with `details.causes[].field`: DNS names,
+//!   label syntax and length, a selector that matches the template labels
+//!   and never changes, container and port names, quantities, replicas ≥ 0,
+//!   an immutable clusterIP;
+//! - lists filtered by `labelSelector` (`k=v`, `k==v`, `k!=v`, `k`),
+//!   ordered by name, with the store's resourceVersion;
+//! - Deployment status filled at once (replicas ready) as a controller would;
+//! - faults: a one-shot 409 on the next write; every request is recorded.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+/// One recorded request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    /// Parsed JSON body (Null if none).
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Store {
+    rv: u64,
+    uid: u64,
+    /// (resource, namespace, name) → object.
+    objects: BTreeMap<(String, String, String), Value>,
+    requests: Vec<Request>,
+    conflict_next_write: bool,
+}
+
+/// The running double. Dropping it leaves the listener thread parked on
+/// accept; tests are short-lived processes.
+pub struct K8sDouble {
+    addr: std::net::SocketAddr,
+    store: Arc<Mutex<Store>>,
+}
+
+impl K8sDouble {
+    /// Starts the double on a free port of 127.0.0.1.
+    pub fn start() -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let store = Arc::new(Mutex::new(Store::default()));
+        let s = Arc::clone(&store);
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let s = Arc::clone(&s);
+                std::thread::spawn(move || serve(conn, &s));
+            }
+        });
+        K8sDouble { addr, store }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The next POST or PUT fails with 409 Conflict.
+    pub fn conflict_next_write(&self) {
+        self.store.lock().unwrap().conflict_next_write = true;
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.store.lock().unwrap().requests.clone()
+    }
+
+    /// A stored object (`deployments` or `services`).
+    pub fn object(&self, resource: &str, ns: &str, name: &str) -> Option<Value> {
+        self.store
+            .lock()
+            .unwrap()
+            .objects
+            .get(&(resource.into(), ns.into(), name.into()))
+            .cloned()
+    }
+
+    /// Names of the stored objects of a resource in a namespace.
+    pub fn names(&self, resource: &str, ns: &str) -> Vec<String> {
+        self.store
+            .lock()
+            .unwrap()
+            .objects
+            .keys()
+            .filter(|(r, n, _)| r == resource && n == ns)
+            .map(|(_, _, name)| name.clone())
+            .collect()
+    }
+
+    /// Another writer changes an object (bumps its resourceVersion and a label).
+    pub fn touch(&self, resource: &str, ns: &str, name: &str) {
+        let mut st = self.store.lock().unwrap();
+        st.rv += 1;
+        let rv = st.rv.to_string();
+        if let Some(o) = st
+            .objects
+            .get_mut(&(resource.into(), ns.into(), name.into()))
+        {
+            o["metadata"]["resourceVersion"] = json!(rv);
+            o["metadata"]["annotations"]["touched-by"] = json!("someone-else");
+        }
+    }
+}
+
+fn serve(conn: TcpStream, store: &Mutex<Store>) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut out = conn;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_owned();
+        let target = parts.next().unwrap_or("").to_owned();
+        let mut length = 0usize;
+        let mut chunked = false;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                let k = k.trim().to_ascii_lowercase();
+                if k == "content-length" {
+                    length = v.trim().parse().unwrap_or(0);
+                } else if k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked") {
+                    chunked = true;
+                }
+            }
+        }
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                let mut size = String::new();
+                reader.read_line(&mut size).unwrap_or(0);
+                let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                let mut chunk = vec![0; n + 2];
+                if reader.read_exact(&mut chunk).is_err() {
+                    return;
+                }
+                if n == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+        } else {
+            body.resize(length, 0);
+            if reader.read_exact(&mut body).is_err() {
+                return;
+            }
+        }
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let (code, answer) = {
+            let mut st = store.lock().unwrap();
+            st.requests.push(Request {
+                method: method.clone(),
+                target: target.clone(),
+                body: body.clone(),
+            });
+            handle(&mut st, &method, &target, body)
+        };
+        let text = answer.to_string();
+        let head = format!(
+            "HTTP/1.1 {code} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            reason_phrase(code),
+            text.len()
+        );
+        if out.write_all(head.as_bytes()).is_err() || out.write_all(text.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        201 => "Created",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        422 => "Unprocessable Entity",
+        _ => "Status",
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn group_of(resource: &str) -> &'static str {
+    if resource == "deployments" {
+        "apps"
+    } else {
+        ""
+    }
+}
+
+fn kind_of(resource: &str) -> &'static str {
+    if resource == "deployments" {
+        "Deployment"
+    } else {
+        "Service"
+    }
+}
+
+fn qualified(resource: &str) -> String {
+    match group_of(resource) {
+        "" => resource.to_owned(),
+        g => format!("{resource}.{g}"),
+    }
+}
+
+fn status(code: u16, reason: &str, message: String, details: Value) -> (u16, Value) {
+    (
+        code,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+               "message": message, "reason": reason, "details": details, "code": code}),
+    )
+}
+
+fn not_found(resource: &str, name: &str) -> (u16, Value) {
+    status(
+        404,
+        "NotFound",
+        format!("{} \"{name}\" not found", qualified(resource)),
+        json!({"name": name, "group": group_of(resource), "kind": resource}),
+    )
+}
+
+fn handle(st: &mut Store, method: &str, target: &str, body: Value) -> (u16, Value) {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let query: BTreeMap<String, String> = query
+        .split('&')
+        .filter(|q| !q.is_empty())
+        .map(|q| {
+            let (k, v) = q.split_once('=').unwrap_or((q, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect();
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (resource, ns, name) = match segs.as_slice() {
+        ["apis", "apps", "v1", "namespaces", ns, "deployments"] => ("deployments", *ns, None),
+        ["apis", "apps", "v1", "namespaces", ns, "deployments", n] => {
+            ("deployments", *ns, Some(*n))
+        }
+        ["api", "v1", "namespaces", ns, "services"] => ("services", *ns, None),
+        ["api", "v1", "namespaces", ns, "services", n] => ("services", *ns, Some(*n)),
+        _ => {
+            return status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource".into(),
+                json!({}),
+            )
+        }
+    };
+    let key = |n: &str| (resource.to_owned(), ns.to_owned(), n.to_owned());
+    match (method, name) {
+        ("GET", None) => {
+            let selector = query.get("labelSelector").cloned().unwrap_or_default();
+            let items: Vec<Value> = st
+                .objects
+                .iter()
+                .filter(|((r, n, _), o)| r == resource && n == ns && matches(&selector, o))
+                .map(|(_, o)| {
+                    // Items of a real list carry no kind/apiVersion.
+                    let mut o = o.clone();
+                    if let Some(m) = o.as_object_mut() {
+                        m.remove("kind");
+                        m.remove("apiVersion");
+                    }
+                    o
+                })
+                .collect();
+            (
+                200,
+                json!({"kind": format!("{}List", kind_of(resource)),
+                       "apiVersion": if resource == "deployments" { "apps/v1" } else { "v1" },
+                       "metadata": {"resourceVersion": st.rv.to_string()}, "items": items}),
+            )
+        }
+        ("GET", Some(n)) => match st.objects.get(&key(n)) {
+            Some(o) => (200, o.clone()),
+            None => not_found(resource, n),
+        },
+        ("POST", None) => {
+            if std::mem::take(&mut st.conflict_next_write) {
+                return conflict(resource, body["metadata"]["name"].as_str().unwrap_or(""));
+            }
+            let Some(n) = body["metadata"]["name"].as_str().map(str::to_owned) else {
+                return invalid(resource, "", vec![("metadata.name", "Required value: name is required".into())]);
+            };
+            if let Some(bns) = body["metadata"]["namespace"].as_str() {
+                if bns != ns {
+                    return status(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request".into(), json!({}));
+                }
+            }
+            if st.objects.contains_key(&key(&n)) {
+                return status(
+                    409,
+                    "AlreadyExists",
+                    format!("{} \"{n}\" already exists", qualified(resource)),
+                    json!({"name": n, "group": group_of(resource), "kind": resource}),
+                );
+            }
+            if let Err(r) = validate(resource, &n, &body, None) {
+                return r;
+            }
+            st.rv += 1;
+            st.uid += 1;
+            let mut o = body;
+            o["metadata"]["namespace"] = json!(ns);
+            o["metadata"]["resourceVersion"] = json!(st.rv.to_string());
+            o["metadata"]["uid"] = json!(format!("00000000-0000-0000-0000-{:012}", st.uid));
+            o["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
+            o["metadata"]["generation"] = json!(1);
+            o["apiVersion"] = json!(if resource == "deployments" { "apps/v1" } else { "v1" });
+            o["kind"] = json!(kind_of(resource));
+            if resource == "services" {
+                o["spec"]["clusterIP"] = json!(format!("10.96.0.{}", st.uid % 250 + 1));
+            }
+            simulate(&mut o);
+            st.objects.insert(key(&n), o.clone());
+            (201, o)
+        }
+        ("PUT", Some(n)) => {
+            if std::mem::take(&mut st.conflict_next_write) {
+                return conflict(resource, n);
+            }
+            let Some(cur) = st.objects.get(&key(n)).cloned() else {
+                return not_found(resource, n);
+            };
+            if body["metadata"]["name"].as_str() != Some(n) {
+                return status(400, "BadRequest", "the name of the object does not match the name on the URL".into(), json!({}));
+            }
+            if let Some(rv) = body["metadata"]["resourceVersion"].as_str() {
+                if Some(rv) != cur["metadata"]["resourceVersion"].as_str() {
+                    return conflict(resource, n);
+                }
+            }
+            if let Err(r) = validate(resource, n, &body, Some(&cur)) {
+                return r;
+            }
+            st.rv += 1;
+            let mut o = body;
+            let generation = cur["metadata"]["generation"].as_i64().unwrap_or(1)
+                + i64::from(o["spec"] != cur["spec"]);
+            for k in ["uid", "creationTimestamp"] {
+                o["metadata"][k] = cur["metadata"][k].clone();
+            }
+            o["metadata"]["namespace"] = json!(ns);
+            o["metadata"]["generation"] = json!(generation);
+            o["metadata"]["resourceVersion"] = json!(st.rv.to_string());
+            o["apiVersion"] = cur["apiVersion"].clone();
+            o["kind"] = cur["kind"].clone();
+            if resource == "services" && o["spec"]["clusterIP"].is_null() {
+                o["spec"]["clusterIP"] = cur["spec"]["clusterIP"].clone();
+            }
+            simulate(&mut o);
+            st.objects.insert(key(n), o.clone());
+            (200, o)
+        }
+        ("DELETE", Some(n)) => match st.objects.remove(&key(n)) {
+            Some(o) => {
+                st.rv += 1;
+                (200, o)
+            }
+            None => not_found(resource, n),
+        },
+        _ => status(405, "MethodNotAllowed", format!("{method} is not supported here"), json!({})),
+    }
+}
+
+fn conflict(resource: &str, name: &str) -> (u16, Value) {
+    status(
+        409,
+        "Conflict",
+        format!("Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again", qualified(resource)),
+        json!({"name": name, "group": group_of(resource), "kind": resource}),
+    )
+}
+
+fn invalid(resource: &str, name: &str, causes: Vec<(&str, String)>) -> (u16, Value) {
+    let first = causes
+        .first()
+        .map(|(f, m)| format!("{f}: {m}"))
+        .unwrap_or_default();
+    status(
+        422,
+        "Invalid",
+        format!("{}.{} \"{name}\" is invalid: {first}", kind_of(resource), group_of(resource)).replace(". \"", " \""),
+        json!({"name": name, "group": group_of(resource), "kind": kind_of(resource),
+               "causes": causes.iter().map(|(f, m)| json!({"reason": "FieldValueInvalid", "message": m, "field": f})).collect::<Vec<_>>()}),
+    )
+}
+
+/// A controller's work, done at once: every replica ready.
+fn simulate(o: &mut Value) {
+    if o["kind"] != "Deployment" {
+        return;
+    }
+    let r = o["spec"]["replicas"].as_i64().unwrap_or(1);
+    o["status"] = json!({"observedGeneration": o["metadata"]["generation"], "replicas": r,
+        "updatedReplicas": r, "readyReplicas": r, "availableReplicas": r});
+}
+
+fn matches(selector: &str, o: &Value) -> bool {
+    let labels = &o["metadata"]["labels"];
+    selector.split(',').filter(|s| !s.is_empty()).all(|req| {
+        if let Some((k, v)) = req.split_once("!=") {
+            labels[k.trim()].as_str() != Some(v.trim())
+        } else if let Some((k, v)) = req.split_once("==").or_else(|| req.split_once('=')) {
+            labels[k.trim()].as_str() == Some(v.trim())
+        } else {
+            !labels[req.trim()].is_null()
+        }
+    })
+}
+
+fn dns1123_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(dns1123_label)
+}
+
+fn label_ok(k: &str, v: &str) -> bool {
+    let name = k.rsplit_once('/').map_or(k, |(p, n)| if dns1123_subdomain(p) { n } else { "" });
+    let part = |s: &str, allow_empty: bool| {
+        (allow_empty && s.is_empty())
+            || (s.len() <= 63
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+                && s.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric()))
+    };
+    part(name, false) && part(v, true)
+}
+
+fn quantity_ok(q: &Value) -> bool {
+    let s = match q {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return false,
+    };
+    let num_end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, suffix) = s.split_at(num_end);
+    !num.is_empty()
+        && num.parse::<f64>().is_ok()
+        && ["", "m", "k", "M", "G", "T", "Ki", "Mi", "Gi", "Ti"].contains(&suffix)
+}
+
+fn validate(resource: &str, name: &str, o: &Value, cur: Option<&Value>) -> Result<(), (u16, Value)> {
+    let mut causes: Vec<(&str, String)> = Vec::new();
+    let labels_of = |v: &Value| -> Vec<(String, String)> {
+        v.as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect())
+            .unwrap_or_default()
+    };
+    for (k, v) in labels_of(&o["metadata"]["labels"]) {
+        if !label_ok(&k, &v) {
+            causes.push(("metadata.labels", format!("Invalid value: \"{v}\": a valid label must be 63 characters or less")));
+        }
+    }
+    if resource == "deployments" {
+        if !dns1123_subdomain(name) {
+            causes.push(("metadata.name", format!("Invalid value: \"{name}\": a lowercase RFC 1123 subdomain")));
+        }
+        let sel = &o["spec"]["selector"]["matchLabels"];
+        let tpl = &o["spec"]["template"]["metadata"]["labels"];
+        if sel.as_object().is_none_or(|m| m.is_empty()) {
+            causes.push(("spec.selector", "Required value".into()));
+        } else if !labels_of(sel).iter().all(|(k, v)| tpl[k].as_str() == Some(v)) {
+            causes.push(("spec.template.metadata.labels", "Invalid value: `selector` does not match template `labels`".into()));
+        }
+        for (k, v) in labels_of(tpl) {
+            if !label_ok(&k, &v) {
+                causes.push(("spec.template.metadata.labels", format!("Invalid value: \"{v}\"")));
+            }
+        }
+        if let Some(c) = cur {
+            if c["spec"]["selector"] != o["spec"]["selector"] {
+                causes.push(("spec.selector", "Invalid value: field is immutable".into()));
+            }
+        }
+        if o["spec"]["replicas"].as_i64().is_some_and(|r| r < 0) {
+            causes.push(("spec.replicas", "Invalid value: must be greater than or equal to 0".into()));
+        }
+        let containers = o["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
+        if containers.is_empty() {
+            causes.push(("spec.template.spec.containers", "Required value".into()));
+        }
+        for c in &containers {
+            if !c["name"].as_str().is_some_and(dns1123_label) {
+                causes.push(("spec.template.spec.containers[0].name", "Invalid value: a lowercase RFC 1123 label".into()));
+            }
+            if c["image"].as_str().is_none_or(str::is_empty) {
+                causes.push(("spec.template.spec.containers[0].image", "Required value".into()));
+            }
+            for p in c["ports"].as_array().cloned().unwrap_or_default() {
+                let n = p["name"].as_str().unwrap_or("");
+                if n.len() > 15 || !dns1123_label(n) || !n.bytes().any(|b| b.is_ascii_lowercase()) {
+                    causes.push(("spec.template.spec.containers[0].ports.name", format!("Invalid value: \"{n}\": must be no more than 15 characters (IANA_SVC_NAME)")));
+                }
+            }
+            for kind in ["requests", "limits"] {
+                if let Some(m) = c["resources"][kind].as_object() {
+                    if !m.values().all(quantity_ok) {
+                        causes.push(("spec.template.spec.containers[0].resources", "Invalid value: quantities must match the regular expression".into()));
+                    }
+                }
+            }
+        }
+    } else {
+        let dns1035 = dns1123_label(name) && name.starts_with(|c: char| c.is_ascii_lowercase());
+        if !dns1035 {
+            causes.push(("metadata.name", format!("Invalid value: \"{name}\": a DNS-1035 label")));
+        }
+        if o["spec"]["ports"].as_array().is_none_or(|p| p.is_empty()) {
+            causes.push(("spec.ports", "Required value".into()));
+        }
+        if let Some(c) = cur {
+            let ip = &o["spec"]["clusterIP"];
+            if !ip.is_null() && *ip != c["spec"]["clusterIP"] {
+                causes.push(("spec.clusterIP", "Invalid value: field is immutable".into()));
+            }
+        }
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(resource, name, causes))
+    }
+}
