@@ -21,7 +21,11 @@ use vamp_model::{
 const CHAIN: usize = 50;
 
 fn tv(v: &str) -> TraitValue {
-    TraitValue { value: Some(v.to_owned()), alias: None, span: None }
+    TraitValue {
+        value: Some(v.to_owned()),
+        alias: None,
+        span: None,
+    }
 }
 
 fn breed(i: usize) -> Breed {
@@ -34,14 +38,23 @@ fn breed(i: usize) -> Breed {
     constants.insert("PREFIX".to_owned(), tv("shop"));
     let mut dependencies = Map::new();
     if i % CHAIN != 0 {
-        dependencies.insert("up".to_owned(), OrRef::Reference(Reference::new(format!("b{}", i - 1))));
-        env.insert("UP_URL".to_owned(), tv("http://$up.host:$up.ports.web/${up.constants.PREFIX}"));
+        dependencies.insert(
+            "up".to_owned(),
+            OrRef::Reference(Reference::new(format!("b{}", i - 1))),
+        );
+        env.insert(
+            "UP_URL".to_owned(),
+            tv("http://$up.host:$up.ports.web/${up.constants.PREFIX}"),
+        );
         env.insert("UP_NAME".to_owned(), tv("$up.environment_variables.NAME"));
     }
     Breed {
         name: format!("b{i}"),
         metadata: Map::new(),
-        deployable: Deployable { deployable_type: None, definition: format!("acme/b{i}:1") },
+        deployable: Deployable {
+            deployable_type: None,
+            definition: format!("acme/b{i}:1"),
+        },
         ports,
         environment_variables: env,
         constants,
@@ -91,7 +104,12 @@ fn input(n: usize) -> (Artifact<Blueprint>, MemoryStore) {
     }
     let bp = Artifact::new(
         "synthetic",
-        Blueprint { gateways: Map::new(), clusters, environment_variables: Map::new(), dialects: Map::new() },
+        Blueprint {
+            gateways: Map::new(),
+            clusters,
+            environment_variables: Map::new(),
+            dialects: Map::new(),
+        },
     );
     (bp, store)
 }
@@ -150,7 +168,10 @@ criterion_group!(benches, bench);
 fn main() {
     // `RESOLVER_ONLY=N` resolves N clusters ten times and nothing else (for
     // counting instructions with `perf stat`, which load does not disturb).
-    if let Some(n) = std::env::var("RESOLVER_ONLY").ok().and_then(|v| v.parse().ok()) {
+    if let Some(n) = std::env::var("RESOLVER_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         let _ = median(n, 10);
         return;
     }

@@ -40,7 +40,6 @@ const TWO: &str = "name: shop\nroutes:\n  shop/v1:\n    weight: 90%\n  shop/v2:\
 
 const FIVE: &str = r#"
 name: shop/web
-sticky: route
 routes:
   shop/v1:
     weight: 50%

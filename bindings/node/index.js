@@ -84,4 +84,66 @@ function requestJson(request) {
   return JSON.stringify(request)
 }
 
-module.exports = { VampError, read, check, canonical, condition, matches }
+function optionalJson(value) {
+  return value === undefined || value === null ? undefined : JSON.stringify(value)
+}
+
+/** A gateway compiled for routing decisions. */
+class Router {
+  /**
+   * @param {string|Buffer} source YAML holding the gateway (and the conditions and rewrites it refers to)
+   * @param {{gateway?: string, targets?: object, seed?: number}} [options]
+   */
+  constructor(source, options = {}) {
+    this._native = call(
+      (...a) => new native.NativeRouter(...a),
+      text(source),
+      options.gateway === undefined || options.gateway === null ? undefined : String(options.gateway),
+      optionalJson(options.targets),
+      options.seed === undefined || options.seed === null ? undefined : Number(options.seed),
+    )
+  }
+
+  /** The gateway's name. */
+  get name() {
+    return this._native.name
+  }
+
+  /** The route paths, in written order. */
+  get routes() {
+    return this._native.routes
+  }
+
+  /** Where one request goes: {gateway, route, reason, instance, setCookies, rewrite}. */
+  decide(request, options = {}) {
+    const key = options.key === undefined || options.key === null ? undefined : String(options.key)
+    return JSON.parse(call((r, k) => this._native.decideJson(r, k), requestJson(request), key))
+  }
+
+  /** The chosen route of each request (null where no route takes it). */
+  decideMany(requests) {
+    if (!Array.isArray(requests)) throw new TypeError('decideMany expects an array of requests')
+    return call((r) => this._native.decideManyJson(r), JSON.stringify(requests.map((q) => JSON.parse(requestJson(q)))))
+  }
+
+  /** Exact and sampled split of a traffic mix over routes and instances. */
+  simulate(traffic, options = {}) {
+    return JSON.parse(
+      call((t, n, s) => this._native.simulateJson(t, n, s), JSON.stringify(traffic), options.samples, options.seed),
+    )
+  }
+}
+
+/** A complete haproxy.cfg for every gateway of the YAML text. */
+function haproxy(source, options = {}) {
+  return call(
+    native.haproxy,
+    text(source),
+    optionalJson(options.targets),
+    options.bindAddress,
+    options.virtualHostsPort,
+    options.healthChecks,
+  )
+}
+
+module.exports = { VampError, read, check, canonical, condition, matches, Router, haproxy }

@@ -35,6 +35,9 @@ pub(crate) enum Cmd {
         /// Driver: memory (default), docker, kubernetes or marathon.
         #[arg(long, default_value = "memory")]
         driver: String,
+        /// Kubernetes namespace (default: the kubeconfig context's).
+        #[arg(long)]
+        namespace: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: DriveFormat,
@@ -46,6 +49,9 @@ pub(crate) enum Cmd {
         /// Driver: memory (default), docker, kubernetes or marathon.
         #[arg(long, default_value = "memory")]
         driver: String,
+        /// Kubernetes namespace (default: the kubeconfig context's).
+        #[arg(long)]
+        namespace: Option<String>,
         /// Seconds a drained instance keeps serving before it stops.
         #[arg(long, default_value_t = 0)]
         drain_period: u64,
@@ -57,6 +63,9 @@ pub(crate) enum Cmd {
         /// Driver: memory (default), docker, kubernetes or marathon.
         #[arg(long, default_value = "memory")]
         driver: String,
+        /// Kubernetes namespace (default: the kubeconfig context's).
+        #[arg(long)]
+        namespace: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "json")]
         format: DriveFormat,
@@ -68,6 +77,9 @@ pub(crate) enum Cmd {
         /// Driver: memory (default), docker, kubernetes or marathon.
         #[arg(long, default_value = "memory")]
         driver: String,
+        /// Kubernetes namespace (default: the kubeconfig context's).
+        #[arg(long)]
+        namespace: Option<String>,
         /// Seconds a drained instance keeps serving before it stops.
         #[arg(long, default_value_t = 0)]
         drain_period: u64,
@@ -157,6 +169,8 @@ enum Selected {
     Memory(MemoryDriver),
     #[cfg(feature = "docker")]
     Docker(vamp_drivers::DockerDriver),
+    #[cfg(feature = "kubernetes")]
+    Kubernetes(vamp_drivers::KubernetesDriver),
 }
 
 impl Selected {
@@ -165,6 +179,8 @@ impl Selected {
             Selected::Memory(d) => d,
             #[cfg(feature = "docker")]
             Selected::Docker(d) => d,
+            #[cfg(feature = "kubernetes")]
+            Selected::Kubernetes(d) => d,
         }
     }
 
@@ -182,6 +198,12 @@ impl Selected {
                 let v = serde_json::to_value(d.weights())
                     .map_err(|e| Failure::new("io", e.to_string()))?;
                 write_json(&state_dir().join("docker-weights.json"), &v)
+            }
+            #[cfg(feature = "kubernetes")]
+            Selected::Kubernetes(d) => {
+                let v = serde_json::to_value(d.weights())
+                    .map_err(|e| Failure::new("io", e.to_string()))?;
+                write_json(&state_dir().join("kubernetes-weights.json"), &v)
             }
         }
     }
@@ -222,7 +244,26 @@ fn not_built(name: &str) -> Failure {
     )
 }
 
-async fn select(name: &str) -> Result<Selected, Failure> {
+#[cfg(feature = "kubernetes")]
+async fn select_kubernetes(namespace: Option<String>) -> Result<Selected, Failure> {
+    let d = vamp_drivers::KubernetesDriver::connect(vamp_drivers::KubernetesOptions {
+        namespace,
+        context: None,
+    })
+    .await
+    .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let path = state_dir().join("kubernetes-weights.json");
+    if let Some(v) = read_json(&path)? {
+        let w = serde_json::from_value(v)
+            .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
+        d.restore_weights(w);
+    }
+    Ok(Selected::Kubernetes(d))
+}
+
+async fn select(name: &str, namespace: Option<String>) -> Result<Selected, Failure> {
+    #[cfg(not(feature = "kubernetes"))]
+    let _ = &namespace;
     match name {
         "memory" => {
             let path = state_dir().join("memory.json");
@@ -237,7 +278,11 @@ async fn select(name: &str) -> Result<Selected, Failure> {
         "docker" => select_docker().await,
         #[cfg(not(feature = "docker"))]
         "docker" => Err(not_built(name)),
-        "kubernetes" | "marathon" => Err(not_built(name)),
+        #[cfg(feature = "kubernetes")]
+        "kubernetes" => select_kubernetes(namespace).await,
+        #[cfg(not(feature = "kubernetes"))]
+        "kubernetes" => Err(not_built(name)),
+        "marathon" => Err(not_built(name)),
         other => Err(Failure::new(
             "driver_unknown",
             format!("unknown driver `{other}`: use memory, docker, kubernetes or marathon"),
@@ -397,6 +442,7 @@ fn record_path(deployment: &str) -> Result<PathBuf, Failure> {
 async fn run_plan_and_apply(
     file: &str,
     driver_name: &str,
+    namespace: Option<String>,
     drain_period: u64,
     execute: bool,
     format: DriveFormat,
@@ -406,7 +452,7 @@ async fn run_plan_and_apply(
     let record = record_path(&deployment.name)?;
     let desired = desired_from_deployment(&deployment.name, &deployment.spec)
         .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-    let selected = select(driver_name).await?;
+    let selected = select(driver_name, namespace).await?;
     let driver = selected.driver();
     let opts = options(driver, drain_period);
     let actual = driver
@@ -456,24 +502,88 @@ async fn run_async(cmd: Cmd) -> Result<(), Failure> {
         Cmd::Plan {
             file,
             driver,
+            namespace,
             format,
-        } => run_plan_and_apply(&file, &driver, 0, false, format).await,
+        } => run_plan_and_apply(&file, &driver, namespace, 0, false, format).await,
         Cmd::Apply {
             file,
             driver,
+            namespace,
             drain_period,
-        } => run_plan_and_apply(&file, &driver, drain_period, true, DriveFormat::Human).await,
+        } => {
+            run_plan_and_apply(
+                &file,
+                &driver,
+                namespace,
+                drain_period,
+                true,
+                DriveFormat::Human,
+            )
+            .await
+        }
         Cmd::Status {
             deployment,
             driver,
+            namespace,
             format,
-        } => status(&deployment, &driver, format).await,
+        } => status(&deployment, &driver, namespace, format).await,
         Cmd::Remove {
             deployment,
             driver,
+            namespace,
             drain_period,
-        } => remove(&deployment, &driver, drain_period).await,
+        } => remove(&deployment, &driver, namespace, drain_period).await,
     }
+}
+
+/// `vamp export kubernetes FILE`: the Deployments and Services the
+/// Kubernetes driver would write, as multi-document YAML. Without
+/// `--namespace` the objects carry none (kubectl applies them to the current
+/// context's namespace).
+pub(crate) fn export_kubernetes(
+    file: &str,
+    namespace: Option<&str>,
+    output: Option<&str>,
+) -> ExitCode {
+    match export_kubernetes_inner(file, namespace, output) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error[{}]: {}", f.code, f.message);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "kubernetes")]
+fn export_kubernetes_inner(
+    file: &str,
+    namespace: Option<&str>,
+    output: Option<&str>,
+) -> Result<(), Failure> {
+    let bp = read_blueprint(file)?;
+    let deployment = resolve(&bp)?;
+    let desired = desired_from_deployment(&deployment.name, &deployment.spec)
+        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let yaml = vamp_drivers::export_yaml(&desired, namespace.unwrap_or(""))
+        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, yaml).map_err(|e| io_failure(std::path::Path::new(path), e))
+        }
+        None => {
+            print!("{yaml}");
+            Ok(())
+        }
+    }
+}
+
+#[cfg(not(feature = "kubernetes"))]
+fn export_kubernetes_inner(
+    _file: &str,
+    _namespace: Option<&str>,
+    _output: Option<&str>,
+) -> Result<(), Failure> {
+    Err(not_built("kubernetes"))
 }
 
 fn load_record(deployment: &str) -> Result<(Value, Desired), Failure> {
@@ -489,9 +599,14 @@ fn load_record(deployment: &str) -> Result<(Value, Desired), Failure> {
     Ok((v["deployment"].take(), Desired::from_record(record)))
 }
 
-async fn status(deployment: &str, driver_name: &str, format: DriveFormat) -> Result<(), Failure> {
+async fn status(
+    deployment: &str,
+    driver_name: &str,
+    namespace: Option<String>,
+    format: DriveFormat,
+) -> Result<(), Failure> {
     let (mut canonical, desired) = load_record(deployment)?;
-    let selected = select(driver_name).await?;
+    let selected = select(driver_name, namespace).await?;
     let driver = selected.driver();
     let actual = driver
         .observe(deployment)
@@ -546,9 +661,14 @@ async fn status(deployment: &str, driver_name: &str, format: DriveFormat) -> Res
     Ok(())
 }
 
-async fn remove(deployment: &str, driver_name: &str, drain_period: u64) -> Result<(), Failure> {
+async fn remove(
+    deployment: &str,
+    driver_name: &str,
+    namespace: Option<String>,
+    drain_period: u64,
+) -> Result<(), Failure> {
     let path = record_path(deployment)?;
-    let selected = select(driver_name).await?;
+    let selected = select(driver_name, namespace).await?;
     let driver = selected.driver();
     let actual = driver
         .observe(deployment)

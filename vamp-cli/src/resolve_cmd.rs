@@ -92,14 +92,30 @@ pub(crate) enum DeploymentCmd {
 pub(crate) fn run(cmd: Cmd) -> ExitCode {
     let result = match cmd {
         Cmd::Resolve { store, file } => resolve(&store, &file),
-        Cmd::Deployment { action: DeploymentCmd::Merge { store, deployment, blueprint } } => {
-            change(&store, &deployment, &blueprint, true)
-        }
-        Cmd::Deployment { action: DeploymentCmd::Remove { store, deployment, blueprint } } => {
-            change(&store, &deployment, &blueprint, false)
-        }
+        Cmd::Deployment {
+            action:
+                DeploymentCmd::Merge {
+                    store,
+                    deployment,
+                    blueprint,
+                },
+        } => change(&store, &deployment, &blueprint, true),
+        Cmd::Deployment {
+            action:
+                DeploymentCmd::Remove {
+                    store,
+                    deployment,
+                    blueprint,
+                },
+        } => change(&store, &deployment, &blueprint, false),
         Cmd::History { store, kind, name } => history(&store, &kind, &name),
-        Cmd::Diff { store, kind, name, rev1, rev2 } => diff(&store, &kind, &name, rev1, rev2),
+        Cmd::Diff {
+            store,
+            kind,
+            name,
+            rev1,
+            rev2,
+        } => diff(&store, &kind, &name, rev1, rev2),
     };
     match result {
         Ok(v) => {
@@ -107,7 +123,10 @@ pub(crate) fn run(cmd: Cmd) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(d) => {
-            println!("{}", serde_json::to_string_pretty(&json!({ "error": d.to_json() })).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "error": d.to_json() })).unwrap_or_default()
+            );
             ExitCode::FAILURE
         }
     }
@@ -115,7 +134,10 @@ pub(crate) fn run(cmd: Cmd) -> ExitCode {
 
 fn open(dir: &str) -> Result<DirectoryStore, Diagnostic> {
     if !Path::new(dir).is_dir() {
-        return Err(Diagnostic::error(Code::Io, format!("the store `{dir}` is not a folder")));
+        return Err(Diagnostic::error(
+            Code::Io,
+            format!("the store `{dir}` is not a folder"),
+        ));
     }
     let store = DirectoryStore::open(dir).map_err(|e| e.to_diagnostic())?;
     for p in store.problems() {
@@ -131,7 +153,8 @@ fn read_file(file: &str) -> Result<Vec<u8>, Diagnostic> {
     } else {
         std::fs::read(file).map(|b| buf = b)
     };
-    r.map(|()| buf).map_err(|e| Diagnostic::error(Code::Io, format!("cannot read `{file}`: {e}")))
+    r.map(|()| buf)
+        .map_err(|e| Diagnostic::error(Code::Io, format!("cannot read `{file}`: {e}")))
 }
 
 fn read_blueprint(file: &str, store: &DirectoryStore) -> Result<Artifact<Blueprint>, Diagnostic> {
@@ -141,13 +164,23 @@ fn read_blueprint(file: &str, store: &DirectoryStore) -> Result<Artifact<Bluepri
         }
     }
     let bytes = read_file(file)?;
-    let out = read_bytes(&bytes, ReadOptions { kind: Some(Kind::Blueprint), ..ReadOptions::default() });
+    let out = read_bytes(
+        &bytes,
+        ReadOptions {
+            kind: Some(Kind::Blueprint),
+            ..ReadOptions::default()
+        },
+    );
     if let Some(e) = out.first_error() {
         return Err(e.clone());
     }
     match out.documents.into_iter().next() {
         Some(Document::Blueprint(b)) => Ok(b),
-        _ => Err(Diagnostic::error(Code::MissingPathValue, format!("`{file}` holds no blueprint")).at(vamp_model::Span::START)),
+        _ => Err(Diagnostic::error(
+            Code::MissingPathValue,
+            format!("`{file}` holds no blueprint"),
+        )
+        .at(vamp_model::Span::START)),
     }
 }
 
@@ -155,11 +188,13 @@ fn read_blueprint(file: &str, store: &DirectoryStore) -> Result<Artifact<Bluepri
 fn with_problems(mut d: Diagnostic, store: &DirectoryStore) -> Diagnostic {
     if d.code == Code::UnresolvedDependency && !store.problems().is_empty() {
         let files: Vec<String> = store.problems().iter().map(ToString::to_string).collect();
-        d.help = Some(format!("some files of the store could not be read: {}", files.join("; ")));
+        d.help = Some(format!(
+            "some files of the store could not be read: {}",
+            files.join("; ")
+        ));
     }
     d
 }
-
 
 fn resolve(dir: &str, file: &str) -> Result<Value, Diagnostic> {
     let store = open(dir)?;
@@ -171,8 +206,12 @@ fn resolve(dir: &str, file: &str) -> Result<Value, Diagnostic> {
 fn change(dir: &str, deployment: &str, blueprint: &str, merge: bool) -> Result<Value, Diagnostic> {
     let store = open(dir)?;
     let bytes = read_file(deployment)?;
-    let json: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| Diagnostic::error(Code::UnexpectedType, format!("`{deployment}` is not JSON: {e}")))?;
+    let json: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        Diagnostic::error(
+            Code::UnexpectedType,
+            format!("`{deployment}` is not JSON: {e}"),
+        )
+    })?;
     let current: Artifact<Deployment> = Deployment::from_json(&json)?;
     let bp = read_blueprint(blueprint, &store)?;
     let Plan { deployment, steps } = if merge {
@@ -194,7 +233,10 @@ fn history(dir: &str, kind: &str, name: &str) -> Result<Value, Diagnostic> {
     let kind = kind_of(kind)?;
     let revisions = store.history(kind, name).map_err(|e| e.to_diagnostic())?;
     if revisions.is_empty() {
-        return Err(Diagnostic::error(Code::UnresolvedDependency, format!("the store has no {kind} `{name}`")));
+        return Err(Diagnostic::error(
+            Code::UnresolvedDependency,
+            format!("the store has no {kind} `{name}`"),
+        ));
     }
     let list: Vec<Value> = revisions
         .iter()
@@ -206,6 +248,10 @@ fn history(dir: &str, kind: &str, name: &str) -> Result<Value, Diagnostic> {
 fn diff(dir: &str, kind: &str, name: &str, rev1: u32, rev2: u32) -> Result<Value, Diagnostic> {
     let store = open(dir)?;
     let kind = kind_of(kind)?;
-    let changes = store.diff(kind, name, rev1, rev2).map_err(|e| e.to_diagnostic())?;
-    Ok(json!({ "kind": kind.as_str(), "name": name, "from": rev1, "to": rev2, "changes": to_json!(&changes) }))
+    let changes = store
+        .diff(kind, name, rev1, rev2)
+        .map_err(|e| e.to_diagnostic())?;
+    Ok(
+        json!({ "kind": kind.as_str(), "name": name, "from": rev1, "to": rev2, "changes": to_json!(&changes) }),
+    )
 }

@@ -91,11 +91,38 @@ pub(crate) enum Proxy {
         #[arg(long)]
         no_health_checks: bool,
     },
+    /// The Kubernetes Deployments and Services a blueprint maps to, as
+    /// multi-document YAML (the objects `--driver kubernetes` writes).
+    Kubernetes {
+        /// The blueprint file (`-` reads standard input).
+        file: String,
+        /// Namespace to put in the objects (default: none, kubectl's current one).
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Write the YAML here instead of standard output.
+        #[arg(short, long)]
+        output: Option<String>,
+    },
 }
 
 /// Runs a command of this area.
 pub(crate) fn run(cmd: Cmd) -> ExitCode {
     let result = match cmd {
+        // Rendered by the drivers' area (vamp-drivers, feature `kubernetes`).
+        Cmd::Export {
+            proxy:
+                Proxy::Kubernetes {
+                    file,
+                    namespace,
+                    output,
+                },
+        } => {
+            return crate::drive_cmd::export_kubernetes(
+                &file,
+                namespace.as_deref(),
+                output.as_deref(),
+            )
+        }
         Cmd::Route {
             gateway_file,
             request,

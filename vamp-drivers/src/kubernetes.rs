@@ -394,7 +394,7 @@ pub fn deployment_object(
     Deployment {
         metadata: ObjectMeta {
             name: Some(deployment_object_name(key, fingerprint)),
-            namespace: Some(namespace.to_owned()),
+            namespace: (!namespace.is_empty()).then(|| namespace.to_owned()),
             labels: Some(meta_labels),
             annotations: Some(annotations(key)),
             ..Default::default()
@@ -433,7 +433,7 @@ pub fn service_object(spec: &ServiceSpec, namespace: &str) -> Option<Service> {
     Some(Service {
         metadata: ObjectMeta {
             name: Some(service_object_name(&spec.key)),
-            namespace: Some(namespace.to_owned()),
+            namespace: (!namespace.is_empty()).then(|| namespace.to_owned()),
             labels: Some(labels),
             annotations: Some(annotations(&spec.key)),
             ..Default::default()
@@ -471,7 +471,8 @@ pub enum KubeObject {
 
 /// The objects the driver would write for a desired state: per service its
 /// Deployment (at the spec's fingerprint, with all its instances) and its
-/// Service, in blueprint order.
+/// Service, in blueprint order. An empty `namespace` leaves
+/// `metadata.namespace` out (kubectl then uses the current context's).
 pub fn render(desired: &Desired, namespace: &str) -> Vec<KubeObject> {
     let mut out = Vec::with_capacity(desired.services.len() * 2);
     for s in &desired.services {
@@ -589,7 +590,8 @@ impl KubernetesDriver {
                 Some(cur) => {
                     let (cs, ws) = (cur.spec.clone().unwrap_or_default(), want.spec.clone());
                     let ws = ws.unwrap_or_default();
-                    if cs.ports.as_ref().map(|p| strip_ports(p)) == ws.ports.as_ref().map(|p| strip_ports(p))
+                    if cs.ports.as_ref().map(|p| strip_ports(p))
+                        == ws.ports.as_ref().map(|p| strip_ports(p))
                         && cs.selector == ws.selector
                     {
                         return Ok(());
@@ -778,11 +780,7 @@ impl Driver for KubernetesDriver {
                     state,
                     draining: false,
                     healthy: has_probe.then_some(index < ready),
-                    host: format!(
-                        "{}.{}",
-                        service_object_name(&key),
-                        self.namespace
-                    ),
+                    host: format!("{}.{}", service_object_name(&key), self.namespace),
                     ports: ports.clone(),
                 });
             }
@@ -804,10 +802,8 @@ impl Driver for KubernetesDriver {
     ) -> Result<(), DriverError> {
         self.ensure_service(spec).await?;
         let name = deployment_object_name(&spec.key, fingerprint);
-        self.set_replicas(&name, Some((spec, fingerprint)), |have| {
-            have.max(index + 1)
-        })
-        .await
+        self.set_replicas(&name, Some((spec, fingerprint)), |have| have.max(index + 1))
+            .await
     }
 
     async fn drain(&self, _key: &ServiceKey, _name: &str) -> Result<(), DriverError> {
@@ -823,7 +819,8 @@ impl Driver for KubernetesDriver {
             });
         };
         let dname = deployment_object_name(key, fp);
-        self.set_replicas(&dname, None, |have| have.min(index)).await?;
+        self.set_replicas(&dname, None, |have| have.min(index))
+            .await?;
         // The last version of the service gone: remove its Service too.
         let lp = ListParams::default().labels(
             &selector(key)

@@ -27,10 +27,10 @@
 mod apply;
 #[cfg(feature = "docker")]
 mod docker;
-#[cfg(feature = "kubernetes")]
-mod kubernetes;
 mod driver;
 mod error;
+#[cfg(feature = "kubernetes")]
+mod kubernetes;
 mod memory;
 mod plan;
 mod spec;
@@ -38,16 +38,16 @@ mod spec;
 pub use apply::{apply, reconcile, RetryPolicy, StepEvent};
 #[cfg(feature = "docker")]
 pub use docker::{labels as docker_labels, DockerDriver, DockerOptions};
+pub use driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
+pub use error::{ApplyError, DriverError, PlanError};
 #[cfg(feature = "kubernetes")]
 pub use kubernetes::{
     deployment_object, deployment_object_name, export_yaml, render, service_object,
     service_object_name, KubeObject, KubernetesDriver, KubernetesOptions,
 };
-pub use driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
-pub use error::{ApplyError, DriverError, PlanError};
 pub use memory::{MemoryDriver, MemoryState, MemoryStats};
 pub use plan::{check_supported, plan, Plan, PlanOptions, RemoveReason, Step};
 pub use spec::{
-    desired_from_deployment, instance_name, port_env_name, Desired, DesiredRecord, DesiredService, PortSpec,
-    Probe, ServiceKey, ServiceSpec,
+    desired_from_deployment, instance_name, port_env_name, Desired, DesiredRecord, DesiredService,
+    PortSpec, Probe, ServiceKey, ServiceSpec,
 };

@@ -65,13 +65,18 @@ struct Segment<'a> {
 
 fn segments(src: &str) -> Vec<Segment<'_>> {
     let mut out = Vec::new();
-    let (mut start, mut line_no, mut chars, mut seg_line, mut seg_offset) = (0usize, 1u32, 0u32, 1u32, 0u32);
+    let (mut start, mut line_no, mut chars, mut seg_line, mut seg_offset) =
+        (0usize, 1u32, 0u32, 1u32, 0u32);
     let mut pos = 0usize;
     for line in src.split_inclusive('\n') {
         let t = line.trim_end();
         let is_sep = t == "---" || t.starts_with("--- ") || t.starts_with("---\t");
         if is_sep && pos > start {
-            out.push(Segment { text: &src[start..pos], line: seg_line, offset: seg_offset });
+            out.push(Segment {
+                text: &src[start..pos],
+                line: seg_line,
+                offset: seg_offset,
+            });
             start = pos;
             seg_line = line_no;
             seg_offset = chars;
@@ -81,7 +86,11 @@ fn segments(src: &str) -> Vec<Segment<'_>> {
         chars += u32::try_from(line.chars().count()).unwrap_or(u32::MAX);
     }
     if pos > start || out.is_empty() {
-        out.push(Segment { text: &src[start..pos], line: seg_line, offset: seg_offset });
+        out.push(Segment {
+            text: &src[start..pos],
+            line: seg_line,
+            offset: seg_offset,
+        });
     }
     out
 }
@@ -95,7 +104,10 @@ fn is_blank(text: &str) -> bool {
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> StoreError {
-    StoreError::Io { path: path.display().to_string(), message: e.to_string() }
+    StoreError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// A file name for an artifact name (names may contain `:` or `.`, but
@@ -103,7 +115,10 @@ fn io_error(path: &Path, e: &std::io::Error) -> StoreError {
 fn file_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '+' | '@' | '=' | ',') || (c == '.' && i > 0) {
+        if c.is_ascii_alphanumeric()
+            || matches!(c, '-' | '_' | ':' | '+' | '@' | '=' | ',')
+            || (c == '.' && i > 0)
+        {
             out.push(c);
         } else {
             let mut buf = [0u8; 4];
@@ -124,7 +139,11 @@ impl DirectoryStore {
     pub fn open(path: impl AsRef<Path>) -> Result<DirectoryStore, StoreError> {
         let root = path.as_ref().to_path_buf();
         fs::create_dir_all(&root).map_err(|e| io_error(&root, &e))?;
-        let mut store = DirectoryStore { root, entries: BTreeMap::new(), problems: Vec::new() };
+        let mut store = DirectoryStore {
+            root,
+            entries: BTreeMap::new(),
+            problems: Vec::new(),
+        };
         let mut files = Vec::new();
         collect(&store.root, &store.root, &mut files, &mut store.problems)?;
         files.sort();
@@ -147,14 +166,17 @@ impl DirectoryStore {
 
     /// The file (relative to the root) that holds an artifact.
     pub fn file_of(&self, kind: Kind, name: &str) -> Option<&Path> {
-        self.entries.get(&(kind.as_str(), name.to_owned())).map(|e| e.file.as_path())
+        self.entries
+            .get(&(kind.as_str(), name.to_owned()))
+            .map(|e| e.file.as_path())
     }
 
     /// Reads one file (relative path) into the index, replacing what the
     /// index had from it.
     fn load_file(&mut self, rel: &Path) {
         self.entries.retain(|_, e| e.file != rel);
-        self.problems.retain(|p| !matches!(p, StoreError::Broken { file, .. } if Path::new(file) == rel));
+        self.problems
+            .retain(|p| !matches!(p, StoreError::Broken { file, .. } if Path::new(file) == rel));
         let full = self.root.join(rel);
         let file = rel.display().to_string();
         let bytes = match fs::read(&full) {
@@ -168,8 +190,14 @@ impl DirectoryStore {
             Ok(s) => s,
             Err(_) => {
                 let out = crate::read_bytes(&bytes, ReadOptions::default());
-                let d = out.first_error().cloned().unwrap_or_else(|| Diagnostic::error(Code::YamlParsing, "not UTF-8"));
-                self.problems.push(StoreError::Broken { file, diagnostic: d });
+                let d = out
+                    .first_error()
+                    .cloned()
+                    .unwrap_or_else(|| Diagnostic::error(Code::YamlParsing, "not UTF-8"));
+                self.problems.push(StoreError::Broken {
+                    file,
+                    diagnostic: d,
+                });
                 return;
             }
         };
@@ -183,26 +211,47 @@ impl DirectoryStore {
                 if let Some(s) = d.span.as_mut() {
                     *s = Span::new(s.offset + seg.offset, s.line + seg.line - 1, s.column);
                 }
-                self.problems.push(StoreError::Broken { file: file.clone(), diagnostic: d });
+                self.problems.push(StoreError::Broken {
+                    file: file.clone(),
+                    diagnostic: d,
+                });
             }
             for doc in out.documents {
                 let key = (doc.kind().as_str(), doc.name().to_owned());
                 if let Some(first) = self.entries.get(&key) {
                     let d = Diagnostic::error(
                         Code::InconsistentArtifactName,
-                        format!("the {} `{}` is also in `{}`: the first one read is used; keep one", doc.kind(), doc.name(), first.file.display()),
+                        format!(
+                            "the {} `{}` is also in `{}`: the first one read is used; keep one",
+                            doc.kind(),
+                            doc.name(),
+                            first.file.display()
+                        ),
                     )
                     .at(Span::new(seg.offset, seg.line, 1));
-                    self.problems.push(StoreError::Broken { file: file.clone(), diagnostic: d });
+                    self.problems.push(StoreError::Broken {
+                        file: file.clone(),
+                        diagnostic: d,
+                    });
                     continue;
                 }
-                self.entries.insert(key, Entry { file: rel.to_path_buf(), document: doc });
+                self.entries.insert(
+                    key,
+                    Entry {
+                        file: rel.to_path_buf(),
+                        document: doc,
+                    },
+                );
             }
         }
     }
 
     fn history_dir(&self, kind: Kind, name: &str) -> PathBuf {
-        self.root.join(".vamp").join("history").join(kind.as_str()).join(file_name(name))
+        self.root
+            .join(".vamp")
+            .join("history")
+            .join(kind.as_str())
+            .join(file_name(name))
     }
 
     /// Earlier revisions on disk: (number, file).
@@ -216,7 +265,9 @@ impl DirectoryStore {
         let mut out = Vec::new();
         for entry in rd {
             let path = entry.map_err(|e| io_error(&dir, &e))?.path();
-            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else { continue };
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
             let Ok(n) = stem.parse::<u32>() else { continue };
             let deleted = path.extension().is_some_and(|e| e == "deleted");
             out.push((n, path, deleted));
@@ -249,7 +300,9 @@ impl DirectoryStore {
                 && read(seg.text, ReadOptions::default())
                     .documents
                     .iter()
-                    .any(|d| d.kind() == entry.document.kind() && d.name() == entry.document.name());
+                    .any(|d| {
+                        d.kind() == entry.document.kind() && d.name() == entry.document.name()
+                    });
             if is_mine {
                 mine = seg.text.to_owned();
             }
@@ -259,7 +312,12 @@ impl DirectoryStore {
     }
 }
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, problems: &mut Vec<StoreError>) -> Result<(), StoreError> {
+fn collect(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    problems: &mut Vec<StoreError>,
+) -> Result<(), StoreError> {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if dir == root => return Err(io_error(dir, &e)),
@@ -279,7 +337,11 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, problems: &mut Vec<S
         let Ok(ft) = entry.file_type() else { continue };
         if ft.is_dir() {
             collect(root, &path, out, problems)?;
-        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")) {
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+        {
             if let Ok(rel) = path.strip_prefix(root) {
                 out.push(rel.to_path_buf());
             }
@@ -292,7 +354,10 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, problems: &mut Vec<S
 fn write_atomic(path: &Path, text: &str) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -308,7 +373,10 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), StoreError> {
 
 impl Store for DirectoryStore {
     fn get(&self, kind: Kind, name: &str) -> Result<Option<Document>, StoreError> {
-        Ok(self.entries.get(&(kind.as_str(), name.to_owned())).map(|e| e.document.clone()))
+        Ok(self
+            .entries
+            .get(&(kind.as_str(), name.to_owned()))
+            .map(|e| e.document.clone()))
     }
 
     fn put(&mut self, document: Document) -> Result<u32, StoreError> {
@@ -338,10 +406,12 @@ impl Store for DirectoryStore {
                 self.current_revision(kind, &name)?
             }
             None => {
-                let mut rel = PathBuf::from(format!("{}s", kind.as_str())).join(format!("{}.yaml", file_name(&name)));
+                let mut rel = PathBuf::from(format!("{}s", kind.as_str()))
+                    .join(format!("{}.yaml", file_name(&name)));
                 let mut n = 2;
                 while self.root.join(&rel).exists() {
-                    rel = PathBuf::from(format!("{}s", kind.as_str())).join(format!("{}-{n}.yaml", file_name(&name)));
+                    rel = PathBuf::from(format!("{}s", kind.as_str()))
+                        .join(format!("{}-{n}.yaml", file_name(&name)));
                     n += 1;
                 }
                 write_atomic(&self.root.join(&rel), &yaml)?;
@@ -358,8 +428,17 @@ impl Store for DirectoryStore {
         };
         let (mine, parts) = self.text_of(&entry)?;
         let rev = self.archive(kind, name, &mine)?;
-        write_atomic(&self.history_dir(kind, name).join(format!("{}.deleted", rev + 1)), "")?;
-        let rest: String = parts.into_iter().filter(|(_, m)| !m).map(|(t, _)| t).collect();
+        write_atomic(
+            &self
+                .history_dir(kind, name)
+                .join(format!("{}.deleted", rev + 1)),
+            "",
+        )?;
+        let rest: String = parts
+            .into_iter()
+            .filter(|(_, m)| !m)
+            .map(|(t, _)| t)
+            .collect();
         let full = self.root.join(&entry.file);
         if is_blank(&rest) {
             fs::remove_file(&full).map_err(|e| io_error(&full, &e))?;
@@ -371,7 +450,12 @@ impl Store for DirectoryStore {
     }
 
     fn list(&self, kind: Kind) -> Result<Vec<String>, StoreError> {
-        Ok(self.entries.keys().filter(|(k, _)| *k == kind.as_str()).map(|(_, n)| n.clone()).collect())
+        Ok(self
+            .entries
+            .keys()
+            .filter(|(k, _)| *k == kind.as_str())
+            .map(|(_, n)| n.clone())
+            .collect())
     }
 
     fn history(&self, kind: Kind, name: &str) -> Result<Vec<Revision>, StoreError> {
@@ -381,20 +465,39 @@ impl Store for DirectoryStore {
                 None
             } else {
                 let text = fs::read_to_string(&path).map_err(|e| io_error(&path, &e))?;
-                let doc = read(&text, ReadOptions { kind: Some(kind), ..ReadOptions::default() }).documents.into_iter().find(|d| d.name() == name);
+                let doc = read(
+                    &text,
+                    ReadOptions {
+                        kind: Some(kind),
+                        ..ReadOptions::default()
+                    },
+                )
+                .documents
+                .into_iter()
+                .find(|d| d.name() == name);
                 if doc.is_none() {
                     return Err(StoreError::Broken {
                         file: path.display().to_string(),
-                        diagnostic: Diagnostic::error(Code::YamlParsing, format!("revision {n} of the {kind} `{name}` cannot be read")).at(Span::START),
+                        diagnostic: Diagnostic::error(
+                            Code::YamlParsing,
+                            format!("revision {n} of the {kind} `{name}` cannot be read"),
+                        )
+                        .at(Span::START),
                     });
                 }
                 doc
             };
-            out.push(Revision { revision: n, document });
+            out.push(Revision {
+                revision: n,
+                document,
+            });
         }
         if let Some(doc) = self.get(kind, name)? {
             let revision = out.last().map_or(1, |r| r.revision + 1);
-            out.push(Revision { revision, document: Some(doc) });
+            out.push(Revision {
+                revision,
+                document: Some(doc),
+            });
         }
         Ok(out)
     }
@@ -407,7 +510,7 @@ impl Store for DirectoryStore {
 ///
 /// ```
 /// use vamp_dsl::{read, ReadOptions, store::to_yaml};
-/// let src = "kind: breed\nname: web\ndeployable: acme/web:1\nports: {web: 8080}\nenvironment_variables: {debug[WEB_DEBUG]: 'true', TOKEN: ~}\n";
+/// let src = "kind: breed\nname: web\ndeployable: acme/web:1\nports: {web: 8080}\nenvironment_variables:\n  debug[WEB_DEBUG]: 'true'\n  TOKEN: ~\n";
 /// let doc = read(src, ReadOptions::default()).documents.remove(0);
 /// let again = read(&to_yaml(&doc), ReadOptions::default()).documents.remove(0);
 /// assert_eq!(serde_json::to_value(&doc).unwrap(), serde_json::to_value(&again).unwrap());
@@ -424,7 +527,8 @@ pub fn to_yaml(document: &Document) -> String {
 const FREE: [&str; 4] = ["metadata", "dialects", "parameters", "schedule"];
 
 fn percent(v: &Value) -> Value {
-    v.as_u64().map_or(Value::Null, |n| Value::String(format!("{n}%")))
+    v.as_u64()
+        .map_or(Value::Null, |n| Value::String(format!("{n}%")))
 }
 
 fn traits(v: &Value) -> Value {
@@ -441,7 +545,9 @@ fn traits(v: &Value) -> Value {
 
 fn reference(v: &Value) -> Option<&str> {
     let o = v.as_object()?;
-    (o.len() == 1).then(|| o.get("reference")?.as_str()).flatten()
+    (o.len() == 1)
+        .then(|| o.get("reference")?.as_str())
+        .flatten()
 }
 
 /// Canonical JSON to the DSL's written form. `key` is the key holding `v`.
@@ -460,7 +566,8 @@ fn to_dsl(v: &Value, key: Option<&str>) -> Value {
     for (k, val) in obj {
         let k = k.as_str();
         if FREE.contains(&k) {
-            if val.as_object().is_some_and(|o| !o.is_empty()) || (k == "schedule" && !val.is_null()) {
+            if val.as_object().is_some_and(|o| !o.is_empty()) || (k == "schedule" && !val.is_null())
+            {
                 if k == "parameters" {
                     for (pk, pv) in val.as_object().into_iter().flatten() {
                         out.insert(pk.clone(), pv.clone());
@@ -483,7 +590,12 @@ fn to_dsl(v: &Value, key: Option<&str>) -> Value {
                 if ports.is_empty() {
                     continue;
                 }
-                Value::Object(ports.iter().map(|(pk, p)| (pk.clone(), p.get("value").cloned().unwrap_or(Value::Null))).collect())
+                Value::Object(
+                    ports
+                        .iter()
+                        .map(|(pk, p)| (pk.clone(), p.get("value").cloned().unwrap_or(Value::Null)))
+                        .collect(),
+                )
             }
             ("port", Value::Object(p)) => p.get("value").cloned().unwrap_or(Value::Null),
             ("deployable", Value::Object(d)) if d.get("type").is_none_or(Value::is_null) => {
@@ -491,7 +603,9 @@ fn to_dsl(v: &Value, key: Option<&str>) -> Value {
             }
             ("weight" | "condition_strength", n) => percent(n),
             ("memory", Value::Number(n)) if is_scale => Value::String(format!("{}MB", n)),
-            ("condition", Value::Object(c)) if c.contains_key("definition") => c.get("definition").cloned().unwrap_or(Value::Null),
+            ("condition", Value::Object(c)) if c.contains_key("definition") => {
+                c.get("definition").cloned().unwrap_or(Value::Null)
+            }
             ("rewrites", Value::Array(items)) => {
                 if items.is_empty() {
                     continue;
@@ -503,7 +617,10 @@ fn to_dsl(v: &Value, key: Option<&str>) -> Value {
                             Some(_) => r.clone(),
                             None => {
                                 let p = r.get("path").and_then(Value::as_str).unwrap_or_default();
-                                let c = r.get("condition").and_then(Value::as_str).unwrap_or_default();
+                                let c = r
+                                    .get("condition")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default();
                                 serde_json::json!({ "path": format!("{p} if {c}") })
                             }
                         })
@@ -519,7 +636,11 @@ fn to_dsl(v: &Value, key: Option<&str>) -> Value {
                         .iter()
                         .map(|a| {
                             let mut m = JsonMap::new();
-                            let key = a.get("key").and_then(Value::as_str).unwrap_or_default().to_owned();
+                            let key = a
+                                .get("key")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned();
                             m.insert(key, a.get("value").cloned().unwrap_or(Value::Null));
                             Value::Object(m)
                         })
@@ -530,10 +651,19 @@ fn to_dsl(v: &Value, key: Option<&str>) -> Value {
                 if deps.is_empty() {
                     continue;
                 }
-                Value::Object(deps.iter().map(|(a, d)| (a.clone(), match reference(d) {
-                    Some(r) => Value::String(r.to_owned()),
-                    None => to_dsl(d, Some("breed")),
-                })).collect())
+                Value::Object(
+                    deps.iter()
+                        .map(|(a, d)| {
+                            (
+                                a.clone(),
+                                match reference(d) {
+                                    Some(r) => Value::String(r.to_owned()),
+                                    None => to_dsl(d, Some("breed")),
+                                },
+                            )
+                        })
+                        .collect(),
+                )
             }
             ("gateways", Value::Object(gateways)) => {
                 if gateways.is_empty() {
@@ -607,7 +737,7 @@ fn emit(v: &Value, indent: usize, out: &mut String) {
         Value::Array(a) if !a.is_empty() => {
             for item in a {
                 out.push_str(&pad);
-                out.push_str("-");
+                out.push('-');
                 if is_block(item) {
                     // Write the item's block one level deeper, then join the first line to the dash.
                     let mut inner = String::new();

@@ -17,7 +17,13 @@ fn store(yaml: &str) -> MemoryStore {
 }
 
 fn blueprint(yaml: &str) -> Artifact<Blueprint> {
-    let out = read(yaml, ReadOptions { kind: Some(Kind::Blueprint), ..ReadOptions::default() });
+    let out = read(
+        yaml,
+        ReadOptions {
+            kind: Some(Kind::Blueprint),
+            ..ReadOptions::default()
+        },
+    );
     assert!(out.first_error().is_none(), "{:?}", out.first_error());
     match out.documents.into_iter().next() {
         Some(Document::Blueprint(b)) => b,
@@ -47,7 +53,9 @@ fn env(d: &Artifact<Deployment>, cluster: &str, i: usize) -> Vec<(String, String
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
 }
 
 const MYSQL: &str = "
@@ -67,7 +75,13 @@ constants:
 
 #[test]
 fn unknown_breed_reference() {
-    let d = check_error("", "name: shop\nclusters:\n  web:\n    breed: web:1\n", Code::UnresolvedDependency, 4, 12);
+    let d = check_error(
+        "",
+        "name: shop\nclusters:\n  web:\n    breed: web:1\n",
+        Code::UnresolvedDependency,
+        4,
+        12,
+    );
     assert!(d.message.contains("web:1"), "{}", d.message);
     assert_eq!(d.path, "clusters.web.services[0].breed");
 }
@@ -84,7 +98,9 @@ fn unknown_sla_and_escalation_references() {
     let bp = "name: shop\nclusters:\n  db:\n    sla: strict\n    services:\n      - breed: mysql\n        environment_variables: {ROOT_PASSWORD: x}\n";
     let d = check_error(MYSQL, bp, Code::UnresolvedDependency, 4, 10);
     assert!(d.message.contains("sla `strict`"), "{}", d.message);
-    let stored = format!("{MYSQL}---\nkind: sla\nname: strict\ntype: escalation_only\nescalations: [red-flag]\n");
+    let stored = format!(
+        "{MYSQL}---\nkind: sla\nname: strict\ntype: escalation_only\nescalations: [red-flag]\n"
+    );
     let d = check_error(&stored, bp, Code::UnresolvedDependency, 4, 10);
     assert!(d.message.contains("escalation `red-flag`"), "{}", d.message);
 }
@@ -101,20 +117,42 @@ fn unknown_condition_reference() {
 #[test]
 fn missing_breed_dependency() {
     let stored = "kind: breed\nname: web\ndeployable: acme/web\ndependencies: {db: mysql}\n";
-    let d = check_error(stored, "name: shop\nclusters:\n  web: web\n", Code::UnresolvedBreedDependency, 3, 8);
-    assert!(d.message.contains("`mysql`") && d.message.contains("`db`"), "{}", d.message);
+    let d = check_error(
+        stored,
+        "name: shop\nclusters:\n  web: web\n",
+        Code::UnresolvedBreedDependency,
+        3,
+        8,
+    );
+    assert!(
+        d.message.contains("`mysql`") && d.message.contains("`db`"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
 fn recursive_dependencies_name_the_cycle() {
     let stored = "kind: breed\nname: a\ndeployable: x/a\ndependencies: {b: b}\n---\nkind: breed\nname: b\ndeployable: x/b\ndependencies: {a: a}\n";
-    let d = check_error(stored, "name: shop\nclusters:\n  one: a\n  two: b\n", Code::RecursiveDependencies, 3, 8);
+    let d = check_error(
+        stored,
+        "name: shop\nclusters:\n  one: a\n  two: b\n",
+        Code::RecursiveDependencies,
+        3,
+        8,
+    );
     assert!(d.message.contains("a -> b -> a"), "{}", d.message);
 }
 
 #[test]
 fn place_holder_not_filled() {
-    let d = check_error(MYSQL, "name: shop\nclusters:\n  db: mysql\n", Code::MissingEnvironmentVariable, 3, 7);
+    let d = check_error(
+        MYSQL,
+        "name: shop\nclusters:\n  db: mysql\n",
+        Code::MissingEnvironmentVariable,
+        3,
+        7,
+    );
     assert!(d.message.contains("ROOT_PASSWORD"), "{}", d.message);
     // An inline breed points at the place holder itself.
     let bp = "name: shop\nclusters:\n  db:\n    breed:\n      name: pg\n      deployable: pg\n      environment_variables:\n        PASSWORD: ~\n";
@@ -140,12 +178,23 @@ fn references_to_missing_traits() {
         format!("{MYSQL}---\nkind: breed\nname: web\ndeployable: acme/web\nenvironment_variables:\n  X: {value}\ndependencies: {{db: mysql}}\n")
     };
     let bp = "name: shop\nclusters:\n  web: web\n  db:\n    breed: mysql\n    environment_variables: {ROOT_PASSWORD: x}\n";
-    for bad in ["$db.ports.nope", "$db.constants.NOPE", "$db.environment_variables.NOPE", "$db.other.X"] {
+    for bad in [
+        "$db.ports.nope",
+        "$db.constants.NOPE",
+        "$db.environment_variables.NOPE",
+        "$db.other.X",
+    ] {
         let d = check_error(&web(bad), bp, Code::UnresolvedDependencyInTraitValue, 3, 8);
         assert!(d.path.ends_with("environment_variables.X"), "{}", d.path);
     }
     let over = "name: shop\nclusters:\n  web:\n    breed: web\n    environment_variables: {X: $cache.host}\n  db:\n    breed: mysql\n    environment_variables: {ROOT_PASSWORD: x}\n";
-    check_error(&web("1"), over, Code::UnresolvedDependencyInTraitValue, 5, 32);
+    check_error(
+        &web("1"),
+        over,
+        Code::UnresolvedDependencyInTraitValue,
+        5,
+        32,
+    );
     check_error(&web("$NOPE"), bp, Code::UnresolvedEnvironmentVariable, 3, 8);
 }
 
@@ -159,9 +208,18 @@ fn gateways_with_referenced_breeds() {
     let bp = "name: shop\nclusters:\n  web:\n    gateways:\n      admin:\n        routes:\n          web:1: {weight: 100%}\n    services: [web:1, web:2]\n";
     check_error(stored, bp, Code::UnresolvedGatewayPort, 5, 7);
     // Unweighted routes share what is left: 33/33/34.
-    let three = format!("{stored}---\nkind: breed\nname: web:3\ndeployable: w\nports: {{web: 80}}\n");
-    let d = resolve(&three, "name: shop\nclusters:\n  web: [web:1, web:2, web:3]\n").expect("resolves");
-    let w: Vec<u8> = d.spec.clusters["web"].gateways["web"].routes.values().map(|r| r.as_inline().and_then(|r| r.weight).unwrap_or(0)).collect();
+    let three =
+        format!("{stored}---\nkind: breed\nname: web:3\ndeployable: w\nports: {{web: 80}}\n");
+    let d = resolve(
+        &three,
+        "name: shop\nclusters:\n  web: [web:1, web:2, web:3]\n",
+    )
+    .expect("resolves");
+    let w: Vec<u8> = d.spec.clusters["web"].gateways["web"]
+        .routes
+        .values()
+        .map(|r| r.as_inline().and_then(|r| r.weight).unwrap_or(0))
+        .collect();
     assert_eq!(w, vec![33, 33, 34]);
 }
 
@@ -178,10 +236,15 @@ fn escalation_target_of_a_stored_sla() {
 fn removal_refused_while_the_service_has_weight() {
     let stored = "kind: breed\nname: web:1\ndeployable: w\nports: {web: 80}\n---\nkind: breed\nname: web:2\ndeployable: w\nports: {web: 80}\n";
     let s = store(stored);
-    let d = resolve_blueprint(&blueprint("name: shop\nclusters:\n  web: web:1\n"), &s).expect("resolves");
+    let d = resolve_blueprint(&blueprint("name: shop\nclusters:\n  web: web:1\n"), &s)
+        .expect("resolves");
     let canary = blueprint("name: canary\nclusters:\n  web:\n    gateways:\n      web:\n        routes:\n          web:1: {weight: 50%}\n          web:2: {weight: 50%}\n    services: [web:2]\n");
     let plan = merge(&d, &canary, &s).expect("merges");
-    let d2 = remove(&plan.deployment, &blueprint("name: canary\nclusters:\n  web:\n    - web:2\n")).expect_err("refused");
+    let d2 = remove(
+        &plan.deployment,
+        &blueprint("name: canary\nclusters:\n  web:\n    - web:2\n"),
+    )
+    .expect_err("refused");
     assert_eq!(d2.code, Code::InvalidRouteWeight);
     assert_eq!(d2.span.map(|s| (s.line, s.column)), Some((4, 7)));
 }
@@ -190,7 +253,8 @@ fn removal_refused_while_the_service_has_weight() {
 fn merge_of_a_breed_that_runs_elsewhere() {
     let stored = "kind: breed\nname: web:1\ndeployable: w\n";
     let s = store(stored);
-    let d = resolve_blueprint(&blueprint("name: shop\nclusters:\n  web: web:1\n"), &s).expect("resolves");
+    let d = resolve_blueprint(&blueprint("name: shop\nclusters:\n  web: web:1\n"), &s)
+        .expect("resolves");
     let e = merge(&d, &blueprint("name: other\nclusters:\n  api: web:1\n"), &s).expect_err("fails");
     assert_eq!(e.code, Code::NonUniqueBreedReference);
     assert_eq!(e.span.map(|s| (s.line, s.column)), Some((3, 8)));
@@ -198,7 +262,8 @@ fn merge_of_a_breed_that_runs_elsewhere() {
 
 #[test]
 fn removal_of_a_dependency_that_is_still_needed() {
-    let stored = format!("{MYSQL}---\nkind: breed\nname: web\ndeployable: w\ndependencies: {{db: mysql}}\n");
+    let stored =
+        format!("{MYSQL}---\nkind: breed\nname: web\ndeployable: w\ndependencies: {{db: mysql}}\n");
     let s = store(&stored);
     let d = resolve_blueprint(&blueprint("name: shop\nenvironment_variables: {db.ROOT_PASSWORD: x}\nclusters:\n  web: web\n  db: mysql\n"), &s).expect("resolves");
     let e = remove(&d, &blueprint("name: shop\nclusters:\n  db: mysql\n")).expect_err("refused");
@@ -235,12 +300,24 @@ clusters:
         environment_variables: {CART_TTL: 600}
 ";
     let d = resolve(CHECKOUT, bp).expect("resolves");
-    assert_eq!(env(&d, "checkout", 0), pairs(&[("CART_TTL", "1800"), ("CHECKOUT_LOG_LEVEL", "info")]));
-    assert_eq!(env(&d, "checkout", 1), pairs(&[("CART_TTL", "600"), ("CHECKOUT_LOG_LEVEL", "info")]));
+    assert_eq!(
+        env(&d, "checkout", 0),
+        pairs(&[("CART_TTL", "1800"), ("CHECKOUT_LOG_LEVEL", "info")])
+    );
+    assert_eq!(
+        env(&d, "checkout", 1),
+        pairs(&[("CART_TTL", "600"), ("CHECKOUT_LOG_LEVEL", "info")])
+    );
     // The documentation's short form `cluster.NAME` means the same.
-    let short = bp.replace("checkout.environment_variables.CART_TTL", "checkout.CART_TTL");
+    let short = bp.replace(
+        "checkout.environment_variables.CART_TTL",
+        "checkout.CART_TTL",
+    );
     let again = resolve(CHECKOUT, &short).expect("resolves");
-    assert_eq!(serde_json::to_value(&again).ok(), serde_json::to_value(&d).ok());
+    assert_eq!(
+        serde_json::to_value(&again).ok(),
+        serde_json::to_value(&d).ok()
+    );
 }
 
 #[test]
@@ -257,18 +334,30 @@ clusters:
 ";
     let d = resolve(CHECKOUT, bp).expect("resolves");
     // The breed's alias is kept when the override names none.
-    assert_eq!(env(&d, "checkout", 0)[1], ("CHECKOUT_LOG_LEVEL".to_owned(), "debug".to_owned()));
-    assert_eq!(env(&d, "checkout", 1)[1], ("LOG".to_owned(), "warn".to_owned()));
+    assert_eq!(
+        env(&d, "checkout", 0)[1],
+        ("CHECKOUT_LOG_LEVEL".to_owned(), "debug".to_owned())
+    );
+    assert_eq!(
+        env(&d, "checkout", 1)[1],
+        ("LOG".to_owned(), "warn".to_owned())
+    );
 }
 
 #[test]
 fn place_holders_filled_by_a_higher_scope() {
     let by_service = "name: shop\nclusters:\n  db:\n    breed: mysql\n    environment_variables: {ROOT_PASSWORD: s3cret}\n";
     let d = resolve(MYSQL, by_service).expect("resolves");
-    assert_eq!(env(&d, "db", 0), pairs(&[("ROOT_PASSWORD", "s3cret"), ("USER", "shop")]));
+    assert_eq!(
+        env(&d, "db", 0),
+        pairs(&[("ROOT_PASSWORD", "s3cret"), ("USER", "shop")])
+    );
     let by_cluster = "name: shop\nenvironment_variables: {db.ROOT_PASSWORD: fromcluster}\nclusters:\n  db: mysql\n";
     let d = resolve(MYSQL, by_cluster).expect("resolves");
-    assert_eq!(env(&d, "db", 0), pairs(&[("ROOT_PASSWORD", "fromcluster"), ("USER", "shop")]));
+    assert_eq!(
+        env(&d, "db", 0),
+        pairs(&[("ROOT_PASSWORD", "fromcluster"), ("USER", "shop")])
+    );
 }
 
 const WEB: &str = "
@@ -305,7 +394,10 @@ fn references_to_a_dependency() {
     let stored = format!("{MYSQL}{WEB}");
     let d = resolve(&stored, SHOP).expect("resolves");
     let svc = &d.spec.clusters["frontend"].services[0];
-    assert_eq!(svc.dependencies.get("db").map(String::as_str), Some("database"));
+    assert_eq!(
+        svc.dependencies.get("db").map(String::as_str),
+        Some("database")
+    );
     // Without a runtime, hosts, ports and globals stay as reference text.
     assert_eq!(
         env(&d, "frontend", 0),
@@ -320,10 +412,14 @@ fn references_to_a_dependency() {
         ])
     );
     // With a runtime they are filled.
-    let mut rt = FixedRuntime::default();
-    rt.host = Some("10.0.0.7".to_owned());
-    rt.ports.insert(("database".to_owned(), "port".to_owned()), 40001);
-    rt.globals.insert(("env".to_owned(), "USER".to_owned()), "ada".to_owned());
+    let mut rt = FixedRuntime {
+        host: Some("10.0.0.7".to_owned()),
+        ..FixedRuntime::default()
+    };
+    rt.ports
+        .insert(("database".to_owned(), "port".to_owned()), 40001);
+    rt.globals
+        .insert(("env".to_owned(), "USER".to_owned()), "ada".to_owned());
     let d = resolve_blueprint_with(&blueprint(SHOP), &store(&stored), &rt).expect("resolves");
     assert_eq!(
         env(&d, "frontend", 0),
@@ -345,7 +441,10 @@ fn canonical_output_reads_back() {
     let d = resolve(&stored, SHOP).expect("resolves");
     let json = serde_json::to_value(&d).expect("json");
     assert_eq!(json["kind"], "deployment");
-    assert_eq!(json["clusters"]["frontend"]["services"][0]["status"], serde_json::json!({"intention": "deploy", "phase": "initiated"}));
+    assert_eq!(
+        json["clusters"]["frontend"]["services"][0]["status"],
+        serde_json::json!({"intention": "deploy", "phase": "initiated"})
+    );
     let back = Deployment::from_json(&json).expect("reads back");
     assert_eq!(serde_json::to_value(&back).expect("json"), json);
 }

@@ -98,8 +98,7 @@ impl Runtime for NoRuntime {}
 ///
 /// ```
 /// use vamp_model::resolve::{FixedRuntime, Runtime};
-/// let mut rt = FixedRuntime::default();
-/// rt.host = Some("10.0.0.1".into());
+/// let mut rt = FixedRuntime { host: Some("10.0.0.1".into()), ..FixedRuntime::default() };
 /// rt.ports.insert(("db".into(), "port".into()), 40001);
 /// assert_eq!(rt.port("shop", "db", "port"), Some(40001));
 /// ```
@@ -365,7 +364,14 @@ fn strip_spans(list: &[Escalation]) -> Vec<Escalation> {
             Escalation::Reference(r) => Escalation::Reference(Reference::new(r.name.clone())),
             Escalation::ToAll(l) => Escalation::ToAll(strip_spans(l)),
             Escalation::ToOne(l) => Escalation::ToOne(strip_spans(l)),
-            Escalation::Scale { resource, minimum, maximum, scale_by, target, .. } => Escalation::Scale {
+            Escalation::Scale {
+                resource,
+                minimum,
+                maximum,
+                scale_by,
+                target,
+                ..
+            } => Escalation::Scale {
                 resource: *resource,
                 minimum: *minimum,
                 maximum: *maximum,
@@ -425,7 +431,13 @@ fn load_sla(
         None if seen.is_empty() => {
             load_escalations(store, current.escalations(), span, path, &mut esc_seen)?
         }
-        None => load_escalations(store, &strip_spans(current.escalations()), at, path, &mut esc_seen)?,
+        None => load_escalations(
+            store,
+            &strip_spans(current.escalations()),
+            at,
+            path,
+            &mut esc_seen,
+        )?,
     };
     Ok(match current {
         Sla::ResponseTimeSlidingWindow {

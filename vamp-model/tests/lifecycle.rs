@@ -13,7 +13,11 @@ use vamp_model::{
 };
 
 fn tv(v: Option<&str>) -> TraitValue {
-    TraitValue { value: v.map(str::to_owned), alias: None, span: None }
+    TraitValue {
+        value: v.map(str::to_owned),
+        alias: None,
+        span: None,
+    }
 }
 
 fn breed(name: &str, two_ports: bool, dep: Option<&str>) -> Breed {
@@ -30,12 +34,20 @@ fn breed(name: &str, two_ports: bool, dep: Option<&str>) -> Breed {
     let mut dependencies = Map::new();
     if let Some(d) = dep {
         dependencies.insert("up".to_owned(), OrRef::Reference(Reference::new(d)));
-        env.insert("UP".to_owned(), tv(Some("$up.host:$up.ports.p/${up.constants.K}-$up.environment_variables.PLAIN")));
+        env.insert(
+            "UP".to_owned(),
+            tv(Some(
+                "$up.host:$up.ports.p/${up.constants.K}-$up.environment_variables.PLAIN",
+            )),
+        );
     }
     Breed {
         name: name.to_owned(),
         metadata: Map::new(),
-        deployable: Deployable { deployable_type: None, definition: format!("img/{name}") },
+        deployable: Deployable {
+            deployable_type: None,
+            definition: format!("img/{name}"),
+        },
         ports,
         environment_variables: env,
         constants,
@@ -50,7 +62,11 @@ fn service(b: Breed, by_reference: bool) -> Service {
     let mut env = Map::new();
     env.insert("HOLE".to_owned(), tv(Some("filled")));
     Service {
-        breed: if by_reference { OrRef::Reference(Reference::new(b.name.clone())) } else { OrRef::Inline(b) },
+        breed: if by_reference {
+            OrRef::Reference(Reference::new(b.name.clone()))
+        } else {
+            OrRef::Inline(b)
+        },
         environment_variables: env,
         scale: None,
         arguments: Vec::new(),
@@ -75,7 +91,15 @@ fn cluster(services: Vec<Service>, gateways: Map<Gateway>) -> Cluster {
 }
 
 fn blueprint(name: &str, clusters: Map<Cluster>) -> Artifact<Blueprint> {
-    Artifact::new(name, Blueprint { gateways: Map::new(), clusters, environment_variables: Map::new(), dialects: Map::new() })
+    Artifact::new(
+        name,
+        Blueprint {
+            gateways: Map::new(),
+            clusters,
+            environment_variables: Map::new(),
+            dialects: Map::new(),
+        },
+    )
 }
 
 /// One generated cluster: services (each: two ports?, by reference?), a
@@ -93,17 +117,29 @@ fn shape() -> impl Strategy<Value = Shape> {
         prop::option::of(0usize..8),
         prop::collection::vec(prop::option::of(0u8..60), 0..4),
     )
-        .prop_map(|(services, dep, weights)| Shape { services, dep, weights })
+        .prop_map(|(services, dep, weights)| Shape {
+            services,
+            dep,
+            weights,
+        })
 }
 
 /// Builds a blueprint (and the store its references need) from shapes;
 /// breed names carry `prefix` so that two blueprints never share one.
-fn build(prefix: &str, shapes: &[Shape], deps_from: &[String], store: &mut MemoryStore, name: &str) -> (Artifact<Blueprint>, Vec<String>) {
+fn build(
+    prefix: &str,
+    shapes: &[Shape],
+    deps_from: &[String],
+    store: &mut MemoryStore,
+    name: &str,
+) -> (Artifact<Blueprint>, Vec<String>) {
     let mut clusters = Map::new();
     let mut firsts: Vec<String> = deps_from.to_vec();
     let mut mine = Vec::new();
     for (ci, sh) in shapes.iter().enumerate() {
-        let dep = sh.dep.and_then(|d| firsts.get(d % firsts.len().max(1)).cloned());
+        let dep = sh
+            .dep
+            .and_then(|d| firsts.get(d % firsts.len().max(1)).cloned());
         let mut services = Vec::new();
         let mut names = Vec::new();
         for (si, (two, by_ref)) in sh.services.iter().enumerate() {
@@ -122,31 +158,48 @@ fn build(prefix: &str, shapes: &[Shape], deps_from: &[String], store: &mut Memor
             let mut routes = Map::new();
             let mut left: u32 = 100;
             for (i, n) in names.iter().enumerate() {
-                let w = sh.weights.get(i).copied().flatten().map(|w| u32::from(w).min(left));
-                let w = if i + 1 == names.len() && sh.weights.iter().take(names.len()).all(Option::is_some) { Some(left) } else { w };
+                let w = sh
+                    .weights
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map(|w| u32::from(w).min(left));
+                let w = if i + 1 == names.len()
+                    && sh.weights.iter().take(names.len()).all(Option::is_some)
+                {
+                    Some(left)
+                } else {
+                    w
+                };
                 if let Some(w) = w {
                     left -= w;
                 }
-                routes.insert(n.clone(), OrRef::Inline(Route {
-                    weight: w.and_then(|w| u8::try_from(w).ok()),
-                    condition: None,
-                    condition_strength: None,
-                    rewrites: Vec::new(),
-                    balance: None,
-                    selector: None,
-                    span: None,
-                }));
+                routes.insert(
+                    n.clone(),
+                    OrRef::Inline(Route {
+                        weight: w.and_then(|w| u8::try_from(w).ok()),
+                        condition: None,
+                        condition_strength: None,
+                        rewrites: Vec::new(),
+                        balance: None,
+                        selector: None,
+                        span: None,
+                    }),
+                );
             }
-            gateways.insert("p".to_owned(), Gateway {
-                port: None,
-                service: None,
-                sticky: None,
-                virtual_hosts: Vec::new(),
-                selector: None,
-                routes,
-                span: None,
-                routes_span: None,
-            });
+            gateways.insert(
+                "p".to_owned(),
+                Gateway {
+                    port: None,
+                    service: None,
+                    sticky: None,
+                    virtual_hosts: Vec::new(),
+                    selector: None,
+                    routes,
+                    span: None,
+                    routes_span: None,
+                },
+            );
         }
         firsts.push(names[0].clone());
         mine.extend(names);
@@ -158,7 +211,11 @@ fn build(prefix: &str, shapes: &[Shape], deps_from: &[String], store: &mut Memor
 fn weights_total_100(d: &Deployment) -> Result<(), String> {
     for (cname, c) in &d.clusters {
         for (port, g) in &c.gateways {
-            let total: u32 = g.routes.values().map(|r| r.as_inline().and_then(|r| r.weight).map_or(0, u32::from)).sum();
+            let total: u32 = g
+                .routes
+                .values()
+                .map(|r| r.as_inline().and_then(|r| r.weight).map_or(0, u32::from))
+                .sum();
             if total != 100 {
                 return Err(format!("{cname}/{port} totals {total}"));
             }
@@ -224,55 +281,122 @@ fn default_scale_status_and_steps() {
     let db = breed("db", false, None);
     let web = breed("web", true, Some("db"));
     store.put(Document::Breed(db.clone())).expect("put");
-    store.put(Document::Scale(Artifact::new("big", Scale { cpu: 4.0, memory: 4000.0, instances: 3 }))).expect("put");
+    store
+        .put(Document::Scale(Artifact::new(
+            "big",
+            Scale {
+                cpu: 4.0,
+                memory: 4000.0,
+                instances: 3,
+            },
+        )))
+        .expect("put");
     let mut s = service(web, false);
     s.scale = Some(OrRef::Reference(Reference::new("big")));
     let mut clusters = Map::new();
     clusters.insert("front".to_owned(), cluster(vec![s], Map::new()));
-    clusters.insert("back".to_owned(), cluster(vec![service(db, true)], Map::new()));
+    clusters.insert(
+        "back".to_owned(),
+        cluster(vec![service(db, true)], Map::new()),
+    );
     let bp = blueprint("shop", clusters);
     let d = resolve_blueprint(&bp, &store).expect("resolves");
     let front = &d.spec.clusters["front"].services[0];
-    assert_eq!(front.scale, Scale { cpu: 4.0, memory: 4000.0, instances: 3 });
+    assert_eq!(
+        front.scale,
+        Scale {
+            cpu: 4.0,
+            memory: 4000.0,
+            instances: 3
+        }
+    );
     assert_eq!(d.spec.clusters["back"].services[0].scale, Scale::DEFAULT);
     assert_eq!(front.status, vamp_model::Status::deploy());
     assert!(front.instances.is_empty());
     assert_eq!(front.environment["UP"], "$up.host:$up.ports.p/db-x");
     assert_eq!(front.dependencies["up"], "back");
     let order = deploy_order(&d.spec).expect("order");
-    assert_eq!(order.iter().map(|s| s.service.as_str()).collect::<Vec<_>>(), vec!["db", "web"]);
+    assert_eq!(
+        order.iter().map(|s| s.service.as_str()).collect::<Vec<_>>(),
+        vec!["db", "web"]
+    );
     // Merging the same blueprint again redeploys every service, dependencies first.
     let plan = merge(&d, &bp, &store).expect("merges");
-    let steps: Vec<String> = plan.steps.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect();
-    assert_eq!(steps, vec![
-        r#"{"step":"redeploy_service","cluster":"back","service":"db"}"#.to_owned(),
-        r#"{"step":"redeploy_service","cluster":"front","service":"web"}"#.to_owned(),
-    ]);
+    let steps: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|s| serde_json::to_string(s).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            r#"{"step":"redeploy_service","cluster":"back","service":"db"}"#.to_owned(),
+            r#"{"step":"redeploy_service","cluster":"front","service":"web"}"#.to_owned(),
+        ]
+    );
     assert_eq!(plan.deployment, d);
     // Removing everything removes every cluster and gateway.
     let gone = remove(&d, &bp).expect("removes");
     assert!(gone.deployment.spec.clusters.is_empty());
-    assert!(gone.steps.contains(&Step::RemoveGateway { gateway: "shop/front/q".to_owned() }));
-    assert_eq!(gone.steps.iter().filter(|s| matches!(s, Step::UndeployService { .. })).count(), 2);
+    assert!(gone.steps.contains(&Step::RemoveGateway {
+        gateway: "shop/front/q".to_owned()
+    }));
+    assert_eq!(
+        gone.steps
+            .iter()
+            .filter(|s| matches!(s, Step::UndeployService { .. }))
+            .count(),
+        2
+    );
     // Undeploy in reverse dependency order.
-    let first = gone.steps.iter().find(|s| matches!(s, Step::UndeployService { .. }));
-    assert_eq!(first, Some(&Step::UndeployService { cluster: "front".to_owned(), service: "web".to_owned() }));
+    let first = gone
+        .steps
+        .iter()
+        .find(|s| matches!(s, Step::UndeployService { .. }));
+    assert_eq!(
+        first,
+        Some(&Step::UndeployService {
+            cluster: "front".to_owned(),
+            service: "web".to_owned()
+        })
+    );
 }
 
 #[test]
 fn memory_store_revisions() {
     let mut store = MemoryStore::default();
-    let doc = |cpu| Document::Scale(Artifact::new("s", Scale { cpu, memory: 1.0, instances: 1 }));
+    let doc = |cpu| {
+        Document::Scale(Artifact::new(
+            "s",
+            Scale {
+                cpu,
+                memory: 1.0,
+                instances: 1,
+            },
+        ))
+    };
     assert_eq!(store.put(doc(1.0)).expect("put"), 1);
     assert_eq!(store.put(doc(2.0)).expect("put"), 2);
     assert!(store.delete(vamp_model::Kind::Scale, "s").expect("delete"));
     assert!(!store.delete(vamp_model::Kind::Scale, "s").expect("delete"));
-    assert!(store.list(vamp_model::Kind::Scale).expect("list").is_empty());
+    assert!(store
+        .list(vamp_model::Kind::Scale)
+        .expect("list")
+        .is_empty());
     assert_eq!(store.put(doc(3.0)).expect("put"), 4);
-    let h = store.history(vamp_model::Kind::Scale, "s").expect("history");
-    assert_eq!(h.iter().map(|r| (r.revision, r.document.is_some())).collect::<Vec<_>>(), vec![(1, true), (2, true), (3, false), (4, true)]);
+    let h = store
+        .history(vamp_model::Kind::Scale, "s")
+        .expect("history");
+    assert_eq!(
+        h.iter()
+            .map(|r| (r.revision, r.document.is_some()))
+            .collect::<Vec<_>>(),
+        vec![(1, true), (2, true), (3, false), (4, true)]
+    );
     assert!(store.revision(vamp_model::Kind::Scale, "s", 3).is_err());
-    let changes = store.diff(vamp_model::Kind::Scale, "s", 1, 4).expect("diff");
+    let changes = store
+        .diff(vamp_model::Kind::Scale, "s", 1, 4)
+        .expect("diff");
     assert_eq!(changes.len(), 1);
     let e = resolve_blueprint(&blueprint("x", Map::new()), &store);
     assert!(e.is_ok());

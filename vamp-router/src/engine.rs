@@ -53,7 +53,26 @@ use vamp_model::{
 };
 
 use crate::matching;
-use crate::request::Request;
+use crate::request::{Pairs, Request};
+
+/// Whether some (name, value) pair satisfies `f`: one tight loop per
+/// representation instead of an enum dispatch per pair.
+#[inline]
+fn any_pair(pairs: &Pairs<'_>, mut f: impl FnMut(&str, &str) -> bool) -> bool {
+    match *pairs {
+        Pairs::Borrowed(s) => s.iter().any(|&(n, v)| f(n, v)),
+        Pairs::Owned(s) => s.iter().any(|(n, v)| f(n, v)),
+    }
+}
+
+/// The first `Some` that `f` returns over the pairs.
+#[inline]
+fn find_pair<T>(pairs: &Pairs<'_>, mut f: impl FnMut(&str, &str) -> Option<T>) -> Option<T> {
+    match *pairs {
+        Pairs::Borrowed(s) => s.iter().find_map(|&(n, v)| f(n, v)),
+        Pairs::Owned(s) => s.iter().find_map(|(n, v)| f(n, v)),
+    }
+}
 
 /// Reads condition text into a syntax tree: pass `vamp_dsl::condition::parse`
 /// (the router does not depend on the DSL crate).
@@ -304,11 +323,12 @@ pub(crate) enum Matcher {
     All(Box<[Matcher]>),
     Any(Box<[Matcher]>),
     Not(Box<Matcher>),
-    /// Some value of header `name` contains every needle.
+    /// Some value of header `name` (ASCII lowercase) contains every needle.
     HeaderContains {
         name: Box<str>,
         needles: Box<[Finder<'static>]>,
     },
+    /// Header `name` (ASCII lowercase) is present.
     HeaderPresent(Box<str>),
     HostEquals(Box<str>),
     CookiePresent(Box<str>),
@@ -334,7 +354,7 @@ impl Matcher {
             Condition::Not(arg) => Matcher::Not(Box::new(Matcher::compile(arg, lenient)?)),
             Condition::UserAgent(v) => {
                 let ua = |needles: &[&str]| Matcher::HeaderContains {
-                    name: "User-Agent".into(),
+                    name: "user-agent".into(),
                     needles: needles
                         .iter()
                         .map(|n| Finder::new(n.as_bytes()).into_owned())
@@ -357,13 +377,13 @@ impl Matcher {
             }
             Condition::Host(v) => Matcher::HostEquals(v.as_str().into()),
             Condition::Cookie(n) => Matcher::CookiePresent(n.as_str().into()),
-            Condition::Header(n) => Matcher::HeaderPresent(n.as_str().into()),
+            Condition::Header(n) => Matcher::HeaderPresent(n.to_ascii_lowercase().into()),
             Condition::CookieContains { name, value } => Matcher::CookieContains {
                 name: name.as_str().into(),
                 needle: Box::new(Finder::new(value.as_bytes()).into_owned()),
             },
             Condition::HeaderContains { name, value } => Matcher::HeaderContains {
-                name: name.as_str().into(),
+                name: name.to_ascii_lowercase().into(),
                 needles: Box::new([Finder::new(value.as_bytes()).into_owned()]),
             },
             Condition::Acl(_) => match matching::check(c) {
@@ -377,25 +397,63 @@ impl Matcher {
     #[inline]
     pub(crate) fn matches(&self, req: &Request<'_>) -> bool {
         match self {
-            Matcher::All(args) => args.iter().all(|a| a.matches(req)),
-            Matcher::Any(args) => args.iter().any(|a| a.matches(req)),
-            Matcher::Not(arg) => !arg.matches(req),
-            Matcher::HeaderContains { name, needles } => req.headers.iter().any(|(n, v)| {
-                n.eq_ignore_ascii_case(name)
-                    && needles.iter().all(|f| f.find(v.as_bytes()).is_some())
-            }),
-            Matcher::HeaderPresent(name) => req.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)),
+            Matcher::All(args) => args.iter().all(|a| a.node(req)),
+            Matcher::Any(args) => args.iter().any(|a| a.node(req)),
+            Matcher::Not(arg) => !arg.node(req),
+            leaf => leaf.leaf(req),
+        }
+    }
+
+    /// One argument of `All`/`Any`/`Not`: leaves inline, trees recurse.
+    #[inline(always)]
+    fn node(&self, req: &Request<'_>) -> bool {
+        match self {
+            Matcher::All(_) | Matcher::Any(_) | Matcher::Not(_) => self.matches(req),
+            leaf => leaf.leaf(req),
+        }
+    }
+
+    #[inline(always)]
+    fn leaf(&self, req: &Request<'_>) -> bool {
+        match self {
+            Matcher::HeaderContains { name, needles } => match &**needles {
+                [one] => any_pair(&req.headers, |n, v| {
+                    name_eq(n, name) && one.find(v.as_bytes()).is_some()
+                }),
+                all => any_pair(&req.headers, |n, v| {
+                    name_eq(n, name)
+                        && all.iter().all(|f| f.find(v.as_bytes()).is_some())
+                }),
+            },
+            Matcher::HeaderPresent(name) => {
+                any_pair(&req.headers, |n, _| name_eq(n, name))
+            }
             Matcher::HostEquals(v) => req.effective_host() == Some(&**v),
-            Matcher::CookiePresent(name) => req.cookies.iter().any(|(n, _)| n == &**name),
-            Matcher::CookieContains { name, needle } => req
-                .cookies
-                .iter()
-                .any(|(n, v)| n == &**name && needle.find(v.as_bytes()).is_some()),
+            Matcher::CookiePresent(name) => any_pair(&req.cookies, |n, _| n == &**name),
+            Matcher::CookieContains { name, needle } => any_pair(&req.cookies, |n, v| {
+                n == &**name && needle.find(v.as_bytes()).is_some()
+            }),
             // Checked at compile time: evaluation cannot fail.
             Matcher::Acl(c) => matching::matches(c, req).unwrap_or(false),
             Matcher::Unsupported => false,
+            Matcher::All(_) | Matcher::Any(_) | Matcher::Not(_) => self.matches(req),
         }
     }
+}
+
+/// A route with a condition, densely stored for the candidate scan.
+#[derive(Debug, Clone)]
+struct Conditioned {
+    matcher: Matcher,
+    route: u16,
+    strength: u8,
+}
+
+/// `name` equals `lower` (ASCII lowercase) ignoring ASCII case.
+#[inline(always)]
+fn name_eq(name: &str, lower: &str) -> bool {
+    let (a, b) = (name.as_bytes(), lower.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == *y)
 }
 
 /// A rewrite condition, classified.
@@ -560,7 +618,7 @@ pub struct Engine {
     pub(crate) virtual_hosts: Box<[Box<str>]>,
     pub(crate) routes: Box<[CompiledRoute]>,
     /// Indices of routes with a condition, in route order.
-    conditioned: Box<[u16]>,
+    conditioned: Box<[Conditioned]>,
     /// Route index per percent point; empty when the weights total 0.
     weight_table: Box<[u16]>,
     pub(crate) route_cookie: Box<str>,
@@ -665,8 +723,7 @@ impl Engine {
                 return Some((i, Reason::Sticky));
             }
         }
-        if let Some(r) = self.candidate(req) {
-            let s = self.routes[r].strength;
+        if let Some((r, s)) = self.candidate_strength(req) {
             if s >= 100 || (s > 0 && below(rng, 100) < u32::from(s)) {
                 return Some((r, Reason::Condition));
             }
@@ -681,21 +738,28 @@ impl Engine {
     /// The route a valid route cookie names.
     #[inline]
     pub(crate) fn sticky_route(&self, req: &Request<'_>) -> Option<usize> {
-        req.cookies
-            .iter()
-            .filter(|(n, _)| *n == &*self.route_cookie)
-            .find_map(|(_, v)| self.routes.iter().position(|r| &*r.cookie_value == v))
+        find_pair(&req.cookies, |n, v| {
+            if n == &*self.route_cookie {
+                self.routes.iter().position(|r| &*r.cookie_value == v)
+            } else {
+                None
+            }
+        })
     }
 
     /// The first route whose condition matches.
     #[inline]
     pub(crate) fn candidate(&self, req: &Request<'_>) -> Option<usize> {
-        self.conditioned.iter().map(|&i| usize::from(i)).find(|&i| {
-            self.routes[i]
-                .condition
-                .as_ref()
-                .is_some_and(|(_, m)| m.matches(req))
-        })
+        self.candidate_strength(req).map(|(r, _)| r)
+    }
+
+    /// The first route whose condition matches, with its strength.
+    #[inline]
+    fn candidate_strength(&self, req: &Request<'_>) -> Option<(usize, u8)> {
+        self.conditioned
+            .iter()
+            .find(|c| c.matcher.matches(req))
+            .map(|c| (usize::from(c.route), c.strength))
     }
 
     /// The instance a valid instance cookie names (sticky instance only).
@@ -705,10 +769,13 @@ impl Engine {
             return None;
         }
         let r = &self.routes[route];
-        req.cookies
-            .iter()
-            .filter(|(n, _)| *n == &*r.instance_cookie)
-            .find_map(|(_, v)| r.instance_cookie_values.iter().position(|c| &**c == v))
+        find_pair(&req.cookies, |n, v| {
+            if n == &*r.instance_cookie {
+                r.instance_cookie_values.iter().position(|c| &**c == v)
+            } else {
+                None
+            }
+        })
     }
 
     #[inline]
@@ -737,10 +804,10 @@ impl Engine {
             },
         };
         let route_cookie = match self.sticky {
-            Some(_) if !req
-                .cookies
-                .iter()
-                .any(|(n, v)| n == &*self.route_cookie && v == &*r.cookie_value) =>
+            Some(_)
+                if !any_pair(&req.cookies, |n, v| {
+                    n == &*self.route_cookie && v == &*r.cookie_value
+                }) =>
             {
                 Some(SetCookie {
                     name: &self.route_cookie,
@@ -752,10 +819,7 @@ impl Engine {
         let instance_cookie = match (self.sticky, instance) {
             (Some(Sticky::Instance), Some(i)) => {
                 let value = &*r.instance_cookie_values[i];
-                (!req
-                    .cookies
-                    .iter()
-                    .any(|(n, v)| n == &*r.instance_cookie && v == value))
+                (!any_pair(&req.cookies, |n, v| n == &*r.instance_cookie && v == value))
                 .then_some(SetCookie {
                     name: &r.instance_cookie,
                     value,
@@ -1073,8 +1137,14 @@ pub(crate) fn compile(
     let conditioned = routes
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.condition.is_some())
-        .map(|(i, _)| i as u16)
+        .filter_map(|(i, r)| {
+            let (_, matcher) = r.condition.as_ref()?;
+            Some(Conditioned {
+                matcher: matcher.clone(),
+                route: i as u16,
+                strength: r.strength,
+            })
+        })
         .collect();
     let gateway_hash = mix(stable_hash(name.as_bytes()));
     Ok(Engine {

@@ -392,7 +392,11 @@ mod scan {
                         c.i += 1;
                         Some(Scalar::Str(Cow::Borrowed(c.string()?)))
                     }
-                    b'-' | b'0'..=b'9' => Some(Scalar::Num(number_value(c.number()?)?)),
+                    b'-' | b'0'..=b'9' => {
+                        // out of range: serde reports it
+                        let n = number_value(c.number()?).filter(|n| n.is_finite())?;
+                        Some(Scalar::Num(n))
+                    }
                     b't' => c.literal(b"true").map(|()| Some(Scalar::Other))?,
                     b'f' => c.literal(b"false").map(|()| Some(Scalar::Other))?,
                     b'n' => c.literal(b"null").map(|()| None)?,
@@ -522,33 +526,44 @@ fn decode(s: &str) -> Option<Cow<'_, str>> {
 
 impl<'a> RouteBackend<'a> {
     /// Reads a backend name; `None` when it is not a route backend.
+    /// Segments without escapes are borrowed, not copied.
     pub fn parse(name: &'a str) -> Option<Self> {
-        fn split(s: &str) -> Option<[&str; 4]> {
-            let mut it = s.splitn(4, '/');
-            let p = [it.next()?, it.next()?, it.next()?, it.next()?];
-            p.iter().all(|x| !x.is_empty()).then_some(p)
-        }
-        match decode(name)? {
-            Cow::Borrowed(s) => {
-                let [d, c, p, sv] = split(s)?;
-                Some(RouteBackend {
-                    deployment: Cow::Borrowed(d),
-                    cluster: Cow::Borrowed(c),
-                    port: Cow::Borrowed(p),
-                    service: Cow::Borrowed(sv),
-                })
+        let b = name.as_bytes();
+        let mut cuts = [(0usize, 0usize); 3]; // (start, end) of each separator
+        let mut found = 0;
+        let mut i = 0;
+        while i < b.len() && found < 3 {
+            if b[i] == b'/' {
+                cuts[found] = (i, i + 1);
+                found += 1;
+            } else if b[i] == b'_' && matches!(b.get(i + 1..i + 3), Some(b"2f" | b"2F")) {
+                cuts[found] = (i, i + 3);
+                found += 1;
+                i += 2;
             }
-            Cow::Owned(s) => {
-                let [d, c, p, sv] = split(&s)?;
-                let own = |x: &str| Cow::Owned(x.to_owned());
-                Some(RouteBackend {
-                    deployment: own(d),
-                    cluster: own(c),
-                    port: own(p),
-                    service: own(sv),
-                })
-            }
+            i += 1;
         }
+        if found < 3 {
+            return None;
+        }
+        let seg = |from: usize, to: usize| -> Option<Cow<'a, str>> {
+            let s = name.get(from..to)?;
+            let d = decode(s)?;
+            (!d.is_empty()).then_some(d)
+        };
+        let service = seg(cuts[2].1, b.len())?;
+        let port = seg(cuts[1].1, cuts[2].0)?;
+        // only the service may hold a `/`
+        let plain = |c: &Cow<'a, str>| !c.contains('/');
+        let deployment = seg(0, cuts[0].0).filter(plain)?;
+        let cluster = seg(cuts[0].1, cuts[1].0).filter(plain)?;
+        let port = Some(port).filter(plain)?;
+        Some(RouteBackend {
+            deployment,
+            cluster,
+            port,
+            service,
+        })
     }
 
     /// The backend name of the route to `service` in the internal gateway

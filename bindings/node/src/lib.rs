@@ -15,7 +15,12 @@ use napi::Either;
 use napi_derive::napi;
 use serde_json::{json, Value};
 use vamp_dsl::{canonical as core_canonical, read_bytes, ReadOptions};
-use vamp_model::{Code, Diagnostic, Kind};
+use std::sync::Mutex;
+
+use vamp_model::{Code, Diagnostic, Document, Gateway, Kind, Map, Rewrite};
+use vamp_router::engine::{targets_from_json, CompileOptions, Decision, Engine, SplitMix64, Targets};
+use vamp_router::export::haproxy::{export, ExportOptions};
+use vamp_router::simulate::{simulate, Traffic};
 use vamp_router::{matching, request::OwnedRequest};
 
 /// A diagnostic as the plain object of `check`: `code`, `severity`,

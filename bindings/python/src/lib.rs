@@ -19,7 +19,14 @@ use pyo3::types::{PyDict, PyList};
 use pythonize::{depythonize, pythonize};
 use serde_json::Value;
 use vamp_dsl::{canonical as core_canonical, read_bytes, ReadOptions};
-use vamp_model::{Code, Diagnostic, Kind};
+use std::sync::Mutex;
+
+use pyo3::types::PyString;
+use vamp_model::{Code, Diagnostic, Document, Gateway, Kind, Map, Rewrite};
+use vamp_router::engine::{targets_from_json, CompileOptions, Decision, Engine, SplitMix64, Targets};
+use vamp_router::export::haproxy::{export, ExportOptions};
+use vamp_router::request::{Pairs, Request};
+use vamp_router::simulate::{simulate, Traffic};
 use vamp_router::{matching, request::OwnedRequest};
 
 create_exception!(
@@ -175,6 +182,56 @@ fn condition<'py>(py: Python<'py>, expression: &str) -> PyResult<Bound<'py, PyDi
 #[pyfunction]
 fn matches(py: Python<'_>, expression: &str, request: &Bound<'_, PyAny>) -> PyResult<bool> {
     let tree = vamp_dsl::condition::parse(expression).map_err(|d| one_err(py, Area::Read, d))?;
+    let owned = request_from_py(py, request)?;
+    matching::matches(&tree, &owned.as_request()).map_err(|d| one_err(py, Area::Routing, d))
+}
+
+/// Gateways, and the conditions and rewrites they may refer to, read from
+/// one YAML stream (the documents of other kinds are ignored).
+struct Gateways {
+    gateways: Vec<(String, Gateway)>,
+    conditions: Map<String>,
+    rewrites: Map<Rewrite>,
+}
+
+/// Errors of a step and the area they belong to.
+type Failed = (Area, Vec<Diagnostic>);
+
+fn read_gateways(bytes: &[u8]) -> Result<Gateways, Failed> {
+    let out = read_bytes(bytes, ReadOptions::default());
+    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
+    if !errors.is_empty() {
+        return Err((Area::Read, errors));
+    }
+    let mut g = Gateways { gateways: Vec::new(), conditions: Map::new(), rewrites: Map::new() };
+    for doc in out.documents {
+        match doc {
+            Document::Gateway(a) => g.gateways.push((a.name, a.spec)),
+            Document::Condition(a) => {
+                g.conditions.insert(a.name, a.spec.definition);
+            }
+            Document::Rewrite(a) => {
+                g.rewrites.insert(a.name, a.spec);
+            }
+            _ => {}
+        }
+    }
+    if g.gateways.is_empty() {
+        let d = Diagnostic::error(Code::InconsistentArtifactKind, "the text holds no gateway document");
+        return Err((Area::Read, vec![d]));
+    }
+    Ok(g)
+}
+
+fn targets_from_py(py: Python<'_>, targets: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Targets>> {
+    let Some(targets) = targets else { return Ok(None) };
+    let value: Value = depythonize(targets).map_err(|e| {
+        one_err(py, Area::Routing, Diagnostic::error(Code::UnexpectedType, format!("targets: {e}")))
+    })?;
+    targets_from_json(&value).map(Some).map_err(|d| one_err(py, Area::Routing, d))
+}
+
+fn request_from_py(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<OwnedRequest> {
     let value: Value = depythonize(request).map_err(|e| {
         one_err(
             py,
@@ -182,8 +239,293 @@ fn matches(py: Python<'_>, expression: &str, request: &Bound<'_, PyAny>) -> PyRe
             Diagnostic::error(Code::UnexpectedType, format!("a request is a dict of text: {e}")),
         )
     })?;
-    let owned = OwnedRequest::from_json(&value).map_err(|d| one_err(py, Area::Routing, d))?;
-    matching::matches(&tree, &owned.as_request()).map_err(|d| one_err(py, Area::Routing, d))
+    OwnedRequest::from_json(&value).map_err(|d| one_err(py, Area::Routing, d))
+}
+
+/// A gateway compiled for routing decisions (`vamp_router::engine::Engine`).
+#[pyclass(module = "vamp", frozen)]
+struct Router {
+    engine: Engine,
+    rng: Mutex<SplitMix64>,
+    /// The route names as Python strings, shared by every decision.
+    route_names: Vec<Py<PyString>>,
+}
+
+fn decision_json(engine: &Engine, d: Option<Decision<'_>>) -> Value {
+    match d {
+        None => serde_json::json!({"gateway": engine.name(), "route": null, "reason": null,
+            "instance": null, "set_cookies": [], "rewrite": null}),
+        Some(d) => {
+            let instance = d.instance_ref.map(|i| {
+                serde_json::json!({
+                    "name": i.name,
+                    "host": i.address.as_ref().map(|a| a.host.clone()),
+                    "port": i.address.as_ref().map(|a| a.port),
+                })
+            });
+            let cookies: Vec<Value> = [d.route_cookie, d.instance_cookie]
+                .into_iter()
+                .flatten()
+                .map(|c| serde_json::json!({"name": c.name, "value": c.value}))
+                .collect();
+            serde_json::json!({
+                "gateway": engine.name(),
+                "route": d.route_name,
+                "reason": d.reason.as_str(),
+                "instance": instance,
+                "set_cookies": cookies,
+                "rewrite": d.rewrite,
+            })
+        }
+    }
+}
+
+/// Borrows a request dict's text without copying, when it has exactly the
+/// shape of the request JSON (known keys, text values, dicts of text).
+/// Anything else returns `None` and goes through `OwnedRequest::from_json`,
+/// which reports the problem.
+struct Borrowed<'py> {
+    method: Option<Bound<'py, PyString>>,
+    host: Option<Bound<'py, PyString>>,
+    path: Option<Bound<'py, PyString>>,
+    client_ip: Option<Bound<'py, PyString>>,
+    headers: Vec<(Bound<'py, PyString>, Bound<'py, PyString>)>,
+    cookies: Vec<(Bound<'py, PyString>, Bound<'py, PyString>)>,
+}
+
+fn borrow_request<'py>(item: &Bound<'py, PyAny>) -> Option<Borrowed<'py>> {
+    let dict = item.cast::<PyDict>().ok()?;
+    let mut b = Borrowed { method: None, host: None, path: None, client_ip: None, headers: vec![], cookies: vec![] };
+    let text = |v: Bound<'py, PyAny>| -> Option<Option<Bound<'py, PyString>>> {
+        if v.is_none() {
+            Some(None)
+        } else {
+            v.cast_into::<PyString>().ok().map(Some)
+        }
+    };
+    let pairs = |v: Bound<'py, PyAny>, out: &mut Vec<(Bound<'py, PyString>, Bound<'py, PyString>)>| -> Option<()> {
+        if v.is_none() {
+            return Some(());
+        }
+        for (k, x) in v.cast::<PyDict>().ok()?.iter() {
+            out.push((k.cast_into::<PyString>().ok()?, x.cast_into::<PyString>().ok()?));
+        }
+        Some(())
+    };
+    for (k, v) in dict.iter() {
+        let k = k.cast_into::<PyString>().ok()?;
+        match k.to_str().ok()? {
+            "method" => b.method = text(v)?,
+            "host" => b.host = text(v)?,
+            "path" => b.path = text(v)?,
+            "client_ip" => b.client_ip = text(v)?,
+            "headers" => pairs(v, &mut b.headers)?,
+            "cookies" => pairs(v, &mut b.cookies)?,
+            _ => return None,
+        }
+    }
+    Some(b)
+}
+
+fn opt_str<'a>(o: &'a Option<Bound<'_, PyString>>) -> PyResult<Option<&'a str>> {
+    o.as_ref().map(|x| x.to_str()).transpose()
+}
+
+#[pymethods]
+impl Router {
+    /// Compiles a gateway read from YAML `text` (which may also hold the
+    /// condition and rewrite documents its routes refer to). `gateway`
+    /// names the gateway when the text holds several; `targets` maps route
+    /// paths to instances (`{"ROUTE": [{"name", "host", "port", "weight"}]}`);
+    /// `seed` seeds the random draws of `decide` (default: random).
+    #[new]
+    #[pyo3(signature = (text, *, gateway = None, targets = None, seed = None))]
+    fn new(
+        py: Python<'_>,
+        text: Source,
+        gateway: Option<&str>,
+        targets: Option<&Bound<'_, PyAny>>,
+        seed: Option<u64>,
+    ) -> PyResult<Self> {
+        let targets = targets_from_py(py, targets)?;
+        let engine = py
+            .detach(|| {
+                let g = read_gateways(text.bytes())?;
+                let chosen = match gateway {
+                    Some(name) => g.gateways.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                        let d = Diagnostic::error(Code::UnresolvedDependency, format!("the text holds no gateway `{name}`"));
+                        (Area::Routing, vec![d])
+                    })?,
+                    None => match g.gateways.as_slice() {
+                        [only] => only,
+                        _ => {
+                            let d = Diagnostic::error(
+                                Code::UnresolvedDependency,
+                                "the text holds several gateways: choose one with `gateway=`",
+                            );
+                            return Err((Area::Routing, vec![d]));
+                        }
+                    },
+                };
+                let options = CompileOptions {
+                    conditions: Some(&g.conditions),
+                    rewrites: Some(&g.rewrites),
+                    targets: targets.as_ref(),
+                    ..CompileOptions::new(vamp_dsl::condition::parse)
+                };
+                Engine::compile(&chosen.0, &chosen.1, &options).map_err(|d| (Area::Routing, vec![d]))
+            })
+            .map_err(|(area, errors)| to_py_err(py, area, &errors))?;
+        let seed = seed.unwrap_or_else(|| {
+            use std::hash::{BuildHasher, RandomState};
+            RandomState::new().hash_one(0u8)
+        });
+        let route_names = engine.routes().iter().map(|r| PyString::new(py, r.name()).unbind()).collect();
+        Ok(Router { engine, rng: Mutex::new(SplitMix64::new(seed)), route_names })
+    }
+
+    /// The gateway's name.
+    #[getter]
+    fn name(&self) -> &str {
+        self.engine.name()
+    }
+
+    /// The route paths, in written order.
+    #[getter]
+    fn routes(&self, py: Python<'_>) -> Vec<Py<PyString>> {
+        self.route_names.iter().map(|n| n.clone_ref(py)).collect()
+    }
+
+    /// Decides where one request goes: a dict with `gateway`, `route`,
+    /// `reason` (`sticky`, `condition` or `weight`), `instance`,
+    /// `set_cookies` and `rewrite` (`route` is None when no route takes it).
+    /// With `key` (a user id...), the decision is a stable function of the
+    /// key instead of a random draw.
+    #[pyo3(signature = (request, key = None))]
+    fn decide<'py>(&self, py: Python<'py>, request: &Bound<'py, PyAny>, key: Option<Source>) -> PyResult<Bound<'py, PyAny>> {
+        let owned = request_from_py(py, request)?;
+        let req = owned.as_request();
+        let d = match &key {
+            Some(k) => self.engine.decide_keyed(&req, k.bytes()),
+            None => {
+                let mut rng = self.rng.lock().map_err(|_| VampError::new_err("router state poisoned"))?;
+                self.engine.decide(&req, &mut *rng)
+            }
+        };
+        Ok(pythonize(py, &decision_json(&self.engine, d))?)
+    }
+
+    /// Decides many requests at once and returns the chosen route of each
+    /// (None where no route takes it): the fast path for bulk decisions.
+    /// `keys`, when given, has one key per request (see `decide`).
+    #[pyo3(signature = (requests, keys = None))]
+    fn decide_many<'py>(
+        &self,
+        py: Python<'py>,
+        requests: &Bound<'py, PyAny>,
+        keys: Option<Vec<Source>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let n = requests.len()?;
+        if keys.as_ref().is_some_and(|k| k.len() != n) {
+            return Err(one_err(
+                py,
+                Area::Routing,
+                Diagnostic::error(Code::UnexpectedType, format!("{n} requests but {} keys", keys.as_ref().map_or(0, Vec::len))),
+            ));
+        }
+        let mut rng = self.rng.lock().map_err(|_| VampError::new_err("router state poisoned"))?;
+        let mut out: Vec<Bound<'py, PyAny>> = Vec::with_capacity(n);
+        for (i, item) in requests.try_iter()?.enumerate() {
+            let item = item?;
+            let route = if let Some(b) = borrow_request(&item) {
+                let mut headers: Vec<(&str, &str)> = Vec::with_capacity(b.headers.len());
+                let mut cookies: Vec<(&str, &str)> = Vec::with_capacity(b.cookies.len());
+                for (k, v) in &b.headers {
+                    headers.push((k.to_str()?, v.to_str()?));
+                }
+                for (k, v) in &b.cookies {
+                    cookies.push((k.to_str()?, v.to_str()?));
+                }
+                let req = Request {
+                    method: opt_str(&b.method)?,
+                    host: opt_str(&b.host)?,
+                    path: opt_str(&b.path)?,
+                    client_ip: opt_str(&b.client_ip)?,
+                    headers: Pairs::Borrowed(&headers),
+                    cookies: Pairs::Borrowed(&cookies),
+                };
+                let d = match &keys {
+                    Some(k) => self.engine.decide_keyed(&req, k[i].bytes()),
+                    None => self.engine.decide(&req, &mut *rng),
+                };
+                d.map(|d| d.route)
+            } else {
+                let owned = request_from_py(py, &item)?;
+                let req = owned.as_request();
+                let d = match &keys {
+                    Some(k) => self.engine.decide_keyed(&req, k[i].bytes()),
+                    None => self.engine.decide(&req, &mut *rng),
+                };
+                d.map(|d| d.route)
+            };
+            out.push(match route {
+                Some(r) => self.route_names[r].bind(py).clone().into_any(),
+                None => py.None().into_bound(py),
+            });
+        }
+        PyList::new(py, out)
+    }
+
+    /// Splits a traffic mix over the routes and instances, exactly and by
+    /// `samples` seeded decisions. `traffic` is a list of requests and/or
+    /// `{"share": N, "request": {...}}` entries (or `{"requests": [...]}`).
+    #[pyo3(signature = (traffic, samples = 10_000, seed = 1))]
+    fn simulate<'py>(&self, py: Python<'py>, traffic: &Bound<'py, PyAny>, samples: u64, seed: u64) -> PyResult<Bound<'py, PyAny>> {
+        let value: Value = depythonize(traffic).map_err(|e| {
+            one_err(py, Area::Routing, Diagnostic::error(Code::UnexpectedType, format!("traffic: {e}")))
+        })?;
+        let traffic = Traffic::from_json(&value).map_err(|d| one_err(py, Area::Routing, d))?;
+        let report = py.detach(|| simulate(&self.engine, &traffic, samples, seed).to_json(&self.engine));
+        Ok(pythonize(py, &report)?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<vamp.Router gateway={:?} routes={}>", self.engine.name(), self.engine.routes().len())
+    }
+}
+
+/// Renders every gateway of `text` (with the conditions and rewrites it
+/// holds) to one complete `haproxy.cfg`.
+#[pyfunction]
+#[pyo3(signature = (text, *, targets = None, bind_address = None, virtual_hosts_port = Some(80), health_checks = true))]
+fn haproxy(
+    py: Python<'_>,
+    text: Source,
+    targets: Option<&Bound<'_, PyAny>>,
+    bind_address: Option<String>,
+    virtual_hosts_port: Option<u16>,
+    health_checks: bool,
+) -> PyResult<String> {
+    let targets = targets_from_py(py, targets)?;
+    let defaults = ExportOptions::default();
+    let options = ExportOptions {
+        bind_address: bind_address.unwrap_or(defaults.bind_address.clone()),
+        virtual_hosts_port,
+        health_checks,
+        ..defaults
+    };
+    py.detach(|| {
+        let g = read_gateways(text.bytes())?;
+        let compile = CompileOptions {
+            conditions: Some(&g.conditions),
+            rewrites: Some(&g.rewrites),
+            targets: targets.as_ref(),
+            ..CompileOptions::new(vamp_dsl::condition::parse)
+        };
+        let gateways: Vec<(&str, &Gateway)> = g.gateways.iter().map(|(n, g)| (n.as_str(), g)).collect();
+        export(&gateways, &compile, &options).map_err(|d| (Area::Routing, vec![d]))
+    })
+    .map_err(|(area, errors)| to_py_err(py, area, &errors))
 }
 
 /// The native module `vamp._vamp`; `vamp/__init__.py` re-exports it.
@@ -199,5 +541,12 @@ fn _vamp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(canonical, m)?)?;
     m.add_function(wrap_pyfunction!(condition, m)?)?;
     m.add_function(wrap_pyfunction!(matches, m)?)?;
+    m.add_function(wrap_pyfunction!(haproxy, m)?)?;
+    m.add_class::<Router>()?;
     Ok(())
 }
+
+// Reading allocates many small nodes; mimalloc makes it markedly faster than
+// the system allocator (the binding's choice, not the core's).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

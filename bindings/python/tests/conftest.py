@@ -29,3 +29,22 @@ def vamp_cli() -> str | None:
         if target and (Path(target) / "debug" / "vamp").exists():
             return str(Path(target) / "debug" / "vamp")
     return shutil.which("vamp")
+
+
+def gateway_of_example(text: str, port: int = 9050) -> str:
+    """The example blueprint's `sava/webport` gateway as a stand-alone gateway
+    document (the router compiles gateways), built from its canonical form."""
+    import vamp
+
+    bp = vamp.read(text)[0]
+    gw = bp["clusters"]["sava"]["gateways"]["webport"]
+    lines = ["kind: gateway", "name: sava", f"port: {port}/http", f"sticky: {gw['sticky'] or 'none'}", "routes:"]
+    for name, route in gw["routes"].items():
+        lines.append(f"  {name}:")
+        if route["weight"] is not None:
+            lines.append(f"    weight: {route['weight']}%")
+        if route["condition"]:
+            lines.append(f"    condition: {route['condition']['definition']}")
+        if route["condition_strength"] is not None:
+            lines.append(f"    condition_strength: {route['condition_strength']}%")
+    return "\n".join(lines) + "\n"

@@ -346,7 +346,11 @@ fn handle(st: &mut Store, method: &str, target: &str, body: Value) -> (u16, Valu
                 return conflict(resource, body["metadata"]["name"].as_str().unwrap_or(""));
             }
             let Some(n) = body["metadata"]["name"].as_str().map(str::to_owned) else {
-                return invalid(resource, "", vec![("metadata.name", "Required value: name is required".into())]);
+                return invalid(
+                    resource,
+                    "",
+                    vec![("metadata.name", "Required value: name is required".into())],
+                );
             };
             if let Some(bns) = body["metadata"]["namespace"].as_str() {
                 if bns != ns {
@@ -372,7 +376,11 @@ fn handle(st: &mut Store, method: &str, target: &str, body: Value) -> (u16, Valu
             o["metadata"]["uid"] = json!(format!("00000000-0000-0000-0000-{:012}", st.uid));
             o["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
             o["metadata"]["generation"] = json!(1);
-            o["apiVersion"] = json!(if resource == "deployments" { "apps/v1" } else { "v1" });
+            o["apiVersion"] = json!(if resource == "deployments" {
+                "apps/v1"
+            } else {
+                "v1"
+            });
             o["kind"] = json!(kind_of(resource));
             if resource == "services" {
                 o["spec"]["clusterIP"] = json!(format!("10.96.0.{}", st.uid % 250 + 1));
@@ -389,7 +397,12 @@ fn handle(st: &mut Store, method: &str, target: &str, body: Value) -> (u16, Valu
                 return not_found(resource, n);
             };
             if body["metadata"]["name"].as_str() != Some(n) {
-                return status(400, "BadRequest", "the name of the object does not match the name on the URL".into(), json!({}));
+                return status(
+                    400,
+                    "BadRequest",
+                    "the name of the object does not match the name on the URL".into(),
+                    json!({}),
+                );
             }
             if let Some(rv) = body["metadata"]["resourceVersion"].as_str() {
                 if Some(rv) != cur["metadata"]["resourceVersion"].as_str() {
@@ -425,7 +438,12 @@ fn handle(st: &mut Store, method: &str, target: &str, body: Value) -> (u16, Valu
             }
             None => not_found(resource, n),
         },
-        _ => status(405, "MethodNotAllowed", format!("{method} is not supported here"), json!({})),
+        _ => status(
+            405,
+            "MethodNotAllowed",
+            format!("{method} is not supported here"),
+            json!({}),
+        ),
     }
 }
 
@@ -446,7 +464,12 @@ fn invalid(resource: &str, name: &str, causes: Vec<(&str, String)>) -> (u16, Val
     status(
         422,
         "Invalid",
-        format!("{}.{} \"{name}\" is invalid: {first}", kind_of(resource), group_of(resource)).replace(". \"", " \""),
+        format!(
+            "{}.{} \"{name}\" is invalid: {first}",
+            kind_of(resource),
+            group_of(resource)
+        )
+        .replace(". \"", " \""),
         json!({"name": name, "group": group_of(resource), "kind": kind_of(resource),
                "causes": causes.iter().map(|(f, m)| json!({"reason": "FieldValueInvalid", "message": m, "field": f})).collect::<Vec<_>>()}),
     )
@@ -478,7 +501,8 @@ fn matches(selector: &str, o: &Value) -> bool {
 fn dns1123_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -488,11 +512,14 @@ fn dns1123_subdomain(s: &str) -> bool {
 }
 
 fn label_ok(k: &str, v: &str) -> bool {
-    let name = k.rsplit_once('/').map_or(k, |(p, n)| if dns1123_subdomain(p) { n } else { "" });
+    let name = k
+        .rsplit_once('/')
+        .map_or(k, |(p, n)| if dns1123_subdomain(p) { n } else { "" });
     let part = |s: &str, allow_empty: bool| {
         (allow_empty && s.is_empty())
             || (s.len() <= 63
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
                 && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
                 && s.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric()))
     };
@@ -514,32 +541,56 @@ fn quantity_ok(q: &Value) -> bool {
         && ["", "m", "k", "M", "G", "T", "Ki", "Mi", "Gi", "Ti"].contains(&suffix)
 }
 
-fn validate(resource: &str, name: &str, o: &Value, cur: Option<&Value>) -> Result<(), (u16, Value)> {
+fn validate(
+    resource: &str,
+    name: &str,
+    o: &Value,
+    cur: Option<&Value>,
+) -> Result<(), (u16, Value)> {
     let mut causes: Vec<(&str, String)> = Vec::new();
     let labels_of = |v: &Value| -> Vec<(String, String)> {
         v.as_object()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     for (k, v) in labels_of(&o["metadata"]["labels"]) {
         if !label_ok(&k, &v) {
-            causes.push(("metadata.labels", format!("Invalid value: \"{v}\": a valid label must be 63 characters or less")));
+            causes.push((
+                "metadata.labels",
+                format!("Invalid value: \"{v}\": a valid label must be 63 characters or less"),
+            ));
         }
     }
     if resource == "deployments" {
         if !dns1123_subdomain(name) {
-            causes.push(("metadata.name", format!("Invalid value: \"{name}\": a lowercase RFC 1123 subdomain")));
+            causes.push((
+                "metadata.name",
+                format!("Invalid value: \"{name}\": a lowercase RFC 1123 subdomain"),
+            ));
         }
         let sel = &o["spec"]["selector"]["matchLabels"];
         let tpl = &o["spec"]["template"]["metadata"]["labels"];
         if sel.as_object().is_none_or(|m| m.is_empty()) {
             causes.push(("spec.selector", "Required value".into()));
-        } else if !labels_of(sel).iter().all(|(k, v)| tpl[k].as_str() == Some(v)) {
-            causes.push(("spec.template.metadata.labels", "Invalid value: `selector` does not match template `labels`".into()));
+        } else if !labels_of(sel)
+            .iter()
+            .all(|(k, v)| tpl[k].as_str() == Some(v))
+        {
+            causes.push((
+                "spec.template.metadata.labels",
+                "Invalid value: `selector` does not match template `labels`".into(),
+            ));
         }
         for (k, v) in labels_of(tpl) {
             if !label_ok(&k, &v) {
-                causes.push(("spec.template.metadata.labels", format!("Invalid value: \"{v}\"")));
+                causes.push((
+                    "spec.template.metadata.labels",
+                    format!("Invalid value: \"{v}\""),
+                ));
             }
         }
         if let Some(c) = cur {
@@ -548,18 +599,30 @@ fn validate(resource: &str, name: &str, o: &Value, cur: Option<&Value>) -> Resul
             }
         }
         if o["spec"]["replicas"].as_i64().is_some_and(|r| r < 0) {
-            causes.push(("spec.replicas", "Invalid value: must be greater than or equal to 0".into()));
+            causes.push((
+                "spec.replicas",
+                "Invalid value: must be greater than or equal to 0".into(),
+            ));
         }
-        let containers = o["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
+        let containers = o["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if containers.is_empty() {
             causes.push(("spec.template.spec.containers", "Required value".into()));
         }
         for c in &containers {
             if !c["name"].as_str().is_some_and(dns1123_label) {
-                causes.push(("spec.template.spec.containers[0].name", "Invalid value: a lowercase RFC 1123 label".into()));
+                causes.push((
+                    "spec.template.spec.containers[0].name",
+                    "Invalid value: a lowercase RFC 1123 label".into(),
+                ));
             }
             if c["image"].as_str().is_none_or(str::is_empty) {
-                causes.push(("spec.template.spec.containers[0].image", "Required value".into()));
+                causes.push((
+                    "spec.template.spec.containers[0].image",
+                    "Required value".into(),
+                ));
             }
             for p in c["ports"].as_array().cloned().unwrap_or_default() {
                 let n = p["name"].as_str().unwrap_or("");
@@ -570,7 +633,10 @@ fn validate(resource: &str, name: &str, o: &Value, cur: Option<&Value>) -> Resul
             for kind in ["requests", "limits"] {
                 if let Some(m) = c["resources"][kind].as_object() {
                     if !m.values().all(quantity_ok) {
-                        causes.push(("spec.template.spec.containers[0].resources", "Invalid value: quantities must match the regular expression".into()));
+                        causes.push((
+                            "spec.template.spec.containers[0].resources",
+                            "Invalid value: quantities must match the regular expression".into(),
+                        ));
                     }
                 }
             }
@@ -578,7 +644,10 @@ fn validate(resource: &str, name: &str, o: &Value, cur: Option<&Value>) -> Resul
     } else {
         let dns1035 = dns1123_label(name) && name.starts_with(|c: char| c.is_ascii_lowercase());
         if !dns1035 {
-            causes.push(("metadata.name", format!("Invalid value: \"{name}\": a DNS-1035 label")));
+            causes.push((
+                "metadata.name",
+                format!("Invalid value: \"{name}\": a DNS-1035 label"),
+            ));
         }
         if o["spec"]["ports"].as_array().is_none_or(|p| p.is_empty()) {
             causes.push(("spec.ports", "Required value".into()));

@@ -14,12 +14,14 @@ in the canonical form of ``canonical-json.md``; every failure raises a
 
 from ._vamp import (
     ParseError,
+    Router,
     RoutingError,
     ValidationError,
     VampError,
     canonical,
     check,
     condition,
+    haproxy,
     matches,
     read,
 )
@@ -34,4 +36,6 @@ __all__ = [
     "canonical",
     "condition",
     "matches",
+    "Router",
+    "haproxy",
 ]

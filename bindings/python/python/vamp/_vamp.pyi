@@ -1,6 +1,6 @@
 """Type stubs for the native module ``vamp._vamp`` (re-exported by ``vamp``)."""
 
-from typing import Any, Literal, Mapping, TypedDict
+from typing import Any, Literal, Mapping, Sequence, TypedDict
 
 Json = Any
 """Plain JSON-like data: dict, list, str, int, float, bool or None."""
@@ -76,3 +76,67 @@ def matches(expression: str, request: Request | Mapping[str, Any]) -> bool:
     """Whether ``request`` matches the condition ``expression``. Raises
     :class:`ParseError` for a condition that does not parse and
     :class:`RoutingError` for a malformed request or an unsupported ACL."""
+
+class Instance(TypedDict):
+    name: str
+    host: str | None
+    port: int | None
+
+class SetCookie(TypedDict):
+    name: str
+    value: str
+
+class Decision(TypedDict):
+    """Where one request goes; ``route`` is None when no route takes it."""
+
+    gateway: str
+    route: str | None
+    reason: Literal["sticky", "condition", "weight"] | None
+    instance: Instance | None
+    set_cookies: list[SetCookie]
+    rewrite: str | None
+
+class Router:
+    """A gateway compiled for routing decisions.
+
+    ``text`` is YAML holding the gateway document (and any condition and
+    rewrite documents its routes refer to); ``gateway`` picks one when there
+    are several. ``targets`` maps route paths to instances:
+    ``{"ROUTE": [{"name": "i1", "host": "10.0.0.1", "port": 31001, "weight": 100}]}``.
+    ``seed`` seeds the random draws (default: random). Raises
+    :class:`VampError` for a document that does not read or a gateway that
+    does not compile (``gateway_route_weight``, ``unsupported_acl``, ...)."""
+
+    def __init__(
+        self,
+        text: str | bytes,
+        *,
+        gateway: str | None = None,
+        targets: Mapping[str, list[Mapping[str, Any]]] | None = None,
+        seed: int | None = None,
+    ) -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def routes(self) -> list[str]: ...
+    def decide(self, request: Request | Mapping[str, Any], key: str | bytes | None = None) -> Decision:
+        """Decides where one request goes; with ``key`` the decision is a
+        stable function of the key (consistent hashing) instead of a draw."""
+    def decide_many(
+        self, requests: Sequence[Request | Mapping[str, Any]], keys: Sequence[str | bytes] | None = None
+    ) -> list[str | None]:
+        """Decides many requests in one call and returns each chosen route
+        (None where no route takes it): the fast path for bulk decisions."""
+    def simulate(self, traffic: Sequence[Any] | Mapping[str, Any], samples: int = 10000, seed: int = 1) -> dict[str, Json]:
+        """Exact and sampled split of a traffic mix (a list of requests and/or
+        ``{"share": N, "request": {...}}`` entries) over routes and instances."""
+
+def haproxy(
+    text: str | bytes,
+    *,
+    targets: Mapping[str, list[Mapping[str, Any]]] | None = None,
+    bind_address: str | None = None,
+    virtual_hosts_port: int | None = 80,
+    health_checks: bool = True,
+) -> str:
+    """A complete ``haproxy.cfg`` for every gateway in ``text``."""

@@ -1,0 +1,111 @@
+// Type declarations for the `vamp` package (Node.js bindings of Vamp).
+
+/** Plain JSON data in the canonical form of canonical-json.md. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+
+/** One error or warning, as `check` returns it. */
+export interface Diagnostic {
+  code: string
+  severity: 'error' | 'warning'
+  message: string
+  line: number | null
+  column: number | null
+  path: string
+  help: string | null
+}
+
+/** An error from Vamp, with a stable `code` and the 1-based `line`/`column` of the offending node. */
+export class VampError extends Error {
+  readonly name: 'VampError'
+  readonly code: string
+  readonly line: number | null
+  readonly column: number | null
+  readonly path: string
+  readonly help: string | null
+  /** Every error found, this one first. */
+  readonly errors: Diagnostic[]
+}
+
+/** An HTTP request; every key is optional. */
+export interface Request {
+  method?: string | null
+  host?: string | null
+  path?: string | null
+  /** Also accepted as `client_ip`. */
+  clientIp?: string | null
+  client_ip?: string | null
+  headers?: Record<string, string> | null
+  cookies?: Record<string, string> | null
+}
+
+export type Source = string | Buffer | Uint8Array
+
+export interface ReadOptions {
+  /** Reads documents without `kind:` as this kind (`blueprint`, `breeds`, ...). */
+  kind?: string
+}
+
+/** Reads every document of a YAML stream to its canonical object; throws the first error. */
+export function read(source: Source, options?: ReadOptions): { [key: string]: Json }[]
+/** Every diagnostic (errors and warnings); empty when valid; never throws for an invalid document. */
+export function check(source: Source, options?: ReadOptions): Diagnostic[]
+/** Exactly what `vamp canonical KIND FILE` prints: an object, or an array for several documents. */
+export function canonical(kind: string, source: Source): { [key: string]: Json } | { [key: string]: Json }[]
+/** A condition's syntax tree (`{op: 'and', args: [...]}`, ...). */
+export function condition(expression: string): { [key: string]: Json }
+/** Whether the request matches the condition. */
+export function matches(expression: string, request: Request): boolean
+
+export interface Instance {
+  name: string
+  host?: string
+  port?: number
+  weight?: number
+}
+
+/** Route path -> instances. */
+export type Targets = Record<string, Instance[]>
+
+export interface Decision {
+  gateway: string
+  /** null when no route takes the request. */
+  route: string | null
+  reason: 'sticky' | 'condition' | 'weight' | null
+  instance: { name: string; host: string | null; port: number | null } | null
+  setCookies: { name: string; value: string }[]
+  rewrite: string | null
+}
+
+export interface RouterOptions {
+  /** The gateway to compile when the text holds several. */
+  gateway?: string
+  targets?: Targets
+  /** Seed of the random draws (default: random). */
+  seed?: number
+}
+
+/** A gateway compiled for routing decisions. */
+export class Router {
+  constructor(source: Source, options?: RouterOptions)
+  readonly name: string
+  readonly routes: string[]
+  /** With `key` (a user id) the decision is a stable function of the key. */
+  decide(request: Request, options?: { key?: string }): Decision
+  /** The chosen route of each request (null where no route takes it). */
+  decideMany(requests: Request[]): (string | null)[]
+  /** Exact and sampled split of a traffic mix (requests and/or `{share, request}` entries). */
+  simulate(traffic: (Request | { share: number; request: Request })[] | { requests: unknown[] }, options?: { samples?: number; seed?: number }): { [key: string]: Json }
+}
+
+export interface HaproxyOptions {
+  targets?: Targets
+  /** Default `127.0.0.1`. */
+  bindAddress?: string
+  /** Default 80. */
+  virtualHostsPort?: number
+  /** Default true. */
+  healthChecks?: boolean
+}
+
+/** A complete haproxy.cfg for every gateway of the YAML text. */
+export function haproxy(source: Source, options?: HaproxyOptions): string

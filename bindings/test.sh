@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the Python and Node bindings (release) and runs both test suites.
+# Installs what it needs: a venv with maturin, pytest and PyYAML under the
+# cache dir, and the Node package's dev dependencies with npm. Needs cargo,
+# python3 (with venv) and node/npm. Ends with `bindings: N passed, M failed`.
+set -euo pipefail
+cd "$(dirname "$0")"
+BINDINGS=$(pwd)
+ROOT=$(cd .. && pwd)
+CACHE=${VAMP_CACHE:-$HOME/.cache/vamp}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+export CARGO_TERM_COLOR=never
+mkdir -p "$CACHE"
+say() { printf '\n==> %s\n' "$*"; }
+
+say "the vamp command (to compare canonical output)"
+(cd "$ROOT" && cargo build -p vamp-cli --quiet)
+export VAMP_CLI="$CARGO_TARGET_DIR/debug/vamp"
+
+say "python: venv, pip install ./bindings/python"
+VENV="$CACHE/bindings-venv"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check maturin pytest pyyaml
+"$VENV/bin/pip" install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps "$BINDINGS/python"
+
+say "node: npm install (builds the addon in release)"
+(cd "$BINDINGS/node" && npm install --no-audit --no-fund --loglevel=error)
+
+say "pytest"
+py_log="$CACHE/bindings-pytest.log"
+set +e
+(cd "$BINDINGS/python" && "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$py_log"
+py_rc=${PIPESTATUS[0]}
+
+say "node --test"
+node_log="$CACHE/bindings-node-test.log"
+(cd "$BINDINGS/node" && node --test --test-reporter=tap __test__/) 2>&1 | tee "$node_log"
+node_rc=${PIPESTATUS[0]}
+set -e
+
+count() { grep -Eo "[0-9]+ $1" "$2" | tail -1 | grep -Eo '[0-9]+' || echo 0; }
+py_pass=$(count passed "$py_log"); py_fail=$(count failed "$py_log")
+py_err=$(count error "$py_log")
+node_pass=$(grep -E '^# pass ' "$node_log" | awk '{print $3}' | tail -1); node_pass=${node_pass:-0}
+node_fail=$(grep -E '^# fail ' "$node_log" | awk '{print $3}' | tail -1); node_fail=${node_fail:-0}
+passed=$((py_pass + node_pass))
+failed=$((py_fail + py_err + node_fail))
+# A runner that failed without counting a failure (a crash, no tests) still fails.
+if [ "$py_rc" -ne 0 ] && [ "$((py_fail + py_err))" -eq 0 ]; then failed=$((failed + 1)); fi
+if [ "$node_rc" -ne 0 ] && [ "$node_fail" -eq 0 ]; then failed=$((failed + 1)); fi
+echo "python: $py_pass passed, $((py_fail + py_err)) failed; node: $node_pass passed, $node_fail failed"
+echo "bindings: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
