@@ -170,6 +170,57 @@ fn canonical<'py>(py: Python<'py>, kind: &str, text: Source) -> PyResult<Bound<'
     }
 }
 
+/// Writes every document of `text` back as DSL YAML (documents separated
+/// by `---`), in the form that reads back to the same canonical documents.
+#[pyfunction]
+#[pyo3(signature = (text, kind = None))]
+fn to_yaml(py: Python<'_>, text: Source, kind: Option<&str>) -> PyResult<String> {
+    let kind = parse_kind(py, kind)?;
+    py.detach(|| {
+        let out = read_bytes(text.bytes(), ReadOptions { kind, ..ReadOptions::default() });
+        let errors: Vec<Diagnostic> = out.errors().cloned().collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let docs: Vec<String> = out.documents.iter().map(vamp_dsl::store::to_yaml).collect();
+        Ok(docs.join("---\n"))
+    })
+    .map_err(|errors| to_py_err(py, Area::Read, &errors))
+}
+
+/// Resolves the blueprints of `text` against the directory store at
+/// `store` (a folder of YAML artifacts) into deployments: one deployment's
+/// canonical dict, or a list of them for several blueprints.
+#[pyfunction]
+fn resolve<'py>(py: Python<'py>, text: Source, store: std::path::PathBuf) -> PyResult<Bound<'py, PyAny>> {
+    let result = py.detach(|| {
+        let out = read_bytes(text.bytes(), ReadOptions { kind: Some(Kind::Blueprint), ..ReadOptions::default() });
+        let errors: Vec<Diagnostic> = out.errors().cloned().collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let store = vamp_dsl::store::DirectoryStore::open(&store).map_err(|e| vec![e.to_diagnostic()])?;
+        let deployments = out
+            .documents
+            .iter()
+            .filter_map(|d| match d {
+                Document::Blueprint(b) => Some(vamp_model::resolve::resolve_blueprint(b, &store)),
+                _ => None,
+            })
+            .map(|r| r.map(|d| serde_json::to_value(&d).unwrap_or(Value::Null)))
+            .collect::<Result<Vec<Value>, Diagnostic>>()
+            .map_err(|d| vec![d])?;
+        Ok(match <[Value; 1]>::try_from(deployments) {
+            Ok([one]) => one,
+            Err(many) => Value::Array(many),
+        })
+    });
+    match result {
+        Ok(v) => Ok(pythonize(py, &v)?),
+        Err(errors) => Err(to_py_err(py, Area::Read, &errors)),
+    }
+}
+
 /// The syntax tree of a condition expression, as `vamp condition` prints it.
 #[pyfunction]
 fn condition<'py>(py: Python<'py>, expression: &str) -> PyResult<Bound<'py, PyDict>> {
@@ -542,6 +593,8 @@ fn _vamp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(condition, m)?)?;
     m.add_function(wrap_pyfunction!(matches, m)?)?;
     m.add_function(wrap_pyfunction!(haproxy, m)?)?;
+    m.add_function(wrap_pyfunction!(to_yaml, m)?)?;
+    m.add_function(wrap_pyfunction!(resolve, m)?)?;
     m.add_class::<Router>()?;
     Ok(())
 }

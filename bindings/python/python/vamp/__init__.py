@@ -24,6 +24,8 @@ from ._vamp import (
     haproxy,
     matches,
     read,
+    resolve,
+    to_yaml,
 )
 
 __all__ = [
@@ -38,4 +40,6 @@ __all__ = [
     "matches",
     "Router",
     "haproxy",
+    "to_yaml",
+    "resolve",
 ]

@@ -1,5 +1,6 @@
 """Type stubs for the native module ``vamp._vamp`` (re-exported by ``vamp``)."""
 
+import os
 from typing import Any, Literal, Mapping, Sequence, TypedDict
 
 Json = Any
@@ -140,3 +141,13 @@ def haproxy(
     health_checks: bool = True,
 ) -> str:
     """A complete ``haproxy.cfg`` for every gateway in ``text``."""
+
+def to_yaml(text: str | bytes, kind: str | None = None) -> str:
+    """Every document of ``text`` written back as DSL YAML (separated by
+    ``---``) that reads back to the same canonical documents."""
+
+def resolve(text: str | bytes, store: str | os.PathLike[str]) -> dict[str, Json] | list[dict[str, Json]]:
+    """Resolves the blueprints of ``text`` against the directory store at
+    ``store`` (a folder of YAML artifacts; created when missing) into
+    deployments: a dict for one blueprint, a list for several. Raises
+    :class:`ValidationError` with the resolver's code (``unresolved_dependency``...)."""
