@@ -32,8 +32,12 @@ fn compile(yaml: &str) -> Engine {
     let Some(Document::Gateway(g)) = out.documents.into_iter().next() else {
         panic!("no gateway")
     };
-    Engine::compile(&g.name, &g.spec, &CompileOptions::new(vamp_dsl::condition::parse))
-        .expect("compiles")
+    Engine::compile(
+        &g.name,
+        &g.spec,
+        &CompileOptions::new(vamp_dsl::condition::parse),
+    )
+    .expect("compiles")
 }
 
 const TWO: &str = "name: shop\nroutes:\n  shop/v1:\n    weight: 90%\n  shop/v2:\n    weight: 10%\n";
@@ -65,7 +69,9 @@ fn hundred() -> String {
     for i in 0..100 {
         y.push_str(&format!("  r{i}:\n    weight: 1%\n"));
         if i % 10 == 5 {
-            y.push_str(&format!("    condition: header X-Shard has s{i}x\n    condition_strength: 50%\n"));
+            y.push_str(&format!(
+                "    condition: header X-Shard has s{i}x\n    condition_strength: 50%\n"
+            ));
         }
     }
     y
@@ -83,7 +89,10 @@ fn requests() -> Vec<(Pairs, Pairs)> {
         let mut h: Pairs = vec![
             ("Host", "shop.example.com"),
             ("User-Agent", ua),
-            ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+            (
+                "Accept",
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ),
             ("Accept-Language", "en-US,en;q=0.5"),
             ("Accept-Encoding", "gzip, deflate, br"),
             ("Connection", "keep-alive"),
@@ -95,14 +104,32 @@ fn requests() -> Vec<(Pairs, Pairs)> {
         h
     };
     vec![
-        (base(CHROME, &[]), vec![("session", "a1b2c3d4e5"), ("consent", "yes")]),
-        (base(FIREFOX, &[]), vec![("session", "f00ba4"), ("beta", "1")]),
-        (base(FIREFOX, &[("X-Tier", "silver")]), vec![("session", "f00ba5")]),
-        (base(CHROME, &[("X-Tier", "gold-plus")]), vec![("session", "0c0ffee"), ("group", "stable")]),
+        (
+            base(CHROME, &[]),
+            vec![("session", "a1b2c3d4e5"), ("consent", "yes")],
+        ),
+        (
+            base(FIREFOX, &[]),
+            vec![("session", "f00ba4"), ("beta", "1")],
+        ),
+        (
+            base(FIREFOX, &[("X-Tier", "silver")]),
+            vec![("session", "f00ba5")],
+        ),
+        (
+            base(CHROME, &[("X-Tier", "gold-plus")]),
+            vec![("session", "0c0ffee"), ("group", "stable")],
+        ),
         (base(EDGE, &[]), vec![("session", "ed6e")]),
         (base(CHROME, &[("X-Beta", "01")]), vec![]),
-        (base(CHROME, &[]), vec![("session", "x"), ("consent", "no"), ("group", "canary-7")]),
-        (base(FIREFOX, &[("X-Shard", "s55x")]), vec![("group", "none")]),
+        (
+            base(CHROME, &[]),
+            vec![("session", "x"), ("consent", "no"), ("group", "canary-7")],
+        ),
+        (
+            base(FIREFOX, &[("X-Shard", "s55x")]),
+            vec![("group", "none")],
+        ),
     ]
 }
 
@@ -159,20 +186,24 @@ impl Baseline {
                 .iter()
                 .any(|(n, v)| n.eq_ignore_ascii_case(name) && f.find(v.as_bytes()).is_some())
         };
-        let candidate = if header("User-Agent", &self.firefox) && cookies.iter().any(|(n, _)| *n == "beta") {
-            Some((1, 50))
-        } else if header("X-Tier", &self.gold) {
-            Some((2, 80))
-        } else if cookies
-            .iter()
-            .any(|(n, v)| *n == "group" && self.canary.find(v.as_bytes()).is_some())
-        {
-            Some((3, 100))
-        } else if header("User-Agent", &self.edge) || header("User-Agent", &self.edg) || header("X-Beta", &self.one) {
-            Some((4, 30))
-        } else {
-            None
-        };
+        let candidate =
+            if header("User-Agent", &self.firefox) && cookies.iter().any(|(n, _)| *n == "beta") {
+                Some((1, 50))
+            } else if header("X-Tier", &self.gold) {
+                Some((2, 80))
+            } else if cookies
+                .iter()
+                .any(|(n, v)| *n == "group" && self.canary.find(v.as_bytes()).is_some())
+            {
+                Some((3, 100))
+            } else if header("User-Agent", &self.edge)
+                || header("User-Agent", &self.edg)
+                || header("X-Beta", &self.one)
+            {
+                Some((4, 30))
+            } else {
+                None
+            };
         let h = self.hash();
         if let Some((route, strength)) = candidate {
             if ((h >> 32) * 100) >> 32 < strength {
@@ -229,7 +260,9 @@ fn bench(c: &mut Criterion, reqs: &[(Pairs, Pairs)]) {
     });
     group.bench_function("a_keyed_two_routes", |b| {
         let req = &requests[0];
-        b.iter(|| black_box(two.decide_keyed(black_box(req), black_box(b"user-12345"))).map(|d| d.route))
+        b.iter(|| {
+            black_box(two.decide_keyed(black_box(req), black_box(b"user-12345"))).map(|d| d.route)
+        })
     });
     group.finish();
 }

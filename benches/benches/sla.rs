@@ -49,17 +49,31 @@ const T0_MS: u64 = 1_714_564_800_000;
 fn engine() -> Engine {
     let out = vamp_dsl::read(
         BLUEPRINT,
-        vamp_dsl::ReadOptions { kind: Some(vamp_model::Kind::Blueprint), ..Default::default() },
+        vamp_dsl::ReadOptions {
+            kind: Some(vamp_model::Kind::Blueprint),
+            ..Default::default()
+        },
     );
     assert!(out.first_error().is_none(), "{:?}", out.first_error());
-    let Some(vamp_model::Document::Blueprint(bp)) = out.documents.first() else { panic!() };
-    Engine::from_blueprint(&bp.spec, &Registry::with_builtins(), EngineOptions::default()).unwrap()
+    let Some(vamp_model::Document::Blueprint(bp)) = out.documents.first() else {
+        panic!()
+    };
+    Engine::from_blueprint(
+        &bp.spec,
+        &Registry::with_builtins(),
+        EngineOptions::default(),
+    )
+    .unwrap()
 }
 
 /// A deterministic pseudo-random response time, ms (mostly 20–400, a tail).
 fn rt(i: usize) -> u32 {
     let x = (i as u32).wrapping_mul(2_654_435_761).rotate_left(13);
-    if x % 100 == 0 { 800 + x % 2000 } else { 20 + x % 380 }
+    if x % 100 == 0 {
+        800 + x % 2000
+    } else {
+        20 + x % 380
+    }
 }
 
 /// 2000 requests a second, alternating clusters and services.
@@ -88,7 +102,11 @@ fn samples(e: &Engine, n: usize, start: usize) -> Vec<Sample> {
 fn plain_lines(n: usize) -> Vec<u8> {
     let mut s = String::new();
     for i in 0..n {
-        let (c, svc) = [("sava", "sava:1.0.0"), ("sava", "sava:1.1.0"), ("checkout", "checkout:2.0")][i % 3];
+        let (c, svc) = [
+            ("sava", "sava:1.0.0"),
+            ("sava", "sava:1.1.0"),
+            ("checkout", "checkout:2.0"),
+        ][i % 3];
         let t = (T0_MS + i as u64 / 2) as f64 / 1000.0;
         s.push_str(&format!(
             "{{\"timestamp\": {t:.3}, \"cluster\": \"{c}\", \"service\": \"{svc}\", \"response_time\": {}, \"status\": {}}}\n",
@@ -99,7 +117,9 @@ fn plain_lines(n: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 fn haproxy_lines(n: usize) -> Vec<u8> {
     let mut s = String::new();
@@ -170,7 +190,12 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(N as u64));
 
     g.bench_function("baseline_sum_samples", |b| {
-        b.iter(|| black_box(&typed).iter().map(|s| s.response_time_ms).sum::<f64>())
+        b.iter(|| {
+            black_box(&typed)
+                .iter()
+                .map(|s| s.response_time_ms)
+                .sum::<f64>()
+        })
     });
     g.bench_function("ingest_samples", |b| {
         b.iter_batched_ref(
@@ -185,7 +210,12 @@ fn bench(c: &mut Criterion) {
         )
     });
 
-    let lines = |buf: &[u8]| buf.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect::<Vec<_>>();
+    let lines = |buf: &[u8]| {
+        buf.split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect::<Vec<_>>()
+    };
     let plain_lines = lines(&plain);
     let haproxy_lines = lines(&haproxy);
 

@@ -51,6 +51,10 @@ export function read(source: Source, options?: ReadOptions): { [key: string]: Js
 export function check(source: Source, options?: ReadOptions): Diagnostic[]
 /** Exactly what `vamp canonical KIND FILE` prints: an object, or an array for several documents. */
 export function canonical(kind: string, source: Source): { [key: string]: Json } | { [key: string]: Json }[]
+/** Every document written back as DSL YAML (separated by `---`) that reads back to the same documents. */
+export function toYaml(source: Source, options?: ReadOptions): string
+/** The deployments of the blueprints, resolved against the directory store (a folder of YAML artifacts) at `store`. */
+export function resolve(source: Source, store: string): { [key: string]: Json } | { [key: string]: Json }[]
 /** A condition's syntax tree (`{op: 'and', args: [...]}`, ...). */
 export function condition(expression: string): { [key: string]: Json }
 /** Whether the request matches the condition. */

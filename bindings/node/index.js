@@ -63,6 +63,16 @@ function canonical(kind, source) {
   return JSON.parse(call(native.canonicalJson, String(kind), text(source)))
 }
 
+/** Every document written back as DSL YAML (separated by `---`) that reads back to the same documents. */
+function toYaml(source, options = {}) {
+  return call(native.toYaml, text(source), kindArg(options.kind))
+}
+
+/** The deployments of the blueprints, resolved against the directory store at `store`. */
+function resolve(source, store) {
+  return JSON.parse(call(native.resolveJson, text(source), String(store)))
+}
+
 /** A condition's syntax tree, as `vamp condition EXPR` prints it. */
 function condition(expression) {
   return JSON.parse(call(native.conditionJson, String(expression)))
@@ -146,4 +156,4 @@ function haproxy(source, options = {}) {
   )
 }
 
-module.exports = { VampError, read, check, canonical, condition, matches, Router, haproxy }
+module.exports = { VampError, read, check, canonical, toYaml, resolve, condition, matches, Router, haproxy }

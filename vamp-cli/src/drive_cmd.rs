@@ -1,21 +1,27 @@
 //! `vamp plan`, `vamp apply`, `vamp status` and `vamp remove`: drive a
 //! deployment with a driver (the in-memory one by default).
 //!
+//! Blueprints are resolved with [`vamp_model::resolve::resolve_blueprint`]
+//! against `--store DIR` (a [`DirectoryStore`]) or an empty store, so
+//! references to breeds, scales and the like resolve only with `--store`.
+//!
 //! Each call is a new process, so the CLI keeps its state as JSON under
 //! `$VAMP_STATE_DIR` (default `.vamp/`): `memory.json` holds the memory
 //! driver's cluster, `deployments/<name>.json` the canonical deployment and
-//! the desired state last applied.
+//! the desired state last applied, `<driver>-weights.json` the route weights
+//! of drivers that have no gateway of their own.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use vamp_drivers::{
     apply, desired_from_deployment, plan, Desired, DesiredRecord, Driver, MemoryDriver,
     MemoryState, PlanOptions, RetryPolicy, Step, StepEvent,
 };
+use vamp_dsl::store::DirectoryStore;
 use vamp_model::{Artifact, Blueprint, Code, Deployment, Diagnostic, Document, Kind};
 
 /// Output format of the drive commands.
@@ -25,6 +31,21 @@ pub(crate) enum DriveFormat {
     Json,
 }
 
+/// Which driver, and how to reach its orchestrator.
+#[derive(Args, Clone)]
+pub(crate) struct Target {
+    /// Driver: memory (default), docker, kubernetes or marathon.
+    #[arg(long, default_value = "memory")]
+    driver: String,
+    /// Kubernetes namespace (default: the kubeconfig context's), or the
+    /// Marathon app group (default: `vamp`).
+    #[arg(long)]
+    namespace: Option<String>,
+    /// Marathon URL, e.g. `http://127.0.0.1:8080` (default: `$MARATHON_URL`).
+    #[arg(long, value_name = "URL")]
+    marathon_url: Option<String>,
+}
+
 /// Commands of this area.
 #[derive(Subcommand)]
 pub(crate) enum Cmd {
@@ -32,12 +53,11 @@ pub(crate) enum Cmd {
     Plan {
         /// The blueprint file (`-` reads standard input).
         file: String,
-        /// Driver: memory (default), docker, kubernetes or marathon.
-        #[arg(long, default_value = "memory")]
-        driver: String,
-        /// Kubernetes namespace (default: the kubeconfig context's).
-        #[arg(long)]
-        namespace: Option<String>,
+        #[command(flatten)]
+        target: Target,
+        /// Folder of stored artifacts the blueprint's references resolve against.
+        #[arg(long, value_name = "DIR")]
+        store: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: DriveFormat,
@@ -46,12 +66,11 @@ pub(crate) enum Cmd {
     Apply {
         /// The blueprint file (`-` reads standard input).
         file: String,
-        /// Driver: memory (default), docker, kubernetes or marathon.
-        #[arg(long, default_value = "memory")]
-        driver: String,
-        /// Kubernetes namespace (default: the kubeconfig context's).
-        #[arg(long)]
-        namespace: Option<String>,
+        #[command(flatten)]
+        target: Target,
+        /// Folder of stored artifacts the blueprint's references resolve against.
+        #[arg(long, value_name = "DIR")]
+        store: Option<String>,
         /// Seconds a drained instance keeps serving before it stops.
         #[arg(long, default_value_t = 0)]
         drain_period: u64,
@@ -60,12 +79,8 @@ pub(crate) enum Cmd {
     Status {
         /// Deployment name (the blueprint's name).
         deployment: String,
-        /// Driver: memory (default), docker, kubernetes or marathon.
-        #[arg(long, default_value = "memory")]
-        driver: String,
-        /// Kubernetes namespace (default: the kubeconfig context's).
-        #[arg(long)]
-        namespace: Option<String>,
+        #[command(flatten)]
+        target: Target,
         /// Output format.
         #[arg(long, value_enum, default_value = "json")]
         format: DriveFormat,
@@ -74,21 +89,27 @@ pub(crate) enum Cmd {
     Remove {
         /// Deployment name.
         deployment: String,
-        /// Driver: memory (default), docker, kubernetes or marathon.
-        #[arg(long, default_value = "memory")]
-        driver: String,
-        /// Kubernetes namespace (default: the kubeconfig context's).
-        #[arg(long)]
-        namespace: Option<String>,
+        #[command(flatten)]
+        target: Target,
         /// Seconds a drained instance keeps serving before it stops.
         #[arg(long, default_value_t = 0)]
         drain_period: u64,
     },
 }
 
+/// Why a command failed: a code and a message, and for problems in the
+/// blueprint (reading or resolving it) the positioned diagnostic.
 struct Failure {
     code: String,
     message: String,
+    located: Option<Box<Located>>,
+}
+
+/// A diagnostic with the file it points into (and its text, for the caret).
+struct Located {
+    diagnostic: Diagnostic,
+    file: String,
+    source: Option<String>,
 }
 
 impl Failure {
@@ -96,6 +117,43 @@ impl Failure {
         Failure {
             code: code.into(),
             message: message.into(),
+            located: None,
+        }
+    }
+
+    /// A diagnostic about `file` (whose text is `source`, when known).
+    fn located(d: Diagnostic, file: &str, source: Option<&[u8]>) -> Self {
+        Failure {
+            code: d.code.as_str().to_owned(),
+            message: d.message.clone(),
+            located: Some(Box::new(Located {
+                diagnostic: d,
+                file: file.to_owned(),
+                source: source.and_then(|s| String::from_utf8(s.to_vec()).ok()),
+            })),
+        }
+    }
+
+    /// Prints the failure: as `{"error": ...}` on standard output with
+    /// `--format json` (the shape `vamp canonical` uses), else on standard
+    /// error, with the file, line and column when the blueprint is at fault.
+    fn report(&self, json_format: bool) {
+        if json_format {
+            let error = match &self.located {
+                Some(l) => l.diagnostic.to_json(),
+                None => json!({"code": self.code, "message": self.message, "line": null, "column": null}),
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "error": error })).unwrap_or_default()
+            );
+        } else if let Some(l) = &self.located {
+            eprint!(
+                "{}",
+                crate::render::render(&l.diagnostic, &l.file, l.source.as_deref())
+            );
+        } else {
+            eprintln!("error[{}]: {}", self.code, self.message);
         }
     }
 }
@@ -108,20 +166,30 @@ impl From<Diagnostic> for Failure {
 
 /// Runs a command of this area.
 pub(crate) fn run(cmd: Cmd) -> ExitCode {
+    let json_format = matches!(
+        cmd,
+        Cmd::Plan {
+            format: DriveFormat::Json,
+            ..
+        } | Cmd::Status {
+            format: DriveFormat::Json,
+            ..
+        }
+    );
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error[io]: cannot start the async runtime: {e}");
+            Failure::new("io", format!("cannot start the async runtime: {e}")).report(json_format);
             return ExitCode::FAILURE;
         }
     };
     match rt.block_on(run_async(cmd)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error[{}]: {}", f.code, f.message);
+            f.report(json_format);
             ExitCode::FAILURE
         }
     }
@@ -171,6 +239,8 @@ enum Selected {
     Docker(vamp_drivers::DockerDriver),
     #[cfg(feature = "kubernetes")]
     Kubernetes(vamp_drivers::KubernetesDriver),
+    #[cfg(feature = "marathon")]
+    Marathon(vamp_drivers::MarathonDriver),
 }
 
 impl Selected {
@@ -181,6 +251,8 @@ impl Selected {
             Selected::Docker(d) => d,
             #[cfg(feature = "kubernetes")]
             Selected::Kubernetes(d) => d,
+            #[cfg(feature = "marathon")]
+            Selected::Marathon(d) => d,
         }
     }
 
@@ -204,6 +276,12 @@ impl Selected {
                 let v = serde_json::to_value(d.weights())
                     .map_err(|e| Failure::new("io", e.to_string()))?;
                 write_json(&state_dir().join("kubernetes-weights.json"), &v)
+            }
+            #[cfg(feature = "marathon")]
+            Selected::Marathon(d) => {
+                let v = serde_json::to_value(d.weights())
+                    .map_err(|e| Failure::new("io", e.to_string()))?;
+                write_json(&state_dir().join("marathon-weights.json"), &v)
             }
         }
     }
@@ -261,9 +339,36 @@ async fn select_kubernetes(namespace: Option<String>) -> Result<Selected, Failur
     Ok(Selected::Kubernetes(d))
 }
 
-async fn select(name: &str, namespace: Option<String>) -> Result<Selected, Failure> {
-    #[cfg(not(feature = "kubernetes"))]
-    let _ = &namespace;
+#[cfg(feature = "marathon")]
+fn select_marathon(group: Option<String>, url: Option<String>) -> Result<Selected, Failure> {
+    let url = url
+        .or_else(|| std::env::var("MARATHON_URL").ok())
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| {
+            Failure::new(
+                "driver_unavailable",
+                "the marathon driver needs the Marathon URL: pass `--marathon-url http://HOST:8080` or set MARATHON_URL",
+            )
+        })?;
+    let mut opts = vamp_drivers::MarathonOptions::new(url);
+    if let Some(group) = group {
+        opts.group = group;
+    }
+    // DC/OS: `dcos config show core.dcos_acs_token`.
+    opts.token = std::env::var("MARATHON_TOKEN").ok().filter(|t| !t.is_empty());
+    let d = vamp_drivers::MarathonDriver::new(opts)
+        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let path = state_dir().join("marathon-weights.json");
+    if let Some(v) = read_json(&path)? {
+        let w = serde_json::from_value(v)
+            .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
+        d.restore_weights(w);
+    }
+    Ok(Selected::Marathon(d))
+}
+
+async fn select(target: &Target) -> Result<Selected, Failure> {
+    let name = target.driver.as_str();
     match name {
         "memory" => {
             let path = state_dir().join("memory.json");
@@ -279,9 +384,12 @@ async fn select(name: &str, namespace: Option<String>) -> Result<Selected, Failu
         #[cfg(not(feature = "docker"))]
         "docker" => Err(not_built(name)),
         #[cfg(feature = "kubernetes")]
-        "kubernetes" => select_kubernetes(namespace).await,
+        "kubernetes" => select_kubernetes(target.namespace.clone()).await,
         #[cfg(not(feature = "kubernetes"))]
         "kubernetes" => Err(not_built(name)),
+        #[cfg(feature = "marathon")]
+        "marathon" => select_marathon(target.namespace.clone(), target.marathon_url.clone()),
+        #[cfg(not(feature = "marathon"))]
         "marathon" => Err(not_built(name)),
         other => Err(Failure::new(
             "driver_unknown",
@@ -290,7 +398,7 @@ async fn select(name: &str, namespace: Option<String>) -> Result<Selected, Failu
     }
 }
 
-fn read_blueprint(file: &str) -> Result<Artifact<Blueprint>, Failure> {
+fn read_blueprint(file: &str) -> Result<(Artifact<Blueprint>, Vec<u8>), Failure> {
     let bytes = crate::read_input(file)?;
     let out = vamp_dsl::read_bytes(
         &bytes,
@@ -300,116 +408,63 @@ fn read_blueprint(file: &str) -> Result<Artifact<Blueprint>, Failure> {
         },
     );
     if let Some(d) = out.first_error() {
-        return Err(d.clone().into());
+        return Err(Failure::located(d.clone(), file, Some(&bytes)));
     }
     match out.documents.into_iter().next() {
-        Some(Document::Blueprint(b)) => Ok(b),
-        _ => Err(Failure::new(
-            Code::NoService.as_str(),
-            format!("`{file}` holds no blueprint"),
+        Some(Document::Blueprint(b)) => Ok((b, bytes)),
+        _ => Err(Failure::located(
+            Diagnostic::error(Code::NoService, format!("`{file}` holds no blueprint")),
+            file,
+            None,
         )),
     }
 }
 
-/// Resolves with the shared resolver (enable the `resolver` feature once
-/// `vamp_model::resolve` lands).
-#[cfg(feature = "resolver")]
-fn resolve(bp: &Artifact<Blueprint>) -> Result<Artifact<Deployment>, Failure> {
-    let store = vamp_model::store::MemoryStore::default();
-    vamp_model::resolve::resolve_blueprint(bp, &store).map_err(Failure::from)
+/// Opens `--store DIR`; unlike [`DirectoryStore::open`] it never creates
+/// the folder (a typo should fail, not resolve against nothing).
+fn open_store(dir: &str) -> Result<DirectoryStore, Failure> {
+    if !std::path::Path::new(dir).is_dir() {
+        return Err(Failure::new(
+            Code::Io.as_str(),
+            format!("the store `{dir}` is not a folder: pass the folder that holds your breeds, scales and blueprints"),
+        ));
+    }
+    DirectoryStore::open(dir).map_err(|e| Failure::from(e.to_diagnostic()))
 }
 
-/// Until the shared resolver lands: self-contained blueprints only (inline
-/// breeds and scales), environment breed < service, no interpolation.
-#[cfg(not(feature = "resolver"))]
-fn resolve(bp: &Artifact<Blueprint>) -> Result<Artifact<Deployment>, Failure> {
-    use vamp_model::{DeployedCluster, DeployedService, Map, Scale, Status};
-    let provider = |breed: &str| -> Option<String> {
-        bp.spec.clusters.iter().find_map(|(c, cl)| {
-            cl.services
-                .iter()
-                .any(|s| match &s.breed {
-                    vamp_model::OrRef::Inline(b) => b.name == breed,
-                    other => other.reference_name() == Some(breed),
-                })
-                .then(|| c.clone())
-        })
-    };
-    let mut clusters = Map::new();
-    for (name, c) in &bp.spec.clusters {
-        let mut services = Vec::new();
-        for s in &c.services {
-            let Some(breed) = s.breed.as_inline() else {
-                return Err(Failure::new(
-                    Code::UnresolvedDependency.as_str(),
-                    format!(
-                        "cluster `{name}` refers to breed `{}`; this build resolves inline breeds only",
-                        s.breed.reference_name().unwrap_or("?")
-                    ),
-                ));
-            };
-            let scale = match &s.scale {
-                None => Scale::DEFAULT,
-                Some(sc) => sc.as_inline().cloned().ok_or_else(|| {
-                    Failure::new(
-                        Code::UnresolvedDependency.as_str(),
-                        "scale references need the resolver; write the scale inline",
-                    )
-                })?,
-            };
-            let mut environment = Map::new();
-            for vars in [&breed.environment_variables, &s.environment_variables] {
-                for (k, v) in vars {
-                    let key = v.alias.clone().unwrap_or_else(|| k.clone());
-                    environment.insert(key, v.value.clone().unwrap_or_default());
+/// Reads and resolves a blueprint file against `--store DIR`, else against
+/// an empty store (self-contained blueprints only).
+fn read_and_resolve(file: &str, store: Option<&str>) -> Result<Artifact<Deployment>, Failure> {
+    let (bp, bytes) = read_blueprint(file)?;
+    let result = match store {
+        Some(dir) => {
+            let store = open_store(dir)?;
+            vamp_model::resolve::resolve_blueprint(&bp, &store).map_err(|mut d| {
+                if d.code == Code::UnresolvedDependency && !store.problems().is_empty() {
+                    let files: Vec<String> =
+                        store.problems().iter().map(ToString::to_string).collect();
+                    d.help = Some(format!(
+                        "some files of the store could not be read: {}",
+                        files.join("; ")
+                    ));
                 }
-            }
-            let mut dependencies = Map::new();
-            for (alias, dep) in &breed.dependencies {
-                let target = match dep {
-                    vamp_model::OrRef::Inline(b) => Some(b.name.as_str()),
-                    other => other.reference_name(),
-                };
-                if let Some(cluster) = target.and_then(provider) {
-                    dependencies.insert(alias.clone(), cluster);
-                }
-            }
-            services.push(DeployedService {
-                breed: breed.clone(),
-                environment_variables: s.environment_variables.clone(),
-                scale,
-                environment,
-                arguments: s.arguments.clone(),
-                health_checks: s.health_checks.clone(),
-                network: s.network.clone(),
-                dialects: s.dialects.clone(),
-                dependencies,
-                status: Status::deploy(),
-                instances: Vec::new(),
-            });
+                d
+            })
         }
-        clusters.insert(
-            name.clone(),
-            DeployedCluster {
-                metadata: c.metadata.clone(),
-                services,
-                gateways: c.gateways.clone(),
-                health_checks: c.health_checks.clone(),
-                network: c.network.clone(),
-                sla: c.sla.clone(),
-                dialects: c.dialects.clone(),
-            },
-        );
-    }
-    Ok(Artifact::new(
-        bp.name.clone(),
-        Deployment {
-            gateways: bp.spec.gateways.clone(),
-            clusters,
-            environment_variables: bp.spec.environment_variables.clone(),
-            dialects: bp.spec.dialects.clone(),
-        },
-    ))
+        None => {
+            vamp_model::resolve::resolve_blueprint(&bp, &vamp_model::store::MemoryStore::default())
+                .map_err(|mut d| {
+                    if d.code == Code::UnresolvedDependency && d.help.is_none() {
+                        d.help = Some(
+                            "pass `--store DIR` to resolve references against stored artifacts"
+                                .into(),
+                        );
+                    }
+                    d
+                })
+        }
+    };
+    result.map_err(|d| Failure::located(d, file, Some(&bytes)))
 }
 
 fn options(driver: &dyn Driver, drain_period: u64) -> PlanOptions {
@@ -439,20 +494,25 @@ fn record_path(deployment: &str) -> Result<PathBuf, Failure> {
         .join(format!("{deployment}.json")))
 }
 
-async fn run_plan_and_apply(
-    file: &str,
-    driver_name: &str,
-    namespace: Option<String>,
+/// What `vamp plan` and `vamp apply` act on.
+struct PlanRequest<'a> {
+    file: &'a str,
+    store: Option<&'a str>,
+    target: &'a Target,
     drain_period: u64,
+}
+
+async fn run_plan_and_apply(
+    req: PlanRequest<'_>,
     execute: bool,
     format: DriveFormat,
 ) -> Result<(), Failure> {
-    let bp = read_blueprint(file)?;
-    let deployment = resolve(&bp)?;
+    let deployment = read_and_resolve(req.file, req.store)?;
+    let drain_period = req.drain_period;
     let record = record_path(&deployment.name)?;
     let desired = desired_from_deployment(&deployment.name, &deployment.spec)
         .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-    let selected = select(driver_name, namespace).await?;
+    let selected = select(req.target).await?;
     let driver = selected.driver();
     let opts = options(driver, drain_period);
     let actual = driver
@@ -501,38 +561,42 @@ async fn run_async(cmd: Cmd) -> Result<(), Failure> {
     match cmd {
         Cmd::Plan {
             file,
-            driver,
-            namespace,
+            target,
+            store,
             format,
-        } => run_plan_and_apply(&file, &driver, namespace, 0, false, format).await,
+        } => {
+            let req = PlanRequest {
+                file: &file,
+                store: store.as_deref(),
+                target: &target,
+                drain_period: 0,
+            };
+            run_plan_and_apply(req, false, format).await
+        }
         Cmd::Apply {
             file,
-            driver,
-            namespace,
+            target,
+            store,
             drain_period,
         } => {
-            run_plan_and_apply(
-                &file,
-                &driver,
-                namespace,
+            let req = PlanRequest {
+                file: &file,
+                store: store.as_deref(),
+                target: &target,
                 drain_period,
-                true,
-                DriveFormat::Human,
-            )
-            .await
+            };
+            run_plan_and_apply(req, true, DriveFormat::Human).await
         }
         Cmd::Status {
             deployment,
-            driver,
-            namespace,
+            target,
             format,
-        } => status(&deployment, &driver, namespace, format).await,
+        } => status(&deployment, &target, format).await,
         Cmd::Remove {
             deployment,
-            driver,
-            namespace,
+            target,
             drain_period,
-        } => remove(&deployment, &driver, namespace, drain_period).await,
+        } => remove(&deployment, &target, drain_period).await,
     }
 }
 
@@ -548,7 +612,7 @@ pub(crate) fn export_kubernetes(
     match export_kubernetes_inner(file, namespace, output) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error[{}]: {}", f.code, f.message);
+            f.report(false);
             ExitCode::FAILURE
         }
     }
@@ -560,8 +624,7 @@ fn export_kubernetes_inner(
     namespace: Option<&str>,
     output: Option<&str>,
 ) -> Result<(), Failure> {
-    let bp = read_blueprint(file)?;
-    let deployment = resolve(&bp)?;
+    let deployment = read_and_resolve(file, None)?;
     let desired = desired_from_deployment(&deployment.name, &deployment.spec)
         .map_err(|e| Failure::new(e.code(), e.to_string()))?;
     let yaml = vamp_drivers::export_yaml(&desired, namespace.unwrap_or(""))
@@ -599,14 +662,9 @@ fn load_record(deployment: &str) -> Result<(Value, Desired), Failure> {
     Ok((v["deployment"].take(), Desired::from_record(record)))
 }
 
-async fn status(
-    deployment: &str,
-    driver_name: &str,
-    namespace: Option<String>,
-    format: DriveFormat,
-) -> Result<(), Failure> {
+async fn status(deployment: &str, target: &Target, format: DriveFormat) -> Result<(), Failure> {
     let (mut canonical, desired) = load_record(deployment)?;
-    let selected = select(driver_name, namespace).await?;
+    let selected = select(target).await?;
     let driver = selected.driver();
     let actual = driver
         .observe(deployment)
@@ -661,14 +719,9 @@ async fn status(
     Ok(())
 }
 
-async fn remove(
-    deployment: &str,
-    driver_name: &str,
-    namespace: Option<String>,
-    drain_period: u64,
-) -> Result<(), Failure> {
+async fn remove(deployment: &str, target: &Target, drain_period: u64) -> Result<(), Failure> {
     let path = record_path(deployment)?;
-    let selected = select(driver_name, namespace).await?;
+    let selected = select(target).await?;
     let driver = selected.driver();
     let actual = driver
         .observe(deployment)

@@ -7,7 +7,9 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 use vamp_dsl::{read_bytes, ReadOptions};
 use vamp_model::{Code, Diagnostic, Document, Gateway, Map, Rewrite};
-use vamp_router::engine::{by_virtual_host, targets_from_json, CompileOptions, Engine, SplitMix64, Targets};
+use vamp_router::engine::{
+    by_virtual_host, targets_from_json, CompileOptions, Engine, SplitMix64, Targets,
+};
 use vamp_router::export::haproxy::{export, ExportOptions};
 use vamp_router::request::OwnedRequest;
 use vamp_router::simulate::{simulate, Traffic};
@@ -130,7 +132,14 @@ pub(crate) fn run(cmd: Cmd) -> ExitCode {
             targets,
             seed,
             key,
-        } => route(&gateway_file, &request, gateway.as_deref(), targets.as_deref(), seed, key.as_deref()),
+        } => route(
+            &gateway_file,
+            &request,
+            gateway.as_deref(),
+            targets.as_deref(),
+            seed,
+            key.as_deref(),
+        ),
         Cmd::Simulate {
             gateway_file,
             traffic,
@@ -138,7 +147,14 @@ pub(crate) fn run(cmd: Cmd) -> ExitCode {
             seed,
             gateway,
             targets,
-        } => simulate_cmd(&gateway_file, &traffic, samples, seed, gateway.as_deref(), targets.as_deref()),
+        } => simulate_cmd(
+            &gateway_file,
+            &traffic,
+            samples,
+            seed,
+            gateway.as_deref(),
+            targets.as_deref(),
+        ),
         Cmd::Export {
             proxy:
                 Proxy::Haproxy {
@@ -214,9 +230,8 @@ fn read_files(files: &[String]) -> Result<Inputs, Diagnostic> {
 fn read_targets(file: Option<&str>) -> Result<Option<Targets>, Diagnostic> {
     let Some(file) = file else { return Ok(None) };
     let bytes = read_input(file)?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Diagnostic::error(Code::UnexpectedType, format!("{file} is not JSON: {e}"))
-    })?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Diagnostic::error(Code::UnexpectedType, format!("{file} is not JSON: {e}")))?;
     targets_from_json(&value).map(Some)
 }
 
@@ -246,7 +261,10 @@ fn pick<'a>(
 ) -> Result<&'a Engine, Diagnostic> {
     if let Some(name) = name {
         return engines.iter().find(|e| e.name() == name).ok_or_else(|| {
-            Diagnostic::error(Code::UnresolvedDependency, format!("no gateway `{name}` in the file"))
+            Diagnostic::error(
+                Code::UnresolvedDependency,
+                format!("no gateway `{name}` in the file"),
+            )
         });
     }
     if let [only] = engines {
@@ -258,7 +276,10 @@ fn pick<'a>(
             let names: Vec<&str> = engines.iter().map(Engine::name).collect();
             Diagnostic::error(
                 Code::UnresolvedDependency,
-                format!("the file holds several gateways ({}); choose one with --gateway", names.join(", ")),
+                format!(
+                    "the file holds several gateways ({}); choose one with --gateway",
+                    names.join(", ")
+                ),
             )
         })
 }
@@ -275,7 +296,10 @@ fn route(
     let targets = read_targets(targets)?;
     let engines = compile_all(&inputs, targets.as_ref())?;
     let value: Value = serde_json::from_str(request).map_err(|e| {
-        Diagnostic::error(Code::UnexpectedType, format!("`--request` is not JSON: {e}"))
+        Diagnostic::error(
+            Code::UnexpectedType,
+            format!("`--request` is not JSON: {e}"),
+        )
     })?;
     let owned = OwnedRequest::from_json(&value)?;
     let engine = pick(&engines, gateway, Some(&owned))?;
@@ -360,13 +384,16 @@ fn export_haproxy(
         targets: targets.as_ref(),
         ..CompileOptions::new(vamp_dsl::condition::parse)
     };
-    let gateways: Vec<(&str, &Gateway)> = inputs.gateways.iter().map(|(n, g)| (n.as_str(), g)).collect();
+    let gateways: Vec<(&str, &Gateway)> = inputs
+        .gateways
+        .iter()
+        .map(|(n, g)| (n.as_str(), g))
+        .collect();
     let config = export(&gateways, &compile, &options)?;
     match output {
         None => print!("{config}"),
-        Some(path) => std::fs::write(path, config).map_err(|e| {
-            Diagnostic::error(Code::Io, format!("cannot write `{path}`: {e}"))
-        })?,
+        Some(path) => std::fs::write(path, config)
+            .map_err(|e| Diagnostic::error(Code::Io, format!("cannot write `{path}`: {e}")))?,
     }
     Ok(())
 }

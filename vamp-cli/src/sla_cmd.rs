@@ -8,9 +8,7 @@ use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use vamp_model::{Document, Kind, ScaleResource};
 use vamp_sla::time::format_rfc3339;
-use vamp_sla::{
-    CannotScaleReason, Engine, EngineOptions, IngestStats, Output, Registry,
-};
+use vamp_sla::{CannotScaleReason, Engine, EngineOptions, IngestStats, Output, Registry};
 
 /// Output format of `vamp sla evaluate`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -138,7 +136,10 @@ fn read_blueprint(file: &str) -> Result<vamp_model::Blueprint, Failure> {
 
 fn evaluate(blueprint: &str, logs: &str, format: SlaFormat, period: u64) -> Result<(), Failure> {
     if blueprint == "-" && logs == "-" {
-        return Err(fail("usage", "only one of --blueprint and --logs can be `-`"));
+        return Err(fail(
+            "usage",
+            "only one of --blueprint and --logs can be `-`",
+        ));
     }
     let bp = read_blueprint(blueprint)?;
     let options = EngineOptions {
@@ -345,7 +346,12 @@ fn human(o: &Output) -> String {
                 }
                 CannotScaleReason::InvalidStep => "cannot scale: scale_by is not positive".into(),
             };
-            format!("{at}  {:<20} {} ({}) {what}", c.cluster, c.resource.as_str(), c.direction)
+            format!(
+                "{at}  {:<20} {} ({}) {what}",
+                c.cluster,
+                c.resource.as_str(),
+                c.direction
+            )
         }
         Output::Custom(c) => format!("{at}  {:<20} {} {}", c.cluster, c.escalation_type, c.detail),
         Output::Unsupported(u) => format!(

@@ -421,13 +421,10 @@ impl Matcher {
                     name_eq(n, name) && one.find(v.as_bytes()).is_some()
                 }),
                 all => any_pair(&req.headers, |n, v| {
-                    name_eq(n, name)
-                        && all.iter().all(|f| f.find(v.as_bytes()).is_some())
+                    name_eq(n, name) && all.iter().all(|f| f.find(v.as_bytes()).is_some())
                 }),
             },
-            Matcher::HeaderPresent(name) => {
-                any_pair(&req.headers, |n, _| name_eq(n, name))
-            }
+            Matcher::HeaderPresent(name) => any_pair(&req.headers, |n, _| name_eq(n, name)),
             Matcher::HostEquals(v) => req.effective_host() == Some(&**v),
             Matcher::CookiePresent(name) => any_pair(&req.cookies, |n, _| n == &**name),
             Matcher::CookieContains { name, needle } => any_pair(&req.cookies, |n, v| {
@@ -819,11 +816,12 @@ impl Engine {
         let instance_cookie = match (self.sticky, instance) {
             (Some(Sticky::Instance), Some(i)) => {
                 let value = &*r.instance_cookie_values[i];
-                (!any_pair(&req.cookies, |n, v| n == &*r.instance_cookie && v == value))
-                .then_some(SetCookie {
-                    name: &r.instance_cookie,
-                    value,
-                })
+                (!any_pair(&req.cookies, |n, v| n == &*r.instance_cookie && v == value)).then_some(
+                    SetCookie {
+                        name: &r.instance_cookie,
+                        value,
+                    },
+                )
             }
             _ => None,
         };
@@ -893,7 +891,9 @@ impl Engine {
     /// assert!(!engine.serves_host("shop.vamp:80"));
     /// ```
     pub fn serves_host(&self, host: &str) -> bool {
-        self.virtual_hosts.iter().any(|v| v.eq_ignore_ascii_case(host))
+        self.virtual_hosts
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(host))
     }
 }
 
@@ -1071,20 +1071,24 @@ pub(crate) fn compile(
         let mut rewrites = Vec::with_capacity(route.rewrites.len());
         for (i, rw) in route.rewrites.iter().enumerate() {
             let rw_path = format!("{path}.rewrites[{i}]");
-            let rw = match rw {
-                OrRef::Inline(rw) => rw,
-                OrRef::Reference(r) => options
-                    .rewrites
-                    .and_then(|m| m.get(&r.name))
-                    .ok_or_else(|| {
-                        Diagnostic::error(
-                            Code::UnresolvedDependency,
-                            format!("route `{key}` refers to rewrite `{}`, which is not defined", r.name),
-                        )
-                        .at_opt(r.span)
-                        .with_path(rw_path.clone())
-                    })?,
-            };
+            let rw =
+                match rw {
+                    OrRef::Inline(rw) => rw,
+                    OrRef::Reference(r) => options
+                        .rewrites
+                        .and_then(|m| m.get(&r.name))
+                        .ok_or_else(|| {
+                            Diagnostic::error(
+                                Code::UnresolvedDependency,
+                                format!(
+                                    "route `{key}` refers to rewrite `{}`, which is not defined",
+                                    r.name
+                                ),
+                            )
+                            .at_opt(r.span)
+                            .with_path(rw_path.clone())
+                        })?,
+                };
             rewrites.push(compile_rewrite(options, rw, lenient, &rw_path)?);
         }
         let instances: Vec<Instance> = match options.targets.and_then(|t| t.get(key)) {
@@ -1124,7 +1128,9 @@ pub(crate) fn compile(
     let weights = effective_weights(&written).map_err(|total| {
         Diagnostic::error(
             Code::GatewayRouteWeight,
-            format!("the route weights of gateway `{name}` total {total}%; they must total 0% or 100%"),
+            format!(
+                "the route weights of gateway `{name}` total {total}%; they must total 0% or 100%"
+            ),
         )
         .at_opt(gateway.routes_span.or(gateway.span))
         .with_path("routes")
@@ -1152,7 +1158,11 @@ pub(crate) fn compile(
         port: gateway.port.as_ref().and_then(|p| p.number),
         port_type,
         sticky: gateway.sticky,
-        virtual_hosts: gateway.virtual_hosts.iter().map(|v| v.as_str().into()).collect(),
+        virtual_hosts: gateway
+            .virtual_hosts
+            .iter()
+            .map(|v| v.as_str().into())
+            .collect(),
         routes: routes.into(),
         conditioned,
         weight_table: weight_table.into(),
@@ -1170,7 +1180,10 @@ fn parse_condition(
     (options.parse)(text).map_err(|e| {
         let column = e.span.map(|s| s.column).unwrap_or(1);
         Diagnostic {
-            message: format!("the condition `{text}` does not parse (column {column}): {}", e.message),
+            message: format!(
+                "the condition `{text}` does not parse (column {column}): {}",
+                e.message
+            ),
             span: span.or(e.span),
             path: path.to_owned(),
             ..e
@@ -1237,6 +1250,9 @@ mod tests {
             let d = below(&mut rng, 10);
             counts[d as usize] += 1;
         }
-        assert!(counts.iter().all(|&c| (9_500..10_500).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{counts:?}"
+        );
     }
 }

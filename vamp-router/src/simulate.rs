@@ -222,9 +222,15 @@ impl Traffic {
                 Some(request) => {
                     let share = match item.get("share") {
                         None => 1.0,
-                        Some(s) => s.as_f64().filter(|s| *s >= 0.0 && s.is_finite()).ok_or_else(|| {
-                            at(Diagnostic::error(Code::UnexpectedType, "a share is a number ≥ 0"))
-                        })?,
+                        Some(s) => s
+                            .as_f64()
+                            .filter(|s| *s >= 0.0 && s.is_finite())
+                            .ok_or_else(|| {
+                                at(Diagnostic::error(
+                                    Code::UnexpectedType,
+                                    "a share is a number ≥ 0",
+                                ))
+                            })?,
                     };
                     if let Some(extra) = item
                         .as_object()
@@ -266,7 +272,10 @@ impl Traffic {
                 continue;
             }
             let v: Value = serde_json::from_str(line).map_err(|e| {
-                Diagnostic::error(Code::UnexpectedType, format!("line {}: not JSON: {e}", n + 1))
+                Diagnostic::error(
+                    Code::UnexpectedType,
+                    format!("line {}: not JSON: {e}", n + 1),
+                )
             })?;
             items.push(v);
         }
@@ -359,7 +368,11 @@ pub fn simulate(engine: &Engine, traffic: &Traffic, samples: u64, seed: u64) -> 
         }
     }
     let mut rng = SplitMix64::new(seed);
-    let requests: Vec<Request<'_>> = traffic.entries.iter().map(|e| e.request.as_request()).collect();
+    let requests: Vec<Request<'_>> = traffic
+        .entries
+        .iter()
+        .map(|e| e.request.as_request())
+        .collect();
     let mut cumulative = Vec::with_capacity(traffic.entries.len());
     let mut acc = 0.0;
     for e in &traffic.entries {
@@ -371,7 +384,9 @@ pub fn simulate(engine: &Engine, traffic: &Traffic, samples: u64, seed: u64) -> 
             return None;
         }
         let x = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * total;
-        let i = cumulative.partition_point(|&c| c <= x).min(requests.len() - 1);
+        let i = cumulative
+            .partition_point(|&c| c <= x)
+            .min(requests.len() - 1);
         Some(requests[i])
     });
     if total <= 0.0 {

@@ -15,7 +15,9 @@ use vamp_router::simulate::{exact, sample};
 
 fn compile_err(yaml: &str) -> Code {
     let (name, g) = gateway(yaml);
-    Engine::compile(&name, &g, &options()).expect_err("must not compile").code
+    Engine::compile(&name, &g, &options())
+        .expect_err("must not compile")
+        .code
 }
 
 /// Routes `a`, `b`, ... with the given weight lines.
@@ -37,7 +39,10 @@ fn unweighted_routes_share_the_free_weight() {
     assert_eq!(w, [33, 33, 34]);
     // The reader insists on written weights totalling 0 or 100; the rule
     // itself also covers partial totals (gateways built in code).
-    assert_eq!(effective_weights(&[Some(40), None, None, Some(20)]), Ok(vec![40, 20, 20, 20]));
+    assert_eq!(
+        effective_weights(&[Some(40), None, None, Some(20)]),
+        Ok(vec![40, 20, 20, 20])
+    );
     let e = weighted(&[Some(100), None]);
     let w: Vec<u8> = e.routes().iter().map(|r| r.weight()).collect();
     assert_eq!(w, [100, 0]);
@@ -53,7 +58,9 @@ fn compile_errors_have_their_codes() {
         Code::ConditionPortType
     );
     assert_eq!(
-        compile_err("name: g\nport: 1/tcp\nroutes:\n  a:\n    condition: < req.cook(x) -m found >\n"),
+        compile_err(
+            "name: g\nport: 1/tcp\nroutes:\n  a:\n    condition: < req.cook(x) -m found >\n"
+        ),
         Code::ConditionPortType
     );
     assert_eq!(
@@ -69,7 +76,9 @@ fn compile_errors_have_their_codes() {
         Code::UnresolvedDependency
     );
     assert_eq!(
-        compile_err("name: g\nroutes:\n  a:\n    rewrites:\n      - path: /x if { path_reg ^/a }\n"),
+        compile_err(
+            "name: g\nroutes:\n  a:\n    rewrites:\n      - path: /x if { path_reg ^/a }\n"
+        ),
         Code::UnsupportedAcl
     );
     // TCP without conditions compiles.
@@ -93,7 +102,10 @@ fn referenced_conditions_resolve_with_strength_100_by_default() {
         headers: (&headers).into(),
         ..Request::default()
     };
-    assert_eq!(e.decide(&req, &mut SplitMix64::new(1)).map(|d| d.route), Some(1));
+    assert_eq!(
+        e.decide(&req, &mut SplitMix64::new(1)).map(|d| d.route),
+        Some(1)
+    );
 }
 
 #[test]
@@ -119,14 +131,19 @@ fn the_first_matching_route_is_the_only_candidate() {
 #[test]
 fn weights_totalling_zero_route_nothing_but_conditions() {
     let e = engine("name: g\nroutes:\n  a:\n    weight: 0%\n  b:\n    weight: 0%\n    condition: has header X\n");
-    assert!(e.decide(&Request::default(), &mut SplitMix64::new(1)).is_none());
+    assert!(e
+        .decide(&Request::default(), &mut SplitMix64::new(1))
+        .is_none());
     assert_eq!(exact(&e, &Request::default()).unrouted, 1.0);
     let headers = [("x", "")];
     let req = Request {
         headers: (&headers).into(),
         ..Request::default()
     };
-    assert_eq!(e.decide(&req, &mut SplitMix64::new(1)).map(|d| d.reason), Some(Reason::Condition));
+    assert_eq!(
+        e.decide(&req, &mut SplitMix64::new(1)).map(|d| d.reason),
+        Some(Reason::Condition)
+    );
 }
 
 #[test]
@@ -145,7 +162,11 @@ fn rewrites_apply_in_order_on_the_rewritten_path() {
         path: Some("/z"),
         ..Request::default()
     };
-    assert_eq!(e.decide(&req, &mut SplitMix64::new(1)).and_then(|d| d.rewrite), None);
+    assert_eq!(
+        e.decide(&req, &mut SplitMix64::new(1))
+            .and_then(|d| d.rewrite),
+        None
+    );
 }
 
 #[test]
@@ -168,7 +189,10 @@ fn virtual_hosts_select_the_gateway() {
 #[test]
 fn external_routes_target_their_address() {
     let e = engine("name: g\nroutes:\n  \"[10.0.0.1:8080]\": {}\n  other/route: {}\n");
-    let a = e.routes()[0].instances()[0].address.clone().expect("address");
+    let a = e.routes()[0].instances()[0]
+        .address
+        .clone()
+        .expect("address");
     assert_eq!((a.host.as_str(), a.port), ("10.0.0.1", 8080));
     assert!(e.routes()[1].instances()[0].address.is_none());
 }
@@ -176,8 +200,11 @@ fn external_routes_target_their_address() {
 #[test]
 fn removed_routes_release_their_sticky_clients() {
     let before = engine("name: g\nsticky: route\nroutes:\n  a:\n    weight: 0%\n  b:\n    weight: 0%\n  c:\n    weight: 100%\n");
-    let after = engine("name: g\nsticky: route\nroutes:\n  a:\n    weight: 50%\n  b:\n    weight: 50%\n");
-    let d = before.decide(&Request::default(), &mut SplitMix64::new(1)).expect("route");
+    let after =
+        engine("name: g\nsticky: route\nroutes:\n  a:\n    weight: 50%\n  b:\n    weight: 50%\n");
+    let d = before
+        .decide(&Request::default(), &mut SplitMix64::new(1))
+        .expect("route");
     assert_eq!(d.route_name, "c");
     let cookie = d.route_cookie.expect("a cookie is set");
     let jar = [(cookie.name, cookie.value)];
@@ -186,7 +213,12 @@ fn removed_routes_release_their_sticky_clients() {
         ..Request::default()
     };
     // Still there before the change...
-    assert_eq!(before.decide(&req, &mut SplitMix64::new(2)).map(|d| (d.route_name, d.reason)), Some(("c", Reason::Sticky)));
+    assert_eq!(
+        before
+            .decide(&req, &mut SplitMix64::new(2))
+            .map(|d| (d.route_name, d.reason)),
+        Some(("c", Reason::Sticky))
+    );
     // ...ignored after it: normal rules, and a fresh cookie.
     let d = after.decide(&req, &mut SplitMix64::new(2)).expect("route");
     assert_eq!(d.reason, Reason::Weight);
@@ -199,7 +231,12 @@ fn removed_routes_release_their_sticky_clients() {
         cookies: (&jar).into(),
         ..Request::default()
     };
-    assert_eq!(after.decide(&req, &mut SplitMix64::new(3)).map(|d| d.route_name), Some("a"));
+    assert_eq!(
+        after
+            .decide(&req, &mut SplitMix64::new(3))
+            .map(|d| d.route_name),
+        Some("a")
+    );
 }
 
 #[test]
@@ -209,7 +246,15 @@ fn sticky_instances_pin_the_instance() {
         "a": [{"name": "i1", "host": "h", "port": 1}, {"name": "i2", "host": "h", "port": 2}, {"name": "i3", "host": "h", "port": 3, "weight": 0}]
     }))
     .expect("targets");
-    let e = Engine::compile(&name, &g, &CompileOptions { targets: Some(&targets), ..options() }).expect("compiles");
+    let e = Engine::compile(
+        &name,
+        &g,
+        &CompileOptions {
+            targets: Some(&targets),
+            ..options()
+        },
+    )
+    .expect("compiles");
     let mut rng = SplitMix64::new(9);
     for _ in 0..200 {
         let d = e.decide(&Request::default(), &mut rng).expect("route");
@@ -224,12 +269,18 @@ fn sticky_instances_pin_the_instance() {
         };
         for _ in 0..5 {
             let again = e.decide(&req, &mut rng).expect("route");
-            assert_eq!((again.instance, again.route_cookie, again.instance_cookie), (Some(i), None, None));
+            assert_eq!(
+                (again.instance, again.route_cookie, again.instance_cookie),
+                (Some(i), None, None)
+            );
         }
     }
     // A cookie pinning a weight-0 instance still pins it (HAProxy does the same).
     let r = &e.routes()[0];
-    let jar = [(r.instance_cookie_name(), r.instance_cookie_value(2).expect("i3"))];
+    let jar = [(
+        r.instance_cookie_name(),
+        r.instance_cookie_value(2).expect("i3"),
+    )];
     let req = Request {
         cookies: (&jar).into(),
         ..Request::default()
@@ -240,17 +291,36 @@ fn sticky_instances_pin_the_instance() {
 /// A small random condition over a fixed vocabulary.
 fn condition() -> impl Strategy<Value = Condition> {
     let leaf = prop_oneof![
-        prop::sample::select(vec!["Firefox", "Chrome", "Safari", "Edge", "IE", "Gecko", "bot"])
-            .prop_map(|v| Condition::UserAgent(v.into())),
-        prop::sample::select(vec!["a.example", "b.example"]).prop_map(|v| Condition::Host(v.into())),
+        prop::sample::select(vec![
+            "Firefox", "Chrome", "Safari", "Edge", "IE", "Gecko", "bot"
+        ])
+        .prop_map(|v| Condition::UserAgent(v.into())),
+        prop::sample::select(vec!["a.example", "b.example"])
+            .prop_map(|v| Condition::Host(v.into())),
         prop::sample::select(vec!["beta", "group"]).prop_map(|v| Condition::Cookie(v.into())),
         prop::sample::select(vec!["X-Tier", "x-id"]).prop_map(|v| Condition::Header(v.into())),
-        (prop::sample::select(vec!["group", "beta"]), prop::sample::select(vec!["1", "ab"]))
-            .prop_map(|(n, v)| Condition::CookieContains { name: n.into(), value: v.into() }),
-        (prop::sample::select(vec!["X-Tier", "X-ID"]), prop::sample::select(vec!["gold", "7"]))
-            .prop_map(|(n, v)| Condition::HeaderContains { name: n.into(), value: v.into() }),
-        prop::sample::select(vec!["path_beg /api", "req.cook(beta) -m found", "hdr_sub(x-tier) old"])
-            .prop_map(|v| Condition::Acl(v.into())),
+        (
+            prop::sample::select(vec!["group", "beta"]),
+            prop::sample::select(vec!["1", "ab"])
+        )
+            .prop_map(|(n, v)| Condition::CookieContains {
+                name: n.into(),
+                value: v.into()
+            }),
+        (
+            prop::sample::select(vec!["X-Tier", "X-ID"]),
+            prop::sample::select(vec!["gold", "7"])
+        )
+            .prop_map(|(n, v)| Condition::HeaderContains {
+                name: n.into(),
+                value: v.into()
+            }),
+        prop::sample::select(vec![
+            "path_beg /api",
+            "req.cook(beta) -m found",
+            "hdr_sub(x-tier) old"
+        ])
+        .prop_map(|v| Condition::Acl(v.into())),
     ];
     leaf.prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
@@ -261,7 +331,12 @@ fn condition() -> impl Strategy<Value = Condition> {
     })
 }
 
-type Owned = (Vec<(String, String)>, Vec<(String, String)>, Option<String>, Option<String>);
+type Owned = (
+    Vec<(String, String)>,
+    Vec<(String, String)>,
+    Option<String>,
+    Option<String>,
+);
 
 fn request() -> impl Strategy<Value = Owned> {
     let ua = prop::sample::select(vec![
@@ -275,18 +350,25 @@ fn request() -> impl Strategy<Value = Owned> {
     let headers = prop::collection::vec(
         prop_oneof![
             ua.prop_map(|v| ("User-Agent".to_string(), v.to_string())),
-            prop::sample::select(vec!["gold", "golden", "old", "silver"]).prop_map(|v| ("x-tier".to_string(), v.to_string())),
-            prop::sample::select(vec!["7", "17", ""]).prop_map(|v| ("X-Id".to_string(), v.to_string())),
-            prop::sample::select(vec!["a.example", "b.example"]).prop_map(|v| ("Host".to_string(), v.to_string())),
+            prop::sample::select(vec!["gold", "golden", "old", "silver"])
+                .prop_map(|v| ("x-tier".to_string(), v.to_string())),
+            prop::sample::select(vec!["7", "17", ""])
+                .prop_map(|v| ("X-Id".to_string(), v.to_string())),
+            prop::sample::select(vec!["a.example", "b.example"])
+                .prop_map(|v| ("Host".to_string(), v.to_string())),
         ],
         0..4,
     );
     let cookies = prop::collection::vec(
-        (prop::sample::select(vec!["beta", "group", "Beta"]), prop::sample::select(vec!["1", "xaby", ""]))
+        (
+            prop::sample::select(vec!["beta", "group", "Beta"]),
+            prop::sample::select(vec!["1", "xaby", ""]),
+        )
             .prop_map(|(n, v)| (n.to_string(), v.to_string())),
         0..3,
     );
-    let path = prop::option::of(prop::sample::select(vec!["/api/x", "/", "/apix"]).prop_map(String::from));
+    let path =
+        prop::option::of(prop::sample::select(vec!["/api/x", "/", "/apix"]).prop_map(String::from));
     let host = prop::option::of(prop::sample::select(vec!["a.example"]).prop_map(String::from));
     (headers, cookies, path, host)
 }

@@ -59,6 +59,15 @@ routes:
   db: {}
 ---
 kind: gateway
+name: shop/checkout/web
+port: 18085
+routes:
+  shop/checkout/sava:1.0/web:
+    weight: 90%
+  shop/checkout/sava:1.1/web:
+    weight: 10%
+---
+kind: gateway
 name: nothing
 port: 18084
 routes:
@@ -85,7 +94,8 @@ fn targets() -> vamp_router::engine::Targets {
 
 fn export_all(yaml: &str) -> String {
     let gws = gateways(yaml);
-    let refs: Vec<(&str, &vamp_model::Gateway)> = gws.iter().map(|(n, g)| (n.as_str(), g)).collect();
+    let refs: Vec<(&str, &vamp_model::Gateway)> =
+        gws.iter().map(|(n, g)| (n.as_str(), g)).collect();
     let t = targets();
     let opts = CompileOptions {
         targets: Some(&t),
@@ -132,7 +142,10 @@ fn every_feature_passes_haproxy_check() {
         assert!(cfg.contains(needle), "missing `{needle}` in\n{cfg}");
     }
     // A gateway whose weights total 0 has no default backend.
-    let nothing = cfg.split("frontend nothing").nth(1).expect("frontend nothing");
+    let nothing = cfg
+        .split("frontend nothing")
+        .nth(1)
+        .expect("frontend nothing");
     let section = nothing.split("\nbackend").next().unwrap_or("");
     assert!(!section.contains("default_backend"), "{section}");
     assert!(!section.contains("use_backend"), "{section}");
@@ -146,13 +159,36 @@ fn backend_names_read_back_for_the_sla_layer() {
         .filter_map(|l| l.strip_prefix("backend "))
         .collect();
     assert!(backends.contains(&"shop_2fweb__shop_2fcheckout_2fsava:1.1_2fweb"));
+    // Internal gateway routes follow the SLA layer's D/C/P/S convention.
+    assert!(
+        backends.contains(&"shop_2fcheckout_2fweb_2fsava:1.1"),
+        "{backends:?}"
+    );
+    assert_eq!(
+        parse_backend_name("shop_2fcheckout_2fweb_2fsava:1.1"),
+        Some((
+            "shop/checkout/web".to_string(),
+            "shop/checkout/sava:1.1/web".to_string()
+        ))
+    );
     for b in backends {
         if b.starts_with("virtual_hosts__") {
             assert_eq!(parse_backend_name(b), None);
             continue;
         }
         let (g, r) = parse_backend_name(b).unwrap_or_else(|| panic!("{b}"));
-        assert!(["shop/web", "shop/instances", "db", "front", "nothing"].contains(&g.as_str()), "{g}");
+        assert!(
+            [
+                "shop/web",
+                "shop/instances",
+                "db",
+                "front",
+                "nothing",
+                "shop/checkout/web"
+            ]
+            .contains(&g.as_str()),
+            "{g}"
+        );
         assert!(!r.is_empty());
     }
 }
@@ -176,14 +212,18 @@ fn export_errors() {
     let (name, g) = common::gateway("name: g\nroutes:\n  a: {}\n");
     let err = export(&[(&name, &g)], &options(), &ExportOptions::default()).unwrap_err();
     assert_eq!(err.code, Code::UnresolvedGatewayPort);
-    let gws = gateways("name: a\nport: 9000\nroutes:\n  x: {}\n---\nname: b\nport: 9000\nroutes:\n  y: {}\n");
+    let gws = gateways(
+        "name: a\nport: 9000\nroutes:\n  x: {}\n---\nname: b\nport: 9000\nroutes:\n  y: {}\n",
+    );
     let refs: Vec<_> = gws.iter().map(|(n, g)| (n.as_str(), g)).collect();
     let err = export(&refs, &options(), &ExportOptions::default()).unwrap_err();
     assert_eq!(err.code, Code::DuplicateGatewayPort);
-    let (name, g) = common::gateway("name: g\nport: 9000\nroutes:\n  a:\n    condition: user-agent ==\n");
+    let (name, g) =
+        common::gateway("name: g\nport: 9000\nroutes:\n  a:\n    condition: user-agent ==\n");
     let err = export(&[(&name, &g)], &options(), &ExportOptions::default()).unwrap_err();
     assert_eq!(err.code, Code::Parser);
-    let (name, g) = common::gateway("name: g\nport: 9000/tcp\nroutes:\n  a:\n    condition: has cookie x\n");
+    let (name, g) =
+        common::gateway("name: g\nport: 9000/tcp\nroutes:\n  a:\n    condition: has cookie x\n");
     let err = export(&[(&name, &g)], &options(), &ExportOptions::default()).unwrap_err();
     assert_eq!(err.code, Code::ConditionPortType);
 }
@@ -228,7 +268,10 @@ fn a_thousand_gateways_render_in_under_a_second_and_pass_haproxy_check() {
     let start = Instant::now();
     let cfg = export(&refs, &options(), &ExportOptions::default()).expect("export");
     let took = start.elapsed();
-    assert!(took.as_secs_f64() < 1.0, "rendering 1,000 gateways took {took:?}");
+    assert!(
+        took.as_secs_f64() < 1.0,
+        "rendering 1,000 gateways took {took:?}"
+    );
     assert_eq!(cfg.matches("\nfrontend g").count(), 1000);
     check_config(&cfg);
 }

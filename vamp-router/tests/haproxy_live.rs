@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use common::live::{backends, free_port, Client, Haproxy};
 use common::{gateway, options};
-use vamp_router::engine::{targets_from_json, CompileOptions, Engine, Reason, SplitMix64, RandomSource};
+use vamp_router::engine::{
+    targets_from_json, CompileOptions, Engine, RandomSource, Reason, SplitMix64,
+};
 use vamp_router::export::haproxy::{export, ExportOptions};
 use vamp_router::request::Request;
 use vamp_router::simulate::{exact, sample};
@@ -26,7 +28,8 @@ fn render(yaml: &str, targets: Option<&vamp_router::engine::Targets>) -> (Engine
         ..options()
     };
     let engine = Engine::compile(&name, &g, &opts).unwrap_or_else(|e| panic!("{e:?}"));
-    let cfg = export(&[(&name, &g)], &opts, &ExportOptions::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    let cfg = export(&[(&name, &g)], &opts, &ExportOptions::default())
+        .unwrap_or_else(|e| panic!("{e:?}"));
     (engine, cfg)
 }
 
@@ -49,7 +52,13 @@ fn within(observed: f64, expected_p: f64, n: f64, k: f64) -> bool {
 #[test]
 fn conditions_route_exactly_as_the_engine_predicts() {
     let (_b, by_port) = backends(&["plain", "firefox", "gold", "apple-edge-api", "admin"]);
-    let port_of = |name: &str| by_port.iter().find(|(_, n)| *n == name).map(|(p, _)| *p).unwrap_or(0);
+    let port_of = |name: &str| {
+        by_port
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| *p)
+            .unwrap_or(0)
+    };
     let port = free_port();
     let yaml = format!(
         r#"
@@ -163,7 +172,10 @@ routes:
     }
     // Every route was exercised.
     for name in ["plain", "firefox", "gold", "apple-edge-api", "admin"] {
-        assert!(seen.get(name).copied().unwrap_or(0) > 20, "{name} barely reached: {seen:?}");
+        assert!(
+            seen.get(name).copied().unwrap_or(0) > 20,
+            "{name} barely reached: {seen:?}"
+        );
     }
     // The access log is one JSON object per request with the §7 keys.
     let start = Instant::now();
@@ -176,11 +188,24 @@ routes:
         lines = hap.log_lines();
     }
     let raw = std::fs::read_to_string(&hap.log).unwrap_or_default();
-    let odd: Vec<&str> = raw.lines().filter(|l| !l.starts_with('{')).take(5).collect();
-    assert!(lines.len() >= expected, "{} log lines, odd: {odd:?}\n{}", lines.len(), hap.stderr());
+    let odd: Vec<&str> = raw
+        .lines()
+        .filter(|l| !l.starts_with('{'))
+        .take(5)
+        .collect();
+    assert!(
+        lines.len() >= expected,
+        "{} log lines, odd: {odd:?}\n{}",
+        lines.len(),
+        hap.stderr()
+    );
     for line in lines.iter().take(200) {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        for key in ["ci", "cp", "t", "ft", "b", "s", "Tq", "Tw", "Tc", "Tr", "Tt", "ST", "B", "tsc", "r", "hr"] {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        for key in [
+            "ci", "cp", "t", "ft", "b", "s", "Tq", "Tw", "Tc", "Tr", "Tt", "ST", "B", "tsc", "r",
+            "hr",
+        ] {
             assert!(v.get(key).is_some(), "no `{key}` in {line}");
         }
         assert_eq!(v["ft"], "live_2fconditions");
@@ -191,7 +216,13 @@ routes:
 #[test]
 fn weight_and_strength_splits_match_the_configuration_and_the_simulation() {
     let (_b, by_port) = backends(&["a", "b", "c", "d"]);
-    let port_of = |name: &str| by_port.iter().find(|(_, n)| *n == name).map(|(p, _)| *p).unwrap_or(0);
+    let port_of = |name: &str| {
+        by_port
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| *p)
+            .unwrap_or(0)
+    };
     let port = free_port();
     let yaml = format!(
         r#"
@@ -249,7 +280,11 @@ routes:
         let dist = exact(&engine, &req);
         let sim = sample(&engine, &req, n as u64, &mut SplitMix64::new(99));
         for (i, r) in engine.routes().iter().enumerate() {
-            let port = r.instances()[0].address.as_ref().map(|a| a.port).unwrap_or(0);
+            let port = r.instances()[0]
+                .address
+                .as_ref()
+                .map(|a| a.port)
+                .unwrap_or(0);
             let name = by_port[&port].as_str();
             assert!(names.contains(&name));
             let observed = f64::from(hap.get(name).copied().unwrap_or(0));
@@ -276,7 +311,13 @@ routes:
 #[test]
 fn sticky_clients_stay_put() {
     let (_b, by_port) = backends(&["r1-i1", "r1-i2", "r2-i1"]);
-    let port_of = |name: &str| by_port.iter().find(|(_, n)| *n == name).map(|(p, _)| *p).unwrap_or(0);
+    let port_of = |name: &str| {
+        by_port
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| *p)
+            .unwrap_or(0)
+    };
     let port = free_port();
     let targets = targets_from_json(&serde_json::json!({
         "sticky/one": [
@@ -298,7 +339,9 @@ fn sticky_clients_stay_put() {
     for c in 0..clients {
         let mut client = Client::new(port);
         let ua = UAS[c % UAS.len()];
-        let r = client.get("/", &[("User-Agent", ua)], &[]).expect("first request");
+        let r = client
+            .get("/", &[("User-Agent", ua)], &[])
+            .expect("first request");
         assert_eq!(r.status, 200);
         let pinned = r.backend().to_owned();
         *first.entry(pinned.clone()).or_default() += 1;
@@ -307,7 +350,8 @@ fn sticky_clients_stay_put() {
             jar.iter().any(|(n, _)| n == engine.route_cookie_name()),
             "no route cookie set: {jar:?}"
         );
-        let cookies: Vec<(&str, &str)> = jar.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let cookies: Vec<(&str, &str)> =
+            jar.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         // The engine reads HAProxy's cookies: same route and instance.
         let headers = [("User-Agent", ua)];
         let req = Request {
@@ -315,20 +359,35 @@ fn sticky_clients_stay_put() {
             cookies: cookies.as_slice().into(),
             ..Request::default()
         };
-        let d = engine.decide(&req, &mut SplitMix64::new(c as u64)).expect("route");
+        let d = engine
+            .decide(&req, &mut SplitMix64::new(c as u64))
+            .expect("route");
         assert_eq!(d.reason, Reason::Sticky);
-        assert_eq!(d.instance_ref.map(|i| i.name.as_str()), Some(pinned.as_str()), "{jar:?}");
+        assert_eq!(
+            d.instance_ref.map(|i| i.name.as_str()),
+            Some(pinned.as_str()),
+            "{jar:?}"
+        );
         assert_eq!(d.route_cookie, None, "a pinned client needs no new cookie");
         // And HAProxy keeps the client there.
         for _ in 0..5 {
-            let again = client.get("/", &[("User-Agent", ua)], &cookies).expect("request");
+            let again = client
+                .get("/", &[("User-Agent", ua)], &cookies)
+                .expect("request");
             assert_eq!(again.backend(), pinned, "a sticky client moved");
         }
     }
     // First assignments follow the 50/50 weights; instances split route one.
     let one = first.get("r1-i1").copied().unwrap_or(0) + first.get("r1-i2").copied().unwrap_or(0);
-    assert!(within(f64::from(one), 0.5, f64::from(clients as u32), 4.5), "{first:?}");
-    assert!(first.get("r1-i1").copied().unwrap_or(0) > 0 && first.get("r1-i2").copied().unwrap_or(0) > 0, "{first:?}");
+    assert!(
+        within(f64::from(one), 0.5, f64::from(clients as u32), 4.5),
+        "{first:?}"
+    );
+    assert!(
+        first.get("r1-i1").copied().unwrap_or(0) > 0
+            && first.get("r1-i2").copied().unwrap_or(0) > 0,
+        "{first:?}"
+    );
 
     // A cookie naming a route that no longer exists is ignored, and replaced.
     let stale = [(engine.route_cookie_name(), "deadbeefdeadbeef")];
@@ -337,7 +396,9 @@ fn sticky_clients_stay_put() {
     assert_eq!(r.status, 200);
     let valid: Vec<&str> = engine.routes().iter().map(|r| r.cookie_value()).collect();
     assert!(
-        r.set_cookies.iter().any(|(n, v)| n == engine.route_cookie_name() && valid.contains(&v.as_str())),
+        r.set_cookies
+            .iter()
+            .any(|(n, v)| n == engine.route_cookie_name() && valid.contains(&v.as_str())),
         "{:?}",
         r.set_cookies
     );
@@ -345,13 +406,24 @@ fn sticky_clients_stay_put() {
         cookies: (&stale).into(),
         ..Request::default()
     };
-    assert_eq!(engine.decide(&req, &mut SplitMix64::new(1)).map(|d| d.reason), Some(Reason::Weight));
+    assert_eq!(
+        engine
+            .decide(&req, &mut SplitMix64::new(1))
+            .map(|d| d.reason),
+        Some(Reason::Weight)
+    );
 }
 
 #[test]
 fn a_reload_with_new_weights_loses_no_requests() {
     let (backends, by_port) = backends(&["old", "new"]);
-    let port_of = |name: &str| by_port.iter().find(|(_, n)| *n == name).map(|(p, _)| *p).unwrap_or(0);
+    let port_of = |name: &str| {
+        by_port
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| *p)
+            .unwrap_or(0)
+    };
     let port = free_port();
     let yaml = |old: u8, new: u8| {
         format!(
@@ -378,7 +450,10 @@ fn a_reload_with_new_weights_loses_no_requests() {
                         Ok(r) if r.status == 200 => {
                             ok.fetch_add(1, Ordering::Relaxed);
                         }
-                        Ok(r) => failures.lock().expect("lock").push(format!("status {}", r.status)),
+                        Ok(r) => failures
+                            .lock()
+                            .expect("lock")
+                            .push(format!("status {}", r.status)),
                         Err(e) => failures.lock().expect("lock").push(e.to_string()),
                     }
                 }
@@ -388,17 +463,31 @@ fn a_reload_with_new_weights_loses_no_requests() {
     let wait_until = |what: &str, cond: &dyn Fn() -> bool| {
         let start = Instant::now();
         while !cond() {
-            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}\n{}", hap.stderr());
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "timed out waiting for {what}\n{}",
+                hap.stderr()
+            );
             thread::sleep(Duration::from_millis(10));
         }
     };
-    wait_until("500 requests before the reload", &|| ok.load(Ordering::Relaxed) >= 500);
-    assert_eq!(backends[1].hits.load(Ordering::Relaxed), 0, "`new` had weight 0");
+    wait_until("500 requests before the reload", &|| {
+        ok.load(Ordering::Relaxed) >= 500
+    });
+    assert_eq!(
+        backends[1].hits.load(Ordering::Relaxed),
+        0,
+        "`new` had weight 0"
+    );
     hap.reload(&after);
-    wait_until("traffic on `new`", &|| backends[1].hits.load(Ordering::Relaxed) > 0);
+    wait_until("traffic on `new`", &|| {
+        backends[1].hits.load(Ordering::Relaxed) > 0
+    });
     let old_after_switch = backends[0].hits.load(Ordering::Relaxed);
     let target = ok.load(Ordering::Relaxed) + 1000;
-    wait_until("1000 requests after the reload", &|| ok.load(Ordering::Relaxed) >= target);
+    wait_until("1000 requests after the reload", &|| {
+        ok.load(Ordering::Relaxed) >= target
+    });
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         c.join().expect("client");
@@ -414,5 +503,8 @@ fn a_reload_with_new_weights_loses_no_requests() {
     // After the reload, the new weights hold (a few requests already in the
     // old worker may still finish on `old`).
     let old_late = backends[0].hits.load(Ordering::Relaxed) - old_after_switch;
-    assert!(old_late <= 8, "{old_late} requests reached `old` after the new weights took over");
+    assert!(
+        old_late <= 8,
+        "{old_late} requests reached `old` after the new weights took over"
+    );
 }

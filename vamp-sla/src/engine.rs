@@ -337,13 +337,17 @@ impl Engine {
                     parameters,
                     ..
                 }) => match registry.slas.get(sla_type) {
-                    Some(make) => Some(make(parameters).map_err(|message| SlaError::InvalidSla {
-                        cluster: name.clone(),
-                        sla_type: sla_type.clone(),
-                        message,
-                    })?),
+                    Some(make) => {
+                        Some(make(parameters).map_err(|message| SlaError::InvalidSla {
+                            cluster: name.clone(),
+                            sla_type: sla_type.clone(),
+                            message,
+                        })?)
+                    }
                     None => {
-                        notice(format!("SLA type `{sla_type}` is not supported: not monitored"));
+                        notice(format!(
+                            "SLA type `{sla_type}` is not supported: not monitored"
+                        ));
                         None
                     }
                 },
@@ -390,7 +394,12 @@ impl Engine {
         let id = self.clusters.len();
         self.clusters.push(ClusterState {
             name: name.to_owned(),
-            quiet_ms: ws.map_or(0, |w| w.interval.max(1).saturating_add(w.cooldown).saturating_mul(1000)),
+            quiet_ms: ws.map_or(0, |w| {
+                w.interval
+                    .max(1)
+                    .saturating_add(w.cooldown)
+                    .saturating_mul(1000)
+            }),
             sla: spec.sla,
             escalations: spec.escalations,
             window: WindowAgg::new(len, histogram),
@@ -458,7 +467,13 @@ impl Engine {
     pub fn window_bytes(&self) -> usize {
         self.clusters
             .iter()
-            .map(|c| c.window.heap_bytes() + c.services.iter().map(|(_, w)| w.heap_bytes()).sum::<usize>())
+            .map(|c| {
+                c.window.heap_bytes()
+                    + c.services
+                        .iter()
+                        .map(|(_, w)| w.heap_bytes())
+                        .sum::<usize>()
+            })
             .sum()
     }
 
@@ -468,7 +483,8 @@ impl Engine {
 
     /// The first evaluation time at or after `ms`.
     fn align_up(&self, ms: u64) -> u64 {
-        ms.div_ceil(self.period_ms()).saturating_mul(self.period_ms())
+        ms.div_ceil(self.period_ms())
+            .saturating_mul(self.period_ms())
     }
 
     /// Runs every evaluation due strictly before `ms`.
@@ -525,7 +541,9 @@ impl Engine {
             for (_, w) in &mut c.services {
                 w.advance(now_sec);
             }
-            if c.last_event_ms.is_some_and(|e| now < e.saturating_add(c.quiet_ms)) {
+            if c.last_event_ms
+                .is_some_and(|e| now < e.saturating_add(c.quiet_ms))
+            {
                 continue;
             }
             let view = WindowView {
@@ -539,7 +557,14 @@ impl Engine {
         }
     }
 
-    fn event(&mut self, i: usize, now: u64, direction: Direction, origin: Origin, out: &mut Vec<Output>) {
+    fn event(
+        &mut self,
+        i: usize,
+        now: u64,
+        direction: Direction,
+        origin: Origin,
+        out: &mut Vec<Output>,
+    ) {
         let c = &mut self.clusters[i];
         c.last_event_ms = Some(c.last_event_ms.map_or(now, |e| e.max(now)));
         out.push(Output::Event(Event {
@@ -696,7 +721,10 @@ mod tests {
             "web",
             ClusterSpec {
                 sla: Some(Box::new(ResponseTimeSlidingWindow {
-                    threshold: Threshold { upper: 100, lower: 10 },
+                    threshold: Threshold {
+                        upper: 100,
+                        lower: 10,
+                    },
                     window: Window { interval, cooldown },
                 })),
                 escalations: vec![],
@@ -728,8 +756,14 @@ mod tests {
         e.ingest(&s, &mut out);
         let s = sample(&e, 1001, 5.0, Some("b"));
         e.ingest(&s, &mut out);
-        assert_eq!(out.len(), 1, "the evaluation at 1 s ran when 1.001 s arrived");
-        assert!(matches!(&out[0], Output::Event(ev) if ev.timestamp_ms == 1000 && ev.direction == Direction::Escalate));
+        assert_eq!(
+            out.len(),
+            1,
+            "the evaluation at 1 s ran when 1.001 s arrived"
+        );
+        assert!(
+            matches!(&out[0], Output::Event(ev) if ev.timestamp_ms == 1000 && ev.direction == Direction::Escalate)
+        );
         let v = e.view(ClusterId(0)).unwrap();
         assert_eq!(v.count(), 2);
         assert_eq!(v.service("a").unwrap().mean_ms, Some(500.0));
@@ -765,11 +799,36 @@ mod tests {
     fn unknown_names() {
         let mut e = engine(5, 0);
         let mut out = Vec::new();
-        e.ingest_line(br#"{"timestamp":1,"cluster":"nope","response_time":1,"status":200}"#, &mut out);
-        e.ingest_line(br#"{"timestamp":1,"cluster":"web","service":"zz","response_time":1,"status":200}"#, &mut out);
+        e.ingest_line(
+            br#"{"timestamp":1,"cluster":"nope","response_time":1,"status":200}"#,
+            &mut out,
+        );
+        e.ingest_line(
+            br#"{"timestamp":1,"cluster":"web","service":"zz","response_time":1,"status":200}"#,
+            &mut out,
+        );
         e.ingest_line(b"garbage", &mut out);
         let s = e.stats();
-        assert_eq!((s.lines, s.unknown_cluster, s.unknown_service, s.malformed, s.samples), (3, 1, 1, 1, 1));
-        assert!(e.add_cluster("web", ClusterSpec { sla: None, escalations: vec![], services: vec![], scale: None }).is_err());
+        assert_eq!(
+            (
+                s.lines,
+                s.unknown_cluster,
+                s.unknown_service,
+                s.malformed,
+                s.samples
+            ),
+            (3, 1, 1, 1, 1)
+        );
+        assert!(e
+            .add_cluster(
+                "web",
+                ClusterSpec {
+                    sla: None,
+                    escalations: vec![],
+                    services: vec![],
+                    scale: None
+                }
+            )
+            .is_err());
     }
 }

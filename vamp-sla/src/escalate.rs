@@ -81,7 +81,9 @@ fn get(scale: &Scale, r: ScaleResource) -> f64 {
 
 fn set(scale: &mut Scale, r: ScaleResource, v: f64) {
     match r {
-        ScaleResource::Instances => scale.instances = v.round().clamp(0.0, f64::from(u32::MAX)) as u32,
+        ScaleResource::Instances => {
+            scale.instances = v.round().clamp(0.0, f64::from(u32::MAX)) as u32
+        }
         ScaleResource::Cpu => scale.cpu = v,
         ScaleResource::Memory => scale.memory = v,
     }
@@ -108,7 +110,14 @@ impl Run<'_> {
                 scale_by,
                 target,
                 ..
-            } => self.scale(*resource, *minimum, *maximum, *scale_by, target.as_deref(), out),
+            } => self.scale(
+                *resource,
+                *minimum,
+                *maximum,
+                *scale_by,
+                target.as_deref(),
+                out,
+            ),
             Escalation::ToAll(list) => {
                 // Every member runs, each on the state the previous left; the
                 // group acted if any member did. (The original folded and
@@ -251,7 +260,13 @@ impl Run<'_> {
 mod tests {
     use super::*;
 
-    fn scale_esc(resource: ScaleResource, min: f64, max: f64, by: f64, target: Option<&str>) -> Escalation {
+    fn scale_esc(
+        resource: ScaleResource,
+        min: f64,
+        max: f64,
+        by: f64,
+        target: Option<&str>,
+    ) -> Escalation {
         Escalation::Scale {
             resource,
             minimum: min,
@@ -266,11 +281,25 @@ mod tests {
         let scales = vec![
             ClusterScale {
                 name: "web".into(),
-                first: Some(("web:1".into(), Some(Scale { cpu: 0.5, memory: 512.0, instances: 2 }))),
+                first: Some((
+                    "web:1".into(),
+                    Some(Scale {
+                        cpu: 0.5,
+                        memory: 512.0,
+                        instances: 2,
+                    }),
+                )),
             },
-            ClusterScale { name: "empty".into(), first: None },
+            ClusterScale {
+                name: "empty".into(),
+                first: None,
+            },
         ];
-        let index = scales.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
+        let index = scales
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
         (scales, index)
     }
 
@@ -299,7 +328,9 @@ mod tests {
             })
             .collect();
         assert_eq!(tos, vec![0.6, 0.7, 0.8]);
-        assert!(matches!(out.last(), Some(Output::CannotScale(c)) if matches!(c.reason, CannotScaleReason::Limit { current, .. } if current == 0.8)));
+        assert!(
+            matches!(out.last(), Some(Output::CannotScale(c)) if matches!(c.reason, CannotScaleReason::Limit { current, .. } if current == 0.8))
+        );
     }
 
     #[test]
@@ -316,10 +347,22 @@ mod tests {
             index: &index,
             handlers: &handlers,
         };
-        assert!(!run.run(&scale_esc(ScaleResource::Instances, 1.0, 5.0, 1.0, Some("nowhere")), &mut out));
-        assert!(!run.run(&scale_esc(ScaleResource::Instances, 1.0, 5.0, 1.0, Some("empty")), &mut out));
-        assert!(!run.run(&scale_esc(ScaleResource::Instances, 1.0, 5.0, 0.0, None), &mut out));
-        let generic = |t: &str| Escalation::Generic { escalation_type: t.into(), parameters: Default::default() };
+        assert!(!run.run(
+            &scale_esc(ScaleResource::Instances, 1.0, 5.0, 1.0, Some("nowhere")),
+            &mut out
+        ));
+        assert!(!run.run(
+            &scale_esc(ScaleResource::Instances, 1.0, 5.0, 1.0, Some("empty")),
+            &mut out
+        ));
+        assert!(!run.run(
+            &scale_esc(ScaleResource::Instances, 1.0, 5.0, 0.0, None),
+            &mut out
+        ));
+        let generic = |t: &str| Escalation::Generic {
+            escalation_type: t.into(),
+            parameters: Default::default(),
+        };
         assert!(!run.run(&generic("page"), &mut out));
         assert!(run.run(&generic("notify"), &mut out));
         let kinds: Vec<String> = out
@@ -331,6 +374,15 @@ mod tests {
                 other => format!("{other:?}"),
             })
             .collect();
-        assert_eq!(kinds, ["UnknownCluster", "NoService", "InvalidStep", "page", "notify"]);
+        assert_eq!(
+            kinds,
+            [
+                "UnknownCluster",
+                "NoService",
+                "InvalidStep",
+                "page",
+                "notify"
+            ]
+        );
     }
 }

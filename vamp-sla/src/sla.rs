@@ -362,7 +362,10 @@ fn pair(params: &Map<Value>, key: &str, a: &str, b: &str) -> Result<(Value, Valu
 /// `threshold: {upper, lower}` as numbers (text numbers allowed).
 fn read_threshold(params: &Map<Value>) -> Result<(f64, f64), String> {
     let (u, l) = pair(params, "threshold", "upper", "lower")?;
-    Ok((number(&u, "threshold.upper")?, number(&l, "threshold.lower")?))
+    Ok((
+        number(&u, "threshold.upper")?,
+        number(&l, "threshold.lower")?,
+    ))
 }
 
 /// `window: {interval, cooldown}` as durations.
@@ -470,8 +473,20 @@ mod tests {
             "window": {"interval": "2m", "cooldown": "30s"}, "minimum_samples": 10
         })))
         .unwrap();
-        assert_eq!(ok.threshold, Threshold { upper: 800, lower: 50 });
-        assert_eq!(ok.window, Window { interval: 120, cooldown: 30 });
+        assert_eq!(
+            ok.threshold,
+            Threshold {
+                upper: 800,
+                lower: 50
+            }
+        );
+        assert_eq!(
+            ok.window,
+            Window {
+                interval: 120,
+                cooldown: 30
+            }
+        );
         assert_eq!(ok.minimum_samples, 10);
         for bad in [
             json!({"threshold": {"upper": 1, "lower": 0}, "window": {"interval": 1, "cooldown": 1}}),
@@ -481,7 +496,10 @@ mod tests {
             json!({"percentile": 95, "threshold": {"upper": 1, "lower": 0}, "window": {"interval": "1d", "cooldown": 1}}),
             json!({"percentile": 95, "threshold": {"upper": 1, "lower": 0}, "window": {"interval": 0, "cooldown": 1}}),
         ] {
-            assert!(ResponseTimePercentile::from_parameters(&params(bad.clone())).is_err(), "{bad}");
+            assert!(
+                ResponseTimePercentile::from_parameters(&params(bad.clone())).is_err(),
+                "{bad}"
+            );
         }
     }
 

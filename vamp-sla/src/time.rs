@@ -109,12 +109,23 @@ fn days_in_month(y: u32, m: u32) -> u32 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn to_ms(y: u32, mo: u32, d: u32, h: u32, mi: u32, s: u32, ms: u64, offset_min: i64) -> Option<u64> {
-    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
+fn to_ms(
+    y: u32,
+    mo: u32,
+    d: u32,
+    h: u32,
+    mi: u32,
+    s: u32,
+    ms: u64,
+    offset_min: i64,
+) -> Option<u64> {
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60
+    {
         return None;
     }
     let days = days_from_civil(i64::from(y), mo, d);
-    let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s) - offset_min * 60;
+    let secs =
+        days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s) - offset_min * 60;
     let total = secs.checked_mul(1000)?.checked_add(ms as i64)?;
     u64::try_from(total).ok().filter(|v| *v <= MAX_MS)
 }
@@ -166,7 +177,11 @@ fn haproxy_date(b: &[u8]) -> Option<u64> {
     let d = digits(b, 0, 2)?;
     let mon = b.get(3..6)?;
     let mo = MONTHS.iter().position(|m| m.as_slice() == mon)? as u32 + 1;
-    if b.get(6) != Some(&b'/') || b.get(11) != Some(&b':') || b.get(14) != Some(&b':') || b.get(17) != Some(&b':') {
+    if b.get(6) != Some(&b'/')
+        || b.get(11) != Some(&b':')
+        || b.get(14) != Some(&b':')
+        || b.get(17) != Some(&b':')
+    {
         return None;
     }
     let y = digits(b, 7, 4)?;
@@ -228,13 +243,32 @@ mod tests {
 
     #[test]
     fn rfc3339_forms() {
-        assert_eq!(parse_timestamp("2024-05-01T12:00:00Z"), Some(1_714_564_800_000));
-        assert_eq!(parse_timestamp("2024-05-01t12:00:00.123456z"), Some(1_714_564_800_123));
-        assert_eq!(parse_timestamp("2024-05-01 14:00:00+02:00"), Some(1_714_564_800_000));
-        assert_eq!(parse_timestamp("2024-05-01T11:30:00-00:30"), Some(1_714_564_800_000));
-        assert_eq!(parse_timestamp("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+        assert_eq!(
+            parse_timestamp("2024-05-01T12:00:00Z"),
+            Some(1_714_564_800_000)
+        );
+        assert_eq!(
+            parse_timestamp("2024-05-01t12:00:00.123456z"),
+            Some(1_714_564_800_123)
+        );
+        assert_eq!(
+            parse_timestamp("2024-05-01 14:00:00+02:00"),
+            Some(1_714_564_800_000)
+        );
+        assert_eq!(
+            parse_timestamp("2024-05-01T11:30:00-00:30"),
+            Some(1_714_564_800_000)
+        );
+        assert_eq!(
+            parse_timestamp("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000)
+        );
         assert_eq!(parse_timestamp("2023-02-29T00:00:00Z"), None);
-        assert_eq!(parse_timestamp("2024-05-01T12:00:00"), None, "an offset is required");
+        assert_eq!(
+            parse_timestamp("2024-05-01T12:00:00"),
+            None,
+            "an offset is required"
+        );
         assert_eq!(parse_timestamp("2024-05-01T12:00:00Zjunk"), None);
         assert_eq!(parse_timestamp("2024-13-01T12:00:00Z"), None);
         assert_eq!(parse_timestamp("1969-12-31T23:59:59Z"), None);
@@ -242,8 +276,14 @@ mod tests {
 
     #[test]
     fn haproxy_forms() {
-        assert_eq!(parse_timestamp("01/May/2024:12:00:00.123"), Some(1_714_564_800_123));
-        assert_eq!(parse_timestamp("01/May/2024:14:00:00 +0200"), Some(1_714_564_800_000));
+        assert_eq!(
+            parse_timestamp("01/May/2024:12:00:00.123"),
+            Some(1_714_564_800_123)
+        );
+        assert_eq!(
+            parse_timestamp("01/May/2024:14:00:00 +0200"),
+            Some(1_714_564_800_000)
+        );
         assert_eq!(parse_timestamp("01/Foo/2024:12:00:00"), None);
         assert_eq!(parse_timestamp("01/May/2024:12:00:00 junk"), None);
     }

@@ -187,7 +187,14 @@ mod tests {
         w.advance(12);
         assert_eq!(w.totals().count, 2);
         w.advance(13); // window (10, 13]
-        assert_eq!(w.totals(), Totals { count: 1, errors: 1, sum_us: 3000 });
+        assert_eq!(
+            w.totals(),
+            Totals {
+                count: 1,
+                errors: 1,
+                sum_us: 3000
+            }
+        );
         assert!(!w.add(10, 1, false, 0), "second 10 already left");
         assert_eq!(w.histogram().map(|h| h[3]), Some(1));
         w.advance(1000);

@@ -6,12 +6,15 @@ use common::*;
 use serde_json::json;
 use vamp_model::{Escalation, Map, ScaleResource, Sla};
 use vamp_sla::{
-    Direction, Engine, EngineOptions, EscalationHandler, HandlerRequest, Notify, Origin,
-    Output, Registry, SlaType, WindowSpec, WindowView,
+    Direction, Engine, EngineOptions, EscalationHandler, HandlerRequest, Notify, Origin, Output,
+    Registry, SlaType, WindowSpec, WindowView,
 };
 
 fn sava(sla: Sla) -> vamp_model::Blueprint {
-    blueprint(vec![("sava", cluster(vec![service("sava:1.0.0", Some(SMALL))], Some(sla)))])
+    blueprint(vec![(
+        "sava",
+        cluster(vec![service("sava:1.0.0", Some(SMALL))], Some(sla)),
+    )])
 }
 
 #[test]
@@ -96,7 +99,10 @@ fn to_one_walks_from_the_head_up_and_from_the_tail_down() {
     ]);
     let bp = blueprint(vec![(
         "web",
-        cluster(vec![service("web:1", Some(SMALL))], Some(sliding(1000, 100, 1, 0, vec![group]))),
+        cluster(
+            vec![service("web:1", Some(SMALL))],
+            Some(sliding(1000, 100, 1, 0, vec![group])),
+        ),
     )]);
     let mut stream = steady("web", 0.0, 4.0, 1.0, 2000.0);
     stream.extend(steady("web", 4.0, 8.0, 1.0, 10.0));
@@ -140,11 +146,17 @@ fn to_all_and_targets_in_other_clusters() {
         (
             "frontend",
             cluster(
-                vec![service("frontend:1", Some(SMALL)), service("frontend:2", None)],
+                vec![
+                    service("frontend:1", Some(SMALL)),
+                    service("frontend:2", None),
+                ],
                 Some(sliding(1000, 100, 10, 100, vec![group])),
             ),
         ),
-        ("backend", cluster(vec![service("backend:1", Some(one))], None)),
+        (
+            "backend",
+            cluster(vec![service("backend:1", Some(one))], None),
+        ),
     ]);
     let mut e = engine(&bp);
     let out = replay(&mut e, steady("frontend", 0.0, 1.0, 1.0, 2000.0));
@@ -161,7 +173,10 @@ fn to_all_and_targets_in_other_clusters() {
     );
     // each action applied to the state the previous one left
     let (svc, scale) = e.scale_of("backend").unwrap();
-    assert_eq!((svc, scale.instances, scale.memory), ("backend:1", 3, 1024.0));
+    assert_eq!(
+        (svc, scale.instances, scale.memory),
+        ("backend:1", 3, 1024.0)
+    );
 }
 
 #[test]
@@ -170,13 +185,22 @@ fn a_service_without_scale_starts_from_the_default() {
         "sava",
         cluster(
             vec![service("sava:1.0.0", None)],
-            Some(sliding(1000, 100, 10, 0, vec![scale(ScaleResource::Memory, 500.0, 2000.0, 500.0, None)])),
+            Some(sliding(
+                1000,
+                100,
+                10,
+                0,
+                vec![scale(ScaleResource::Memory, 500.0, 2000.0, 500.0, None)],
+            )),
         ),
     )]);
     check(
         &bp,
         steady("sava", 0.0, 1.0, 1.0, 5000.0),
-        &["E@0 sava escalate", "A@0 sava sava:1.0.0 scale_memory 1000->1500"],
+        &[
+            "E@0 sava escalate",
+            "A@0 sava sava:1.0.0 scale_memory 1000->1500",
+        ],
     );
 }
 
@@ -211,18 +235,42 @@ fn generic_handlers() {
     let out = replay(&mut e, stream);
     assert_eq!(
         brief(&out),
-        ["E@0 sava escalate", "C@0 sava notify", "E@1 sava deescalate", "C@1 sava notify"]
+        [
+            "E@0 sava escalate",
+            "C@0 sava notify",
+            "E@1 sava deescalate",
+            "C@1 sava notify"
+        ]
     );
     let Output::Custom(c) = &out[1] else { panic!() };
     assert_eq!(c.detail, json!({"team": "web"}));
     // An escalation that is a reference cannot be seen: unsupported.
-    let bp = sava(sliding(1000, 100, 1, 0, vec![Escalation::Reference(vamp_model::Reference::new("red"))]));
-    check(&bp, steady("sava", 0.0, 1.0, 1.0, 2000.0), &["E@0 sava escalate", "U@0 sava reference:red"]);
+    let bp = sava(sliding(
+        1000,
+        100,
+        1,
+        0,
+        vec![Escalation::Reference(vamp_model::Reference::new("red"))],
+    ));
+    check(
+        &bp,
+        steady("sava", 0.0, 1.0, 1.0, 2000.0),
+        &["E@0 sava escalate", "U@0 sava reference:red"],
+    );
     // Without handlers, every generic type is unsupported, and reported.
-    let bp = sava(sliding(1000, 100, 1, 0, vec![Escalation::ToOne(vec![generic("notify"), generic("page")])]));
+    let bp = sava(sliding(
+        1000,
+        100,
+        1,
+        0,
+        vec![Escalation::ToOne(vec![generic("notify"), generic("page")])],
+    ));
     let mut e = Engine::from_blueprint(&bp, &Registry::empty(), EngineOptions::default()).unwrap();
     let out = replay(&mut e, steady("sava", 0.0, 1.0, 1.0, 2000.0));
-    assert_eq!(brief(&out), ["E@0 sava escalate", "U@0 sava notify", "U@0 sava page"]);
+    assert_eq!(
+        brief(&out),
+        ["E@0 sava escalate", "U@0 sava notify", "U@0 sava page"]
+    );
     let _ = Notify;
 }
 
@@ -235,7 +283,11 @@ struct Busy {
 
 impl SlaType for Busy {
     fn window(&self) -> WindowSpec {
-        WindowSpec { interval: 5, cooldown: 100, histogram: false }
+        WindowSpec {
+            interval: 5,
+            cooldown: 100,
+            histogram: false,
+        }
     }
     fn check(&self, w: &WindowView<'_>) -> Option<Direction> {
         (w.count() > self.max).then_some(Direction::Escalate)
@@ -246,7 +298,10 @@ impl SlaType for Busy {
 fn a_users_sla_type_is_first_class() {
     let mut registry = Registry::with_builtins();
     registry.register_sla("busy", |p| {
-        let max = p.get("max").and_then(|v| v.as_u64()).ok_or("`max` is required")?;
+        let max = p
+            .get("max")
+            .and_then(|v| v.as_u64())
+            .ok_or("`max` is required")?;
         Ok(Box::new(Busy { max }) as Box<dyn SlaType>)
     });
     let mut params = Map::new();
@@ -259,22 +314,42 @@ fn a_users_sla_type_is_first_class() {
     let mut e = Engine::from_blueprint(&bp, &registry, EngineOptions::default()).unwrap();
     // 10 requests a second from 0 s: 21 in the window (-3 s, 2 s]
     let out = replay(&mut e, steady("sava", 0.0, 4.0, 0.1, 10.0));
-    assert_eq!(brief(&out)[..2], ["E@2 sava escalate", "A@2 sava sava:1.0.0 scale_instances 2->3"]);
+    assert_eq!(
+        brief(&out)[..2],
+        [
+            "E@2 sava escalate",
+            "A@2 sava sava:1.0.0 scale_instances 2->3"
+        ]
+    );
 
     let mut bad = Map::new();
     bad.insert("maximum".to_string(), json!(20));
-    let bp = sava(Sla::Generic { sla_type: "busy".into(), parameters: bad, escalations: vec![] });
+    let bp = sava(Sla::Generic {
+        sla_type: "busy".into(),
+        parameters: bad,
+        escalations: vec![],
+    });
     let err = Engine::from_blueprint(&bp, &registry, EngineOptions::default()).unwrap_err();
-    assert_eq!(err.to_string(), "cluster `sava`: SLA `busy`: `max` is required");
+    assert_eq!(
+        err.to_string(),
+        "cluster `sava`: SLA `busy`: `max` is required"
+    );
 }
 
 #[test]
 fn unknown_sla_types_and_references_are_not_monitored() {
-    let generic = Sla::Generic { sla_type: "vital-cloud".into(), parameters: Map::new(), escalations: vec![] };
+    let generic = Sla::Generic {
+        sla_type: "vital-cloud".into(),
+        parameters: Map::new(),
+        escalations: vec![],
+    };
     let e = engine(&sava(generic));
     assert_eq!(e.notices().len(), 1);
     assert!(e.notices()[0].message.contains("vital-cloud"));
-    let reference = Sla::Reference { reference: vamp_model::Reference::new("strong"), escalations: vec![] };
+    let reference = Sla::Reference {
+        reference: vamp_model::Reference::new("strong"),
+        escalations: vec![],
+    };
     assert_eq!(engine(&sava(reference)).notices().len(), 1);
 }
 
@@ -293,13 +368,36 @@ fn percentile_sla() {
     // 90% fast (100 ms), 10% slow (1000 ms): the average (190) is fine,
     // the p95 (1000) is not; once there are 20 samples.
     let stream: Vec<_> = (0..40)
-        .map(|i| (f64::from(i) * 0.25, "sava".to_string(), if i % 10 == 9 { 1000.0 } else { 100.0 }, 200))
+        .map(|i| {
+            (
+                f64::from(i) * 0.25,
+                "sava".to_string(),
+                if i % 10 == 9 { 1000.0 } else { 100.0 },
+                200,
+            )
+        })
         .collect();
-    check(&bp, stream, &["E@5 sava escalate", "A@5 sava sava:1.0.0 scale_instances 2->3"]);
+    check(
+        &bp,
+        stream,
+        &[
+            "E@5 sava escalate",
+            "A@5 sava sava:1.0.0 scale_instances 2->3",
+        ],
+    );
     // the average SLA does not see it
     check(
         &sava(sliding(800, 10, 10, 100, vec![instances(1, 5, 1)])),
-        (0..40).map(|i| (f64::from(i) * 0.25, "sava".to_string(), if i % 10 == 9 { 1000.0 } else { 100.0 }, 200)).collect(),
+        (0..40)
+            .map(|i| {
+                (
+                    f64::from(i) * 0.25,
+                    "sava".to_string(),
+                    if i % 10 == 9 { 1000.0 } else { 100.0 },
+                    200,
+                )
+            })
+            .collect(),
         &[],
     );
 }
@@ -317,9 +415,23 @@ fn error_rate_sla() {
     });
     // 1 in 10 is a 503 from 2 s on: 10% > 5% at the first evaluation after it
     let stream: Vec<_> = (0..40)
-        .map(|i| (f64::from(i) * 0.25, "sava".to_string(), 50.0, if i % 10 == 9 { 503 } else { 200 }))
+        .map(|i| {
+            (
+                f64::from(i) * 0.25,
+                "sava".to_string(),
+                50.0,
+                if i % 10 == 9 { 503 } else { 200 },
+            )
+        })
         .collect();
-    check(&bp, stream, &["E@3 sava escalate", "A@3 sava sava:1.0.0 scale_instances 2->3"]);
+    check(
+        &bp,
+        stream,
+        &[
+            "E@3 sava escalate",
+            "A@3 sava sava:1.0.0 scale_instances 2->3",
+        ],
+    );
 }
 
 #[test]
@@ -342,10 +454,16 @@ fn haproxy_log_lines() {
     e.finish(&mut out);
     assert_eq!(
         brief(&out),
-        ["E@1714564800 sava escalate", "A@1714564800 sava sava:1.0.0 scale_instances 2->3"]
+        [
+            "E@1714564800 sava escalate",
+            "A@1714564800 sava sava:1.0.0 scale_instances 2->3"
+        ]
     );
     let s = e.stats();
-    assert_eq!((s.lines, s.samples, s.not_route, s.malformed), (60, 20, 20, 20));
+    assert_eq!(
+        (s.lines, s.samples, s.not_route, s.malformed),
+        (60, 20, 20, 20)
+    );
     let v = e.view(e.cluster_id("sava").unwrap()).unwrap();
     assert_eq!(v.service("sava:1.0.0").unwrap().count, 10);
 }
@@ -353,8 +471,22 @@ fn haproxy_log_lines() {
 #[test]
 fn posted_events_run_escalations_and_start_the_cooldown() {
     let bp = blueprint(vec![
-        ("sava", cluster(vec![service("sava:1.0.0", Some(SMALL))], Some(sliding(1000, 100, 10, 20, vec![instances(1, 5, 1)])))),
-        ("ops", cluster(vec![service("ops:1", Some(SMALL))], Some(Sla::EscalationOnly { escalations: vec![instances(1, 5, 2)] }))),
+        (
+            "sava",
+            cluster(
+                vec![service("sava:1.0.0", Some(SMALL))],
+                Some(sliding(1000, 100, 10, 20, vec![instances(1, 5, 1)])),
+            ),
+        ),
+        (
+            "ops",
+            cluster(
+                vec![service("ops:1", Some(SMALL))],
+                Some(Sla::EscalationOnly {
+                    escalations: vec![instances(1, 5, 2)],
+                }),
+            ),
+        ),
     ]);
     let mut e = engine(&bp);
     let mut out = Vec::new();
@@ -388,7 +520,11 @@ fn memory_is_flat_as_the_stream_grows() {
         "window": {"interval": 60, "cooldown": 60}
     }))
     .unwrap();
-    let bp = sava(Sla::Generic { sla_type: "response_time_percentile".into(), parameters: params, escalations: vec![] });
+    let bp = sava(Sla::Generic {
+        sla_type: "response_time_percentile".into(),
+        parameters: params,
+        escalations: vec![],
+    });
     let mut e = engine(&bp);
     let c = e.cluster_id("sava").unwrap();
     let s = e.service_id(c, "sava:1.0.0");

@@ -13,8 +13,14 @@ fn two_clusters(a: (u64, u64, u64, u64), b: (u64, u64, u64, u64)) -> vamp_model:
         sliding(upper, lower, interval, cooldown, vec![instances(1, 4, 1)])
     };
     blueprint(vec![
-        ("a", cluster(vec![service("a:1", Some(SMALL))], Some(sla(a)))),
-        ("b", cluster(vec![service("b:1", Some(SMALL))], Some(sla(b)))),
+        (
+            "a",
+            cluster(vec![service("a:1", Some(SMALL))], Some(sla(a))),
+        ),
+        (
+            "b",
+            cluster(vec![service("b:1", Some(SMALL))], Some(sla(b))),
+        ),
     ])
 }
 
@@ -24,7 +30,10 @@ fn sla_params() -> impl Strategy<Value = (u64, u64, u64, u64)> {
 
 /// (gap ms, cluster a?, response time ms, 5xx?)
 fn stream() -> impl Strategy<Value = Vec<(u64, bool, u32, bool)>> {
-    proptest::collection::vec((0u64..2500, any::<bool>(), 0u32..2500, any::<bool>()), 0..400)
+    proptest::collection::vec(
+        (0u64..2500, any::<bool>(), 0u32..2500, any::<bool>()),
+        0..400,
+    )
 }
 
 fn lines(stream: &[(u64, bool, u32, bool)]) -> Vec<String> {
@@ -33,7 +42,12 @@ fn lines(stream: &[(u64, bool, u32, bool)]) -> Vec<String> {
         .iter()
         .map(|&(gap, a, rt, err)| {
             t += gap;
-            line(t as f64 / 1000.0, if a { "a" } else { "b" }, f64::from(rt), if err { 503 } else { 200 })
+            line(
+                t as f64 / 1000.0,
+                if a { "a" } else { "b" },
+                f64::from(rt),
+                if err { 503 } else { 200 },
+            )
         })
         .collect()
 }
@@ -93,11 +107,20 @@ struct Leaf {
 
 fn leaf() -> impl Strategy<Value = Leaf> {
     (
-        prop_oneof![Just(ScaleResource::Instances), Just(ScaleResource::Cpu), Just(ScaleResource::Memory)],
+        prop_oneof![
+            Just(ScaleResource::Instances),
+            Just(ScaleResource::Cpu),
+            Just(ScaleResource::Memory)
+        ],
         0u32..6,
         0u32..6,
         1u32..4,
-        prop_oneof![Just(None), Just(Some("web")), Just(Some("db")), Just(Some("gone"))],
+        prop_oneof![
+            Just(None),
+            Just(Some("web")),
+            Just(Some("db")),
+            Just(Some("gone"))
+        ],
     )
         .prop_map(|(resource, a, b, by, target)| {
             let unit = match resource {
@@ -127,9 +150,18 @@ fn tree() -> impl Strategy<Value = Escalation> {
 
 fn leaves(e: &Escalation, out: &mut Vec<(ScaleResource, f64, f64, String)>) {
     match e {
-        Escalation::Scale { resource, minimum, maximum, target, .. } => {
-            out.push((*resource, *minimum, *maximum, target.clone().unwrap_or_else(|| "web".into())))
-        }
+        Escalation::Scale {
+            resource,
+            minimum,
+            maximum,
+            target,
+            ..
+        } => out.push((
+            *resource,
+            *minimum,
+            *maximum,
+            target.clone().unwrap_or_else(|| "web".into()),
+        )),
         Escalation::ToAll(l) | Escalation::ToOne(l) => l.iter().for_each(|m| leaves(m, out)),
         _ => {}
     }

@@ -218,3 +218,24 @@ test('haproxy: exports the gateway, with its errors', () => {
   assert.match(cfg, /0\.0\.0\.0:9050/)
   throwsVamp(() => vamp.haproxy(gw.replace('port: 9050/http\n', '')), (e) => assert.equal(e.code, 'unresolved_gateway_port'))
 })
+
+test('toYaml: reads back to the same documents', () => {
+  const text = vamp.toYaml(canary)
+  assert.deepEqual(vamp.read(text), vamp.read(canary))
+  throwsVamp(() => vamp.toYaml(canary.replace('weight: 10%', 'weight: 10')), (e) => assert.equal(e.code, 'unexpected_type'))
+})
+
+test('resolve: a blueprint against a directory store', () => {
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'vamp-store-'))
+  try {
+    const dep = vamp.resolve(canary, dir)
+    assert.equal(dep.kind, 'deployment')
+    assert.equal(dep.clusters.sava.services[0].status.intention, 'deploy')
+    throwsVamp(() => vamp.resolve('kind: blueprint\nname: b\nclusters:\n  web: acme/web:1.0\n', dir), (e) => {
+      assert.match(e.code, /^unresolved/)
+      assert.equal(typeof e.line, 'number')
+    })
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

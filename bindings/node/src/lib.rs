@@ -83,6 +83,46 @@ pub fn canonical_json(kind: String, text: Either<String, Buffer>) -> napi::Resul
     }
 }
 
+/// Every document written back as DSL YAML, separated by `---`.
+#[napi]
+pub fn to_yaml(text: Either<String, Buffer>, kind: Option<String>) -> napi::Result<String> {
+    let kind = parse_kind(kind)?;
+    let out = outcome(text.as_bytes(), kind);
+    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
+    if !errors.is_empty() {
+        return Err(to_js_err(&errors));
+    }
+    let docs: Vec<String> = out.documents.iter().map(vamp_dsl::store::to_yaml).collect();
+    Ok(docs.join("---\n"))
+}
+
+/// The deployments of the blueprints of `text`, resolved against the
+/// directory store at `store`, as JSON (an object for one, a list for several).
+#[napi]
+pub fn resolve_json(text: Either<String, Buffer>, store: String) -> napi::Result<String> {
+    let out = outcome(text.as_bytes(), Some(Kind::Blueprint));
+    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
+    if !errors.is_empty() {
+        return Err(to_js_err(&errors));
+    }
+    let store = vamp_dsl::store::DirectoryStore::open(&store).map_err(|e| one_err(e.to_diagnostic()))?;
+    let deployments = out
+        .documents
+        .iter()
+        .filter_map(|d| match d {
+            Document::Blueprint(b) => Some(vamp_model::resolve::resolve_blueprint(b, &store)),
+            _ => None,
+        })
+        .map(|r| r.map(|d| serde_json::to_value(&d).unwrap_or(Value::Null)))
+        .collect::<Result<Vec<Value>, Diagnostic>>()
+        .map_err(one_err)?;
+    Ok(match <[Value; 1]>::try_from(deployments) {
+        Ok([one]) => one,
+        Err(many) => Value::Array(many),
+    }
+    .to_string())
+}
+
 /// A condition's syntax tree, as JSON.
 #[napi]
 pub fn condition_json(expression: String) -> napi::Result<String> {
@@ -105,6 +145,215 @@ pub fn matches_json(expression: String, request: String) -> napi::Result<bool> {
     matching::matches(&tree, &owned.as_request()).map_err(one_err)
 }
 
+
+/// Gateways, and the conditions and rewrites they may refer to, read from
+/// one YAML stream (the documents of other kinds are ignored).
+struct Gateways {
+    gateways: Vec<(String, Gateway)>,
+    conditions: Map<String>,
+    rewrites: Map<Rewrite>,
+}
+
+fn read_gateways(bytes: &[u8]) -> napi::Result<Gateways> {
+    let out = outcome(bytes, None);
+    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
+    if !errors.is_empty() {
+        return Err(to_js_err(&errors));
+    }
+    let mut g = Gateways { gateways: Vec::new(), conditions: Map::new(), rewrites: Map::new() };
+    for doc in out.documents {
+        match doc {
+            Document::Gateway(a) => g.gateways.push((a.name, a.spec)),
+            Document::Condition(a) => {
+                g.conditions.insert(a.name, a.spec.definition);
+            }
+            Document::Rewrite(a) => {
+                g.rewrites.insert(a.name, a.spec);
+            }
+            _ => {}
+        }
+    }
+    if g.gateways.is_empty() {
+        return Err(one_err(Diagnostic::error(Code::InconsistentArtifactKind, "the text holds no gateway document")));
+    }
+    Ok(g)
+}
+
+fn targets_from(json: Option<String>) -> napi::Result<Option<Targets>> {
+    let Some(json) = json else { return Ok(None) };
+    let value: Value = serde_json::from_str(&json)
+        .map_err(|e| one_err(Diagnostic::error(Code::UnexpectedType, format!("targets: {e}"))))?;
+    targets_from_json(&value).map(Some).map_err(one_err)
+}
+
+fn decision_json(engine: &Engine, d: Option<Decision<'_>>) -> Value {
+    match d {
+        None => json!({"gateway": engine.name(), "route": null, "reason": null,
+            "instance": null, "setCookies": [], "rewrite": null}),
+        Some(d) => {
+            let instance = d.instance_ref.map(|i| {
+                json!({
+                    "name": i.name,
+                    "host": i.address.as_ref().map(|a| a.host.clone()),
+                    "port": i.address.as_ref().map(|a| a.port),
+                })
+            });
+            let cookies: Vec<Value> = [d.route_cookie, d.instance_cookie]
+                .into_iter()
+                .flatten()
+                .map(|c| json!({"name": c.name, "value": c.value}))
+                .collect();
+            json!({
+                "gateway": engine.name(),
+                "route": d.route_name,
+                "reason": d.reason.as_str(),
+                "instance": instance,
+                "setCookies": cookies,
+                "rewrite": d.rewrite,
+            })
+        }
+    }
+}
+
+/// A gateway compiled for routing decisions (`vamp_router::engine::Engine`);
+/// `index.js` wraps it as `Router`.
+#[napi]
+pub struct NativeRouter {
+    engine: Engine,
+    rng: Mutex<SplitMix64>,
+}
+
+#[napi]
+impl NativeRouter {
+    /// Compiles a gateway of `text` (`gateway` names it among several).
+    #[napi(constructor)]
+    pub fn new(
+        text: Either<String, Buffer>,
+        gateway: Option<String>,
+        targets: Option<String>,
+        seed: Option<f64>,
+    ) -> napi::Result<Self> {
+        let targets = targets_from(targets)?;
+        let g = read_gateways(text.as_bytes())?;
+        let chosen = match (&gateway, g.gateways.as_slice()) {
+            (Some(name), all) => all.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                one_err(Diagnostic::error(Code::UnresolvedDependency, format!("the text holds no gateway `{name}`")))
+            })?,
+            (None, [only]) => only,
+            (None, _) => {
+                return Err(one_err(Diagnostic::error(
+                    Code::UnresolvedDependency,
+                    "the text holds several gateways: choose one with the `gateway` option",
+                )))
+            }
+        };
+        let options = CompileOptions {
+            conditions: Some(&g.conditions),
+            rewrites: Some(&g.rewrites),
+            targets: targets.as_ref(),
+            ..CompileOptions::new(vamp_dsl::condition::parse)
+        };
+        let engine = Engine::compile(&chosen.0, &chosen.1, &options).map_err(one_err)?;
+        let seed = match seed {
+            Some(s) => s as u64,
+            None => {
+                use std::hash::{BuildHasher, RandomState};
+                RandomState::new().hash_one(0u8)
+            }
+        };
+        Ok(NativeRouter { engine, rng: Mutex::new(SplitMix64::new(seed)) })
+    }
+
+    /// The gateway's name.
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.engine.name().to_owned()
+    }
+
+    /// The route paths, in written order.
+    #[napi(getter)]
+    pub fn routes(&self) -> Vec<String> {
+        self.engine.routes().iter().map(|r| r.name().to_owned()).collect()
+    }
+
+    /// One decision, as JSON.
+    #[napi]
+    pub fn decide_json(&self, request: String, key: Option<String>) -> napi::Result<String> {
+        let owned = request_from_json(&request)?;
+        let req = owned.as_request();
+        let d = match &key {
+            Some(k) => self.engine.decide_keyed(&req, k.as_bytes()),
+            None => {
+                let mut rng = self.rng.lock().map_err(|_| napi::Error::from_reason("router state poisoned"))?;
+                self.engine.decide(&req, &mut *rng)
+            }
+        };
+        Ok(decision_json(&self.engine, d).to_string())
+    }
+
+    /// The chosen route of each request of a JSON list (null where none).
+    #[napi]
+    pub fn decide_many_json(&self, requests: String) -> napi::Result<Vec<Option<String>>> {
+        let value: Value = serde_json::from_str(&requests)
+            .map_err(|e| one_err(Diagnostic::error(Code::UnexpectedType, format!("requests: {e}"))))?;
+        let Value::Array(items) = value else {
+            return Err(one_err(Diagnostic::error(Code::UnexpectedType, "requests must be an array")));
+        };
+        let mut rng = self.rng.lock().map_err(|_| napi::Error::from_reason("router state poisoned"))?;
+        items
+            .iter()
+            .map(|v| {
+                let owned = OwnedRequest::from_json(v).map_err(one_err)?;
+                Ok(self.engine.decide(&owned.as_request(), &mut *rng).map(|d| d.route_name.to_owned()))
+            })
+            .collect()
+    }
+
+    /// Exact and sampled split of a traffic mix (JSON), as JSON.
+    #[napi]
+    pub fn simulate_json(&self, traffic: String, samples: Option<f64>, seed: Option<f64>) -> napi::Result<String> {
+        let value: Value = serde_json::from_str(&traffic)
+            .map_err(|e| one_err(Diagnostic::error(Code::UnexpectedType, format!("traffic: {e}"))))?;
+        let traffic = Traffic::from_json(&value).map_err(one_err)?;
+        let samples = samples.map_or(10_000, |s| s as u64);
+        let seed = seed.map_or(1, |s| s as u64);
+        Ok(simulate(&self.engine, &traffic, samples, seed).to_json(&self.engine).to_string())
+    }
+}
+
+/// A complete haproxy.cfg for every gateway of `text`.
+#[napi]
+pub fn haproxy(
+    text: Either<String, Buffer>,
+    targets: Option<String>,
+    bind_address: Option<String>,
+    virtual_hosts_port: Option<u32>,
+    health_checks: Option<bool>,
+) -> napi::Result<String> {
+    let targets = targets_from(targets)?;
+    let g = read_gateways(text.as_bytes())?;
+    let defaults = ExportOptions::default();
+    let virtual_hosts_port = match virtual_hosts_port {
+        Some(p) => Some(u16::try_from(p).map_err(|_| {
+            one_err(Diagnostic::error(Code::InvalidGatewayPort, format!("{p} is not a port")))
+        })?),
+        None => defaults.virtual_hosts_port,
+    };
+    let options = ExportOptions {
+        bind_address: bind_address.unwrap_or(defaults.bind_address.clone()),
+        virtual_hosts_port,
+        health_checks: health_checks.unwrap_or(defaults.health_checks),
+        ..defaults
+    };
+    let compile = CompileOptions {
+        conditions: Some(&g.conditions),
+        rewrites: Some(&g.rewrites),
+        targets: targets.as_ref(),
+        ..CompileOptions::new(vamp_dsl::condition::parse)
+    };
+    let gateways: Vec<(&str, &Gateway)> = g.gateways.iter().map(|(n, g)| (n.as_str(), g)).collect();
+    export(&gateways, &compile, &options).map_err(one_err)
+}
 
 trait AsBytes {
     fn as_bytes(&self) -> &[u8];

@@ -23,7 +23,7 @@
 //!   6. the weight split: `use_backend B(G,r) if { var(txn.vamp_w) -m int lt CUMULATIVE }`
 //!      for every weighted route but the last, which is the `default_backend`
 //!      (no `default_backend` when weights total 0: HAProxy answers 503).
-//! - **Backend** `B(G,r) = E(G)__E(r)` per route: `balance` (route's, or
+//! - **Backend** `B(G,r)` per route (names below): `balance` (route's, or
 //!   `roundrobin` / `leastconn` for TCP), `option forwardfor`, the route
 //!   cookie (`Set-Cookie: C=ID(r)` when the request lacks it), rewrites as
 //!   `http-request set-path NEW if { COND }` in order, `cookie CI(r) insert
@@ -54,13 +54,15 @@
 //! | HAProxy object | name | log field |
 //! | --- | --- | --- |
 //! | gateway frontend | `E(gateway)` | `ft` |
-//! | route backend | `E(gateway)__E(route)` | `b` |
+//! | route backend of an internal gateway `D/C/P` to service `S` (route `D/C/S/P`) | `E(D/C/P/S)` | `b` |
+//! | any other route backend | `E(gateway)__E(route)` | `b` |
 //! | server | `E(instance)` | `s` |
 //! | virtual-host frontend / backend | `virtual_hosts` / `virtual_hosts__E(gateway)` | `ft` / `b` |
 //!
-//! [`parse_backend_name`] turns a `b` back into `(gateway, route)`; for an
-//! internal gateway route `deployment/cluster/service/port` the cluster is
-//! the route's second segment. `virtual_hosts` contains `_h`, which no
+//! The internal-gateway form is the convention the SLA layer reads
+//! (`vamp_sla::parse::RouteBackend`: deployment, cluster, port, service);
+//! it never holds `__`, so it cannot collide with the other form.
+//! [`parse_backend_name`] turns either back into `(gateway, route)`. `virtual_hosts` contains `_h`, which no
 //! encoding produces, so it never collides with a gateway.
 //!
 //! # The access log
@@ -161,7 +163,10 @@ pub fn export(
                 continue;
             }
             if let Some(&port) = ports.get(key.as_str()) {
-                chained.insert(key.clone(), vec![Instance::at(key.clone(), "127.0.0.1", port)]);
+                chained.insert(
+                    key.clone(),
+                    vec![Instance::at(key.clone(), "127.0.0.1", port)],
+                );
             }
         }
     }
@@ -222,7 +227,10 @@ pub fn render(engines: &[Engine], options: &ExportOptions) -> Result<String, Dia
         let port = e.port.filter(|p| *p != 0).ok_or_else(|| {
             Diagnostic::error(
                 Code::UnresolvedGatewayPort,
-                format!("gateway `{}` has no port assigned: give it a port to export it", e.name),
+                format!(
+                    "gateway `{}` has no port assigned: give it a port to export it",
+                    e.name
+                ),
             )
             .with_path("port")
         })?;
@@ -303,29 +311,62 @@ pub fn decode_name(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The backend name of route `route` of gateway `gateway`.
+/// The service a route of an internal gateway targets: for gateway
+/// `D/C/P` and route `D/C/S/P`, `S` (which may itself hold `/`).
+fn internal_service<'a>(gateway: &str, route: &'a str) -> Option<&'a str> {
+    let mut g = gateway.split('/');
+    let (d, c, p) = (g.next()?, g.next()?, g.next()?);
+    if g.next().is_some() || d.is_empty() || c.is_empty() || p.is_empty() {
+        return None;
+    }
+    let service = route
+        .strip_prefix(d)?
+        .strip_prefix('/')?
+        .strip_prefix(c)?
+        .strip_prefix('/')?
+        .strip_suffix(p)?
+        .strip_suffix('/')?;
+    (!service.is_empty()).then_some(service)
+}
+
+/// The backend name of route `route` of gateway `gateway`: for a route of
+/// an internal gateway `D/C/P` to service `S` (route `D/C/S/P`), `E(D/C/P/S)`
+/// (the convention `vamp_sla::parse::RouteBackend` reads); for every other
+/// route `E(gateway)__E(route)`.
 ///
 /// ```
-/// assert_eq!(vamp_router::export::haproxy::backend_name("shop/web", "shop/v1/web"),
-///            "shop_2fweb__shop_2fv1_2fweb");
+/// use vamp_router::export::haproxy::backend_name;
+/// assert_eq!(backend_name("shop/checkout/web", "shop/checkout/sava:1.0/web"),
+///            "shop_2fcheckout_2fweb_2fsava:1.0");
+/// assert_eq!(backend_name("shop/web", "shop/v1/web"), "shop_2fweb__shop_2fv1_2fweb");
 /// ```
 pub fn backend_name(gateway: &str, route: &str) -> String {
-    format!("{}__{}", encode_name(gateway), encode_name(route))
+    match internal_service(gateway, route) {
+        Some(service) => encode_name(&format!("{gateway}/{service}")),
+        None => format!("{}__{}", encode_name(gateway), encode_name(route)),
+    }
 }
 
 /// Reads a route backend name (the `b` of a log line) back into
 /// `(gateway, route)`; `None` for other backends (virtual hosts) and
-/// non-encoded text.
+/// text that is not an encoded name.
 ///
 /// ```
 /// use vamp_router::export::haproxy::parse_backend_name;
-/// assert_eq!(parse_backend_name("shop_2fweb__shop_2fv1_2fweb"),
-///            Some(("shop/web".to_string(), "shop/v1/web".to_string())));
+/// let pair = |g: &str, r: &str| Some((g.to_string(), r.to_string()));
+/// assert_eq!(parse_backend_name("shop_2fweb__shop_2fv1_2fweb"), pair("shop/web", "shop/v1/web"));
+/// assert_eq!(parse_backend_name("shop_2fcheckout_2fweb_2fsava:1.0"),
+///            pair("shop/checkout/web", "shop/checkout/sava:1.0/web"));
 /// assert_eq!(parse_backend_name("virtual_hosts__shop"), None);
 /// ```
 pub fn parse_backend_name(b: &str) -> Option<(String, String)> {
-    let (g, r) = b.split_once("__")?;
-    Some((decode_name(g)?, decode_name(r)?))
+    if let Some((g, r)) = b.split_once("__") {
+        return Some((decode_name(g)?, decode_name(r)?));
+    }
+    let path = decode_name(b)?;
+    let mut parts = path.splitn(4, '/');
+    let (d, c, p, s) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    Some((format!("{d}/{c}/{p}"), format!("{d}/{c}/{s}/{p}")))
 }
 
 /// Text that goes into the configuration as a token or line: no control
@@ -352,7 +393,10 @@ fn token<'a>(name: &'a str, what: &str) -> Result<&'a str, Diagnostic> {
     } else {
         Err(Diagnostic::error(
             Code::UnsupportedAcl,
-            format!("the {what} `{}` cannot be written in an HAProxy ACL", name.escape_debug()),
+            format!(
+                "the {what} `{}` cannot be written in an HAProxy ACL",
+                name.escape_debug()
+            ),
         ))
     }
 }
@@ -436,9 +480,7 @@ fn to_bool(c: &Condition) -> Result<B, Diagnostic> {
         }
         Condition::Host(v) => B::Atom(format!("req.hdr(host) -m str {}", pattern(v)?)),
         Condition::Cookie(n) => B::Atom(format!("req.cook({}) -m found", token(n, "cookie name")?)),
-        Condition::Header(n) => {
-            B::Atom(format!("req.hdr_cnt({}) gt 0", token(n, "header name")?))
-        }
+        Condition::Header(n) => B::Atom(format!("req.hdr_cnt({}) gt 0", token(n, "header name")?)),
         Condition::CookieContains { name, value } => B::Atom(format!(
             "req.cook({}) -m sub {}",
             token(name, "cookie name")?,
@@ -519,7 +561,9 @@ fn dnf(b: &B, neg: bool, atoms: &mut Vec<String>) -> Result<Vec<Term>, Diagnosti
 fn too_big() -> Diagnostic {
     Diagnostic::error(
         Code::ResourceLimit,
-        format!("the condition expands to more than {MAX_TERMS} alternatives in HAProxy; simplify it"),
+        format!(
+            "the condition expands to more than {MAX_TERMS} alternatives in HAProxy; simplify it"
+        ),
     )
 }
 
@@ -645,7 +689,9 @@ fn gateway(
             uses.push('\n');
         }
     }
-    let weighted: Vec<usize> = (0..e.routes.len()).filter(|&i| e.routes[i].weight > 0).collect();
+    let weighted: Vec<usize> = (0..e.routes.len())
+        .filter(|&i| e.routes[i].weight > 0)
+        .collect();
     if weighted.len() > 1 {
         let _ = writeln!(
             rules,
@@ -659,7 +705,11 @@ fn gateway(
         let r = &e.routes[i];
         cumulative += u32::from(r.weight);
         if k + 1 == weighted.len() {
-            let _ = writeln!(uses, "    default_backend {}", backend_name(&e.name, &r.name));
+            let _ = writeln!(
+                uses,
+                "    default_backend {}",
+                backend_name(&e.name, &r.name)
+            );
         } else {
             let _ = writeln!(
                 uses,
@@ -723,9 +773,10 @@ fn route_backend(
         }
         for rw in r.rewrites.iter() {
             let cond = match &rw.condition {
-                RewriteCondition::Acl(text, _) | RewriteCondition::Opaque(text) => {
-                    Some(format!(" if {{ {} }}", clean(text, "the rewrite condition")?))
-                }
+                RewriteCondition::Acl(text, _) | RewriteCondition::Opaque(text) => Some(format!(
+                    " if {{ {} }}",
+                    clean(text, "the rewrite condition")?
+                )),
                 RewriteCondition::Vamp(c, _) => acls.expression(c)?.map(|expr| {
                     if expr.is_empty() {
                         String::new()
@@ -735,11 +786,19 @@ fn route_backend(
                 }),
             };
             if let Some(cond) = cond {
-                let _ = writeln!(rules, "    http-request set-path {}{cond}", quoted(rw.path())?);
+                let _ = writeln!(
+                    rules,
+                    "    http-request set-path {}{cond}",
+                    quoted(rw.path())?
+                );
             }
         }
         if e.sticky == Some(Sticky::Instance) {
-            let _ = writeln!(rules, "    cookie {} insert indirect nocache", r.instance_cookie);
+            let _ = writeln!(
+                rules,
+                "    cookie {} insert indirect nocache",
+                r.instance_cookie
+            );
         }
     }
     out.push_str(&acls.lines);
@@ -748,7 +807,9 @@ fn route_backend(
     for (i, inst) in r.instances.iter().enumerate() {
         let Some(addr) = &inst.address else { continue };
         let host = clean(&addr.host, "the host")?;
-        if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '#' || c == '"' || c == '\'') {
+        if host.is_empty()
+            || host.contains(|c: char| c.is_whitespace() || c == '#' || c == '"' || c == '\'')
+        {
             return Err(Diagnostic::error(
                 Code::UnsupportedAcl,
                 format!("`{host}` is not a host HAProxy can connect to"),
@@ -806,9 +867,16 @@ fn virtual_hosts(
     let mut uses = String::new();
     for e in &hosted {
         for vh in e.virtual_hosts.iter() {
-            let name = format!("vh_{:016x}", stable_hash(vh.to_ascii_lowercase().as_bytes()));
+            let name = format!(
+                "vh_{:016x}",
+                stable_hash(vh.to_ascii_lowercase().as_bytes())
+            );
             let _ = writeln!(out, "    acl {name} req.hdr(host) -i {}", pattern(vh)?);
-            let _ = writeln!(uses, "    use_backend virtual_hosts__{} if {name}", encode_name(&e.name));
+            let _ = writeln!(
+                uses,
+                "    use_backend virtual_hosts__{} if {name}",
+                encode_name(&e.name)
+            );
         }
     }
     out.push_str(&uses);

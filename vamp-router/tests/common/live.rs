@@ -66,7 +66,9 @@ impl Drop for Backend {
 
 fn serve(stream: TcpStream, name: &str, hits: &AtomicU64) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-    let Ok(mut writer) = stream.try_clone() else { return };
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
     let mut reader = BufReader::new(stream);
     loop {
         let mut request_line = String::new();
@@ -74,7 +76,11 @@ fn serve(stream: TcpStream, name: &str, hits: &AtomicU64) {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
-        let path = request_line.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("")
+            .to_owned();
         let mut close = false;
         loop {
             let mut line = String::new();
@@ -85,7 +91,9 @@ fn serve(stream: TcpStream, name: &str, hits: &AtomicU64) {
             if line == "\r\n" || line == "\n" {
                 break;
             }
-            if line.to_ascii_lowercase().starts_with("connection:") && line.to_ascii_lowercase().contains("close") {
+            if line.to_ascii_lowercase().starts_with("connection:")
+                && line.to_ascii_lowercase().contains("close")
+            {
                 close = true;
             }
         }
@@ -203,7 +211,9 @@ impl Client {
             if line.is_empty() {
                 break;
             }
-            let Some((n, v)) = line.split_once(':') else { continue };
+            let Some((n, v)) = line.split_once(':') else {
+                continue;
+            };
             let v = v.trim();
             match n.to_ascii_lowercase().as_str() {
                 "content-length" => length = v.parse::<usize>().ok(),
@@ -265,7 +275,9 @@ impl Haproxy {
             .arg(&cfg)
             .stdin(Stdio::null())
             .stdout(Stdio::from(File::create(&log).expect("log file")))
-            .stderr(Stdio::from(File::create(dir.join("stderr.log")).expect("stderr file")))
+            .stderr(Stdio::from(
+                File::create(dir.join("stderr.log")).expect("stderr file"),
+            ))
             .spawn()
             .expect("start haproxy");
         let h = Haproxy {

@@ -52,7 +52,11 @@ pub fn engine(yaml: &str) -> Engine {
 pub fn haproxy() -> PathBuf {
     let candidates = ["haproxy", "/usr/sbin/haproxy", "/usr/local/sbin/haproxy"];
     for c in candidates {
-        if Command::new(c).arg("-v").output().is_ok_and(|o| o.status.success()) {
+        if Command::new(c)
+            .arg("-v")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
             return PathBuf::from(c);
         }
     }

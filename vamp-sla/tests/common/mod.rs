@@ -59,7 +59,13 @@ pub fn blueprint(clusters: Vec<(&str, Cluster)>) -> Blueprint {
     }
 }
 
-pub fn sliding(upper: u64, lower: u64, interval: u64, cooldown: u64, escalations: Vec<Escalation>) -> Sla {
+pub fn sliding(
+    upper: u64,
+    lower: u64,
+    interval: u64,
+    cooldown: u64,
+    escalations: Vec<Escalation>,
+) -> Sla {
     Sla::ResponseTimeSlidingWindow {
         threshold: Threshold { upper, lower },
         window: Window { interval, cooldown },
@@ -67,7 +73,13 @@ pub fn sliding(upper: u64, lower: u64, interval: u64, cooldown: u64, escalations
     }
 }
 
-pub fn scale(resource: ScaleResource, minimum: f64, maximum: f64, scale_by: f64, target: Option<&str>) -> Escalation {
+pub fn scale(
+    resource: ScaleResource,
+    minimum: f64,
+    maximum: f64,
+    scale_by: f64,
+    target: Option<&str>,
+) -> Escalation {
     Escalation::Scale {
         resource,
         minimum,
@@ -79,7 +91,13 @@ pub fn scale(resource: ScaleResource, minimum: f64, maximum: f64, scale_by: f64,
 }
 
 pub fn instances(min: u32, max: u32, by: u32) -> Escalation {
-    scale(ScaleResource::Instances, min.into(), max.into(), by.into(), None)
+    scale(
+        ScaleResource::Instances,
+        min.into(),
+        max.into(),
+        by.into(),
+        None,
+    )
 }
 
 pub const SMALL: Scale = Scale {
@@ -94,11 +112,16 @@ pub fn engine(bp: &Blueprint) -> Engine {
 
 /// A plain-sample line.
 pub fn line(seconds: f64, cluster: &str, rt: f64, status: u16) -> String {
-    format!(r#"{{"timestamp": {seconds}, "cluster": "{cluster}", "response_time": {rt}, "status": {status}}}"#)
+    format!(
+        r#"{{"timestamp": {seconds}, "cluster": "{cluster}", "response_time": {rt}, "status": {status}}}"#
+    )
 }
 
 /// Feeds `(seconds, cluster, response time, status)` samples and finishes.
-pub fn replay(engine: &mut Engine, samples: impl IntoIterator<Item = (f64, String, f64, u16)>) -> Vec<Output> {
+pub fn replay(
+    engine: &mut Engine,
+    samples: impl IntoIterator<Item = (f64, String, f64, u16)>,
+) -> Vec<Output> {
     let mut out = Vec::new();
     for (t, c, rt, st) in samples {
         engine.ingest_line(line(t, &c, rt, st).as_bytes(), &mut out);
@@ -108,7 +131,13 @@ pub fn replay(engine: &mut Engine, samples: impl IntoIterator<Item = (f64, Strin
 }
 
 /// A steady stream: one sample every `step` seconds in `[from, to)`.
-pub fn steady(cluster: &str, from: f64, to: f64, step: f64, rt: f64) -> Vec<(f64, String, f64, u16)> {
+pub fn steady(
+    cluster: &str,
+    from: f64,
+    to: f64,
+    step: f64,
+    rt: f64,
+) -> Vec<(f64, String, f64, u16)> {
     let n = ((to - from) / step).ceil() as usize;
     (0..n)
         .map(|i| (from + i as f64 * step, cluster.to_string(), rt, 200))
@@ -122,7 +151,9 @@ pub fn steady(cluster: &str, from: f64, to: f64, step: f64, rt: f64) -> Vec<(f64
 pub fn brief(out: &[Output]) -> Vec<String> {
     out.iter()
         .map(|o| match o {
-            Output::Event(e) => format!("E@{} {} {}", e.timestamp_ms / 1000, e.cluster, e.direction),
+            Output::Event(e) => {
+                format!("E@{} {} {}", e.timestamp_ms / 1000, e.cluster, e.direction)
+            }
             Output::Scale(a) => format!(
                 "A@{} {} {} {} {}->{}",
                 a.timestamp_ms / 1000,
@@ -139,8 +170,18 @@ pub fn brief(out: &[Output]) -> Vec<String> {
                 c.resource.as_str(),
                 c.direction
             ),
-            Output::Custom(c) => format!("C@{} {} {}", c.timestamp_ms / 1000, c.cluster, c.escalation_type),
-            Output::Unsupported(u) => format!("U@{} {} {}", u.timestamp_ms / 1000, u.cluster, u.escalation_type),
+            Output::Custom(c) => format!(
+                "C@{} {} {}",
+                c.timestamp_ms / 1000,
+                c.cluster,
+                c.escalation_type
+            ),
+            Output::Unsupported(u) => format!(
+                "U@{} {} {}",
+                u.timestamp_ms / 1000,
+                u.cluster,
+                u.escalation_type
+            ),
         })
         .collect()
 }
