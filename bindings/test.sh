@@ -21,6 +21,7 @@ say "python: venv, pip install ./bindings/python"
 VENV="$CACHE/bindings-venv"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check maturin pytest pyyaml
+export PATH="$VENV/bin:$PATH"  # the maturin build backend runs `maturin` from PATH
 "$VENV/bin/pip" install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps "$BINDINGS/python"
 
 say "node: npm install (builds the addon in release)"

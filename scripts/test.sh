@@ -38,21 +38,42 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vamp/target}"
 export CARGO_TERM_COLOR=never
 export RUST_BACKTRACE=1
 
-say "cargo fmt --check"
-cargo fmt --all -- --check
+# Every stage runs; the script fails at the end if any stage failed.
+failed=()
+stage() {
+  local name=$1; shift
+  say "$name"
+  if ! "$@"; then failed+=("$name"); echo "FAILED: $name" >&2; fi
+}
 
-say "cargo clippy"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo_tests() {
+  local log
+  log=$(mktemp)
+  local rc=0
+  cargo test --workspace --quiet 2>&1 | tee "$log" || rc=1
+  grep -E '^test result: ' "$log" | awk '{p+=$4; f+=$6} END {printf "cargo: %d passed, %d failed\n", p, f}'
+  rm -f "$log"
+  return $rc
+}
 
-say "cargo doc"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+conformance() {
+  cargo build -p vamp-cli --quiet || return 1
+  local gaps=()
+  [ -f tests/conformance-gaps.txt ] && gaps=(--known-gaps tests/conformance-gaps.txt)
+  python3 "$ROOT/../shared/conformance/check.py" --vamp "$CARGO_TARGET_DIR/debug/vamp" "${gaps[@]}"
+}
 
-say "cargo test"
-cargo test --workspace --quiet 2>&1 | tee /tmp/vamp-cargo-test.log
-grep -E '^test result: ' /tmp/vamp-cargo-test.log | awk '{p+=$4; f+=$6} END {printf "cargo: %d passed, %d failed\n", p, f}'
+stage "cargo fmt --check" cargo fmt --all -- --check
+stage "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+stage "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+stage "cargo test" cargo_tests
+stage "DSL conformance corpus" conformance
+if [ -x bindings/test.sh ]; then
+  stage "Python and Node bindings" bindings/test.sh
+fi
 
-say "DSL conformance corpus"
-cargo build -p vamp-cli --quiet
-gaps=()
-[ -f tests/conformance-gaps.txt ] && gaps=(--known-gaps tests/conformance-gaps.txt)
-python3 "$ROOT/../shared/conformance/check.py" --vamp "$CARGO_TARGET_DIR/debug/vamp" "${gaps[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  printf '\nfailed stages: %s\n' "${failed[*]}" >&2
+  exit 1
+fi
+printf '\nall stages passed\n'

@@ -313,6 +313,7 @@ async fn select_docker() -> Result<Selected, Failure> {
     Ok(Selected::Docker(d))
 }
 
+#[cfg(not(all(feature = "docker", feature = "kubernetes", feature = "marathon")))]
 fn not_built(name: &str) -> Failure {
     Failure::new(
         "driver_unsupported",

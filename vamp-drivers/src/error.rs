@@ -69,6 +69,30 @@ pub enum DriverError {
         /// What the server said.
         detail: String,
     },
+    /// The orchestrator has no such object or path (HTTP 404 where the driver
+    /// expected one): usually a wrong URL or base path.
+    #[error("the {driver} orchestrator has no `{object}` ({detail}): check the URL the driver talks to (for Marathon on DC/OS: `https://<master>/service/marathon`)")]
+    NotFound {
+        /// Driver name.
+        driver: &'static str,
+        /// The object or path.
+        object: String,
+        /// What the server said.
+        detail: String,
+    },
+    /// An orchestrator deployment did not finish in time (e.g. tasks that
+    /// never become healthy); the driver asked the orchestrator to roll it back.
+    #[error("the {driver} deployment of `{object}` did not finish within {waited:?} ({detail}); it was rolled back: check the image, its command and its health checks, then re-run `vamp apply`")]
+    Stuck {
+        /// Driver name.
+        driver: &'static str,
+        /// The object being deployed.
+        object: String,
+        /// How long the driver waited.
+        waited: Duration,
+        /// The orchestrator's deployment and what it was doing.
+        detail: String,
+    },
     /// The driver cannot do what the plan asks.
     #[error("the {driver} driver does not support {feature}: remove it from the blueprint or choose another driver with `--driver`")]
     Unsupported {
@@ -108,6 +132,8 @@ impl DriverError {
             DriverError::Conflict { .. } => "driver_conflict",
             DriverError::Invalid { .. } => "driver_invalid_object",
             DriverError::Server { .. } => "driver_server_error",
+            DriverError::NotFound { .. } => "driver_not_found",
+            DriverError::Stuck { .. } => "driver_deployment_stuck",
             DriverError::Unsupported { .. } => "driver_unsupported",
             DriverError::Injected { .. } => "driver_injected",
             DriverError::Io(_) => "driver_io",

@@ -31,6 +31,8 @@ mod driver;
 mod error;
 #[cfg(feature = "kubernetes")]
 mod kubernetes;
+#[cfg(feature = "marathon")]
+mod marathon;
 mod memory;
 mod plan;
 mod spec;
@@ -45,6 +47,8 @@ pub use kubernetes::{
     deployment_object, deployment_object_name, export_yaml, render, service_object,
     service_object_name, KubeObject, KubernetesDriver, KubernetesOptions,
 };
+#[cfg(feature = "marathon")]
+pub use marathon::{marathon_app, marathon_app_id, MarathonDriver, MarathonOptions};
 pub use memory::{MemoryDriver, MemoryState, MemoryStats};
 pub use plan::{check_supported, plan, Plan, PlanOptions, RemoveReason, Step};
 pub use spec::{
