@@ -14,8 +14,11 @@ mkdir -p "$CACHE"
 say() { printf '\n==> %s\n' "$*"; }
 
 say "the vamp command (to compare canonical output)"
-(cd "$ROOT" && cargo build -p vamp-cli --quiet)
-export VAMP_CLI="$CARGO_TARGET_DIR/debug/vamp"
+if (cd "$ROOT" && cargo build -p vamp-cli --quiet); then
+  export VAMP_CLI="$CARGO_TARGET_DIR/debug/vamp"
+else
+  echo "warning: the vamp command did not build; the tests comparing with it are skipped" >&2
+fi
 
 say "python: venv, pip install ./bindings/python"
 VENV="$CACHE/bindings-venv"

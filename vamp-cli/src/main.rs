@@ -76,6 +76,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Canonical { kind, file } => canonical(&kind, &file),
@@ -91,7 +92,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn read_input(file: &str) -> Result<Vec<u8>, Diagnostic> {
+/// `vamp ... | head` closes our stdout early; `println!` then panics with
+/// "Broken pipe". Treat that as the reader being done, like other tools do.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
+pub(crate) fn read_input(file: &str) -> Result<Vec<u8>, Diagnostic> {
     let mut buf = Vec::new();
     let result = if file == "-" {
         std::io::stdin().read_to_end(&mut buf).map(|_| ())
