@@ -40,7 +40,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// One recorded request and the status it got.
 #[derive(Debug, Clone)]
@@ -301,7 +301,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'%' if i + 2 < b.len() + 1 && i + 2 <= b.len() - 1 + 1 && i + 3 <= b.len() => {
+            b'%' if i + 3 <= b.len() => {
                 let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
                 match u8::from_str_radix(hex, 16) {
                     Ok(v) => {
@@ -708,21 +708,23 @@ fn converge_tasks(st: &mut State, id: &str) {
 fn advance(st: &mut State) {
     let mut done = Vec::new();
     let never_healthy = st.never_healthy;
-    for d in &mut st.deployments {
+    let apps = &st.apps;
+    st.deployments.retain_mut(|d| {
         let stuck = !d.rollback
             && never_healthy
-            && st.apps.get(&d.app).is_some_and(|a| {
+            && apps.get(&d.app).is_some_and(|a| {
                 has_checks(&a.def) && a.def.get("instances").and_then(Value::as_u64) != Some(0)
             });
         if stuck {
-            continue;
+            return true;
         }
         d.polls_left = d.polls_left.saturating_sub(1);
         if d.polls_left == 0 {
             done.push(d.app.clone());
+            return false;
         }
-    }
-    st.deployments.retain(|d| d.polls_left > 0 || (d.polls_left == 0 && false));
+        true
+    });
     for app in done {
         converge_tasks(st, &app);
     }
@@ -997,9 +999,4 @@ fn handle(st: &mut State, method: &str, target: &str, raw: &[u8]) -> Answer {
         }
         _ => message(405, "method not allowed".into()),
     }
-}
-
-#[allow(unused)]
-fn map() -> Map<String, Value> {
-    Map::new()
 }
