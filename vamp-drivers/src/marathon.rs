@@ -658,9 +658,16 @@ impl MarathonDriver {
         }
     }
 
-    /// Polls `GET /v2/deployments` until none of `ids` runs; past the
-    /// deadline, rolls the first one still running back and fails.
-    async fn await_deployments(&self, ids: &[String], object: &str) -> Result<(), DriverError> {
+    /// Polls `GET /v2/deployments` until none of `ids` runs. Past the
+    /// deadline, a deployment the driver started (`ours`) is rolled back
+    /// and reported as `driver_deployment_stuck`; someone else's is left
+    /// alone and reported as a transient `driver_conflict`.
+    async fn await_deployments(
+        &self,
+        ids: &[String],
+        object: &str,
+        ours: bool,
+    ) -> Result<(), DriverError> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -689,10 +696,17 @@ impl MarathonDriver {
             let waited = start.elapsed();
             if waited >= self.opts.deployment_timeout {
                 let id = first.get("id").and_then(Value::as_str).unwrap_or_default();
-                let actions = first.get("currentActions").map_or_else(String::new, |a| {
-                    format!(", current actions {a}")
-                });
-                let detail = format!("Marathon deployment {id}{actions}");
+                let actions = first
+                    .get("currentActions")
+                    .map_or_else(String::new, |a| format!(", current actions {a}"));
+                if !ours {
+                    return Err(DriverError::Conflict {
+                        object: object.to_owned(),
+                        detail: format!(
+                            "locked by Marathon deployment {id}{actions} for more than {waited:?}"
+                        ),
+                    });
+                }
                 // Without force Marathon starts a rollback deployment; a 404
                 // means it ended meanwhile. Either way the step failed.
                 let _ = self
@@ -702,7 +716,7 @@ impl MarathonDriver {
                     driver: DRIVER,
                     object: object.to_owned(),
                     waited,
-                    detail,
+                    detail: format!("Marathon deployment {id}{actions}"),
                 });
             }
             tokio::time::sleep(self.opts.poll_interval).await;
@@ -724,7 +738,7 @@ impl MarathonDriver {
             let a = self.call(method.clone(), path, body).await?;
             match (a.status, a.locking_deployments()) {
                 (409, Some(ids)) if !ids.is_empty() => {
-                    self.await_deployments(&ids, object).await?;
+                    self.await_deployments(&ids, object, false).await?;
                     last = Some(a);
                 }
                 _ => return Ok(a),
@@ -739,7 +753,7 @@ impl MarathonDriver {
     /// Runs a write and waits for the deployment it started.
     async fn finish(&self, a: &Answer, object: &str) -> Result<(), DriverError> {
         match a.deployment() {
-            Some(id) => self.await_deployments(&[id], object).await,
+            Some(id) => self.await_deployments(&[id], object, true).await,
             None => Ok(()),
         }
     }
@@ -907,7 +921,7 @@ impl Driver for MarathonDriver {
                 }
                 Some(current) => {
                     // Finish what runs first (e.g. a write of a crashed run).
-                    self.await_deployments(&app_deployments(&current), &id)
+                    self.await_deployments(&app_deployments(&current), &id, false)
                         .await?;
                     let have = count(&current, "instances");
                     if have >= want {
@@ -946,7 +960,7 @@ impl Driver for MarathonDriver {
             let Some(current) = self.get_app(&id).await? else {
                 return Ok(());
             };
-            self.await_deployments(&app_deployments(&current), &id)
+            self.await_deployments(&app_deployments(&current), &id, false)
                 .await?;
             let have = count(&current, "instances");
             let want = have.min(index);

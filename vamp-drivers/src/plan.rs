@@ -7,6 +7,7 @@
 //! and linear in the number of services and instances.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,59 @@ use serde::Serialize;
 
 use crate::driver::{ActualState, Capabilities, InstanceState, ObservedInstance};
 use crate::error::PlanError;
-use crate::spec::{instance_name, Desired, ServiceKey, ServiceSpec};
+use crate::spec::{write_instance_name, Desired, ServiceKey, ServiceSpec};
+
+/// The Fx hash (rustc's): one rotate, xor and multiply per 8 bytes, far
+/// cheaper than SipHash on the planner's short names. The keys are names
+/// from the planner's own inputs, hashed in one short-lived call, so
+/// collision flooding is not a concern here.
+#[derive(Default, Clone, Copy)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
 /// Why an instance is removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -189,7 +242,7 @@ pub fn check_supported(desired: &Desired, opts: &PlanOptions) -> Result<(), Plan
 /// are ignored.
 fn cluster_order(desired: &Desired) -> Result<Vec<&str>, PlanError> {
     let mut clusters: Vec<&str> = Vec::new();
-    let mut pos: HashMap<&str, usize> = HashMap::new();
+    let mut pos: FxMap<&str, usize> = FxMap::default();
     for s in &desired.services {
         let c = s.spec.key.cluster.as_str();
         if !pos.contains_key(c) {
@@ -200,7 +253,7 @@ fn cluster_order(desired: &Desired) -> Result<Vec<&str>, PlanError> {
     let n = clusters.len();
     let mut indegree = vec![0usize; n];
     let mut dependants: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut seen: FxSet<(usize, usize)> = FxSet::default();
     for s in &desired.services {
         let me = pos[s.spec.key.cluster.as_str()];
         for dep in &s.spec.depends_on {
@@ -236,6 +289,19 @@ fn cluster_order(desired: &Desired) -> Result<Vec<&str>, PlanError> {
     Ok(order)
 }
 
+/// `deployment/cluster/service` (what `Display` prints), without the
+/// formatting machinery.
+fn service_label(key: &ServiceKey) -> String {
+    let mut s =
+        String::with_capacity(key.deployment.len() + key.cluster.len() + key.service.len() + 2);
+    s.push_str(&key.deployment);
+    s.push('/');
+    s.push_str(&key.cluster);
+    s.push('/');
+    s.push_str(&key.service);
+    s
+}
+
 /// Plans how to take `actual` to `desired`.
 ///
 /// ```
@@ -258,7 +324,7 @@ pub fn plan(
 ) -> Result<Plan, PlanError> {
     check_supported(desired, opts)?;
     let order = cluster_order(desired)?;
-    let rank: HashMap<&str, usize> = order.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+    let rank: FxMap<&str, usize> = order.iter().enumerate().map(|(i, c)| (*c, i)).collect();
 
     // Services grouped by cluster rank, keeping blueprint order inside a cluster.
     let mut by_rank: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
@@ -266,7 +332,8 @@ pub fn plan(
         by_rank[rank[s.spec.key.cluster.as_str()]].push(i);
     }
 
-    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(actual.instances.len());
+    let mut by_name: FxMap<&str, usize> =
+        FxMap::with_capacity_and_hasher(actual.instances.len(), Default::default());
     for (i, o) in actual.instances.iter().enumerate() {
         if o.key.deployment == desired.deployment {
             by_name.insert(o.name.as_str(), i);
@@ -275,48 +342,61 @@ pub fn plan(
     // Actual instances that the desired state keeps.
     let mut wanted = vec![false; actual.instances.len()];
     let mut steps = Vec::new();
+    // One buffer for every instance name looked up: only names that end
+    // up in a step are allocated.
+    let mut name = String::with_capacity(96);
 
     // 1. Creations, dependencies first.
     for services in &by_rank {
         for &i in services {
             let s = &desired.services[i];
-            let service = s.spec.key.to_string();
+            // `deployment/cluster/service`, made once a step needs it.
+            let mut service: Option<String> = None;
             for index in 0..s.spec.instances {
-                let name = instance_name(&s.spec.key, &s.fingerprint, index);
-                let found = by_name
-                    .get(name.as_str())
-                    .map(|&i| (i, &actual.instances[i]));
-                if let Some((i, _)) = found {
-                    wanted[i] = true;
+                write_instance_name(&mut name, &s.spec.key, &s.fingerprint, index);
+                let found = by_name.get(name.as_str()).copied();
+                if let Some(j) = found {
+                    wanted[j] = true;
                 }
-                match found.map(|(_, o)| o) {
-                    Some(o) if o.state != InstanceState::Exited && !o.draining => {}
-                    found => {
-                        if found.is_some_and(|o| o.state == InstanceState::Exited) {
-                            steps.push(Step::Remove {
-                                key: s.spec.key.clone(),
-                                service: service.clone(),
-                                name: name.clone(),
-                                reason: RemoveReason::Failed,
-                            });
-                        }
-                        steps.push(Step::Create {
-                            spec: Arc::clone(&s.spec),
-                            service: service.clone(),
-                            fingerprint: s.fingerprint.clone(),
-                            index,
-                            name,
-                        });
-                    }
+                let observed = found.map(|j| &actual.instances[j]);
+                if observed.is_some_and(|o| o.state != InstanceState::Exited && !o.draining) {
+                    continue;
                 }
+                let service = service.get_or_insert_with(|| service_label(&s.spec.key));
+                if observed.is_some_and(|o| o.state == InstanceState::Exited) {
+                    steps.push(Step::Remove {
+                        key: s.spec.key.clone(),
+                        service: service.clone(),
+                        name: name.clone(),
+                        reason: RemoveReason::Failed,
+                    });
+                }
+                steps.push(Step::Create {
+                    spec: Arc::clone(&s.spec),
+                    service: service.clone(),
+                    fingerprint: s.fingerprint.clone(),
+                    index,
+                    name: name.clone(),
+                });
             }
         }
     }
 
-    // 2. Weight shifts, once the new instances exist.
+    // 2. Weight shifts, once the new instances exist (hashed lookups: the
+    // weight maps are ordered maps, log n per lookup).
+    let desired_weights: FxMap<&str, &Vec<(String, u8)>> = desired
+        .weights
+        .iter()
+        .map(|(c, w)| (c.as_str(), w))
+        .collect();
+    let actual_weights: FxMap<&str, &Vec<(String, u8)>> = actual
+        .weights
+        .iter()
+        .map(|(c, w)| (c.as_str(), w))
+        .collect();
     for cluster in &order {
-        if let Some(w) = desired.weights.get(*cluster) {
-            if actual.weights.get(*cluster) != Some(w) {
+        if let Some(w) = desired_weights.get(*cluster).copied() {
+            if actual_weights.get(*cluster).copied() != Some(w) {
                 steps.push(Step::SetWeights {
                     deployment: desired.deployment.clone(),
                     cluster: (*cluster).to_owned(),
@@ -327,10 +407,16 @@ pub fn plan(
     }
 
     // 3. Drain, wait, remove: dependants first, vanished services before all.
-    let fp_of: HashMap<&ServiceKey, &str> = desired
+    // Keyed by (cluster, service): every instance here has the desired deployment.
+    let fp_of: FxMap<(&str, &str), &str> = desired
         .services
         .iter()
-        .map(|s| (&s.spec.key, s.fingerprint.as_str()))
+        .map(|s| {
+            (
+                (s.spec.key.cluster.as_str(), s.spec.key.service.as_str()),
+                s.fingerprint.as_str(),
+            )
+        })
         .collect();
     let mut leaving: Vec<Vec<(&ObservedInstance, RemoveReason)>> =
         vec![Vec::new(); order.len() + 1];
@@ -340,7 +426,7 @@ pub fn plan(
         .zip(&wanted)
         .filter(|(o, keep)| !**keep && o.key.deployment == desired.deployment)
     {
-        let reason = match fp_of.get(&o.key) {
+        let reason = match fp_of.get(&(o.key.cluster.as_str(), o.key.service.as_str())) {
             None => RemoveReason::Orphan,
             Some(_) if o.state == InstanceState::Exited => RemoveReason::Failed,
             Some(fp) if *fp != o.fingerprint => RemoveReason::Outdated,
@@ -362,7 +448,7 @@ pub fn plan(
         if !o.draining {
             steps.push(Step::Drain {
                 key: o.key.clone(),
-                service: o.key.to_string(),
+                service: service_label(&o.key),
                 name: o.name.clone(),
             });
         }

@@ -107,22 +107,51 @@ pub fn instance_name(key: &ServiceKey, fingerprint: &str, index: u32) -> String 
     let mut s = String::with_capacity(
         key.deployment.len() + key.cluster.len() + key.service.len() + fingerprint.len() + 16,
     );
+    write_instance_name(&mut s, key, fingerprint, index);
+    s
+}
+
+/// [`instance_name`] into a buffer the caller reuses (cleared first), so
+/// the planner can look names up without allocating.
+pub(crate) fn write_instance_name(s: &mut String, key: &ServiceKey, fingerprint: &str, index: u32) {
+    s.clear();
     s.push_str("vamp");
     for part in [&key.deployment, &key.cluster, &key.service] {
         s.push('-');
-        s.extend(part.chars().map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        }));
+        let safe = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+        if part.bytes().all(safe) {
+            s.push_str(part);
+        } else if part.is_ascii() {
+            s.extend(part.bytes().map(|b| if safe(b) { char::from(b) } else { '_' }));
+        } else {
+            s.extend(part.chars().map(|c| {
+                if c.is_ascii() && safe(c as u8) {
+                    c
+                } else {
+                    '_'
+                }
+            }));
+        }
     }
     s.push('-');
     s.push_str(fingerprint);
     s.push('-');
-    s.push_str(&index.to_string());
-    s
+    push_decimal(s, index);
+}
+
+/// Appends `n` in decimal (what `write!(s, "{n}")` does, without `fmt`).
+fn push_decimal(s: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 /// The environment variable for a named port: `webport` gives `PORT_WEBPORT`.
@@ -392,5 +421,13 @@ mod tests {
             instance_name(&k, "abc", 2),
             "vamp-shop-web-sava_1.0.0-abc-2"
         );
+        let odd = ServiceKey {
+            deployment: "shöp".into(),
+            cluster: "web".into(),
+            service: "a b".into(),
+        };
+        assert_eq!(instance_name(&odd, "f", 0), "vamp-sh_p-web-a_b-f-0");
+        assert_eq!(instance_name(&odd, "f", 4_294_967_295), "vamp-sh_p-web-a_b-f-4294967295");
+        assert_eq!(instance_name(&odd, "f", 10), "vamp-sh_p-web-a_b-f-10");
     }
 }

@@ -316,10 +316,11 @@ mod scan {
         fn string(&mut self) -> Option<&'a str> {
             let start = self.i;
             let rest = self.b.get(start..)?;
-            let end = rest
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-            if rest[end] != b'"' {
+            // Jump to the closing quote (or an escape, which serde handles),
+            // then check the skipped bytes for control characters in one
+            // branch-free pass.
+            let end = memchr::memchr2(b'"', b'\\', rest)?;
+            if rest[end] != b'"' || !rest[..end].iter().fold(true, |ok, &c| ok & (c >= 0x20)) {
                 return None;
             }
             self.i += end + 1;
@@ -392,10 +393,19 @@ mod scan {
                 c.eat(b':')?;
                 c.ws();
                 // `None` is `null`, which serde reads as an absent Option.
+                let wanted = matches!(
+                    key,
+                    "timestamp" | "cluster" | "service" | "gateway" | "response_time" | "status" | "t" | "b" | "Tt" | "ST"
+                );
                 let value = match c.b.get(c.i)? {
                     b'"' => {
                         c.i += 1;
                         Some(Scalar::Str(Cow::Borrowed(c.string()?)))
+                    }
+                    b'-' | b'0'..=b'9' if !wanted => {
+                        // validated by the grammar, never converted
+                        c.number()?;
+                        Some(Scalar::Other)
                     }
                     b'-' | b'0'..=b'9' => {
                         // out of range: serde reports it

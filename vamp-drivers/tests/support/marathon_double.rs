@@ -93,6 +93,7 @@ struct State {
     delete_force_default: bool,
     never_healthy: bool,
     fail_next_write: Option<u16>,
+    lock_before_next_write: Option<u32>,
     next_port: u16,
     counter: u64,
 }
@@ -118,6 +119,7 @@ impl MarathonDouble {
             delete_force_default: true,
             never_healthy: false,
             fail_next_write: None,
+            lock_before_next_write: None,
             next_port: 31000,
             counter: 0,
         }));
@@ -167,6 +169,13 @@ impl MarathonDouble {
             d.polls_left = polls;
         }
         id
+    }
+
+    /// Just before the next PUT, PATCH or DELETE of an app, another client
+    /// starts a deployment of it lasting `polls` polls: the write meets 409
+    /// "App is locked".
+    pub fn lock_before_next_write(&self, polls: u32) {
+        self.state.lock().unwrap().lock_before_next_write = Some(polls);
     }
 
     /// Every request so far.
@@ -515,7 +524,7 @@ fn validate(def: &Value) -> Vec<(String, String)> {
         }
     }
     if let Some(i) = m.get("instances") {
-        if !i.as_i64().is_some_and(|i| i >= 0) {
+        if i.as_i64().is_none_or(|i| i < 0) {
             err("/instances", "got a negative value, expected 0 or more");
         }
     }
@@ -908,6 +917,14 @@ fn handle(st: &mut State, method: &str, target: &str, raw: &[u8]) -> Answer {
         }
     }
     let force = q("force") == Some("true");
+    if matches!(method, "PUT" | "PATCH" | "DELETE") && st.apps.contains_key(&id) {
+        if let Some(polls) = st.lock_before_next_write.take() {
+            let dep = new_deployment(st, &id, "ScaleApplication", None);
+            if let Some(d) = st.deployments.iter_mut().find(|d| d.id == dep) {
+                d.polls_left = polls;
+            }
+        }
+    }
     match method {
         "GET" => {
             let Some(app) = st.apps.get(&id) else {
