@@ -44,7 +44,9 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.bench_function("vamp_yaml_tree_only", |b| {
-        b.iter(|| vamp_dsl::yaml::read_stream(&src, vamp_dsl::yaml::Limits::default()).map(|d| d.len()))
+        b.iter(|| {
+            vamp_dsl::yaml::read_stream(&src, vamp_dsl::yaml::Limits::default()).map(|d| d.len())
+        })
     });
     group.bench_function("vamp_typed_read", |b| {
         b.iter(|| read(&src, ReadOptions::default()).documents.len())

@@ -3,7 +3,14 @@
 // build.js) returns JSON text; this file parses it into plain objects and
 // rethrows errors as VampError objects with `code`, `line` and `column`.
 
-const native = require('./vamp.node')
+let native
+try {
+  native = require('./vamp.node')
+} catch (e) {
+  throw new Error(
+    `vamp: the native addon is not built (${e.message}); run \`npm run build\` (or \`npm install\`) in ${__dirname}`,
+  )
+}
 
 class VampError extends Error {
   constructor(diagnostic, errors) {

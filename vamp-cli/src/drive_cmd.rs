@@ -141,7 +141,9 @@ impl Failure {
         if json_format {
             let error = match &self.located {
                 Some(l) => l.diagnostic.to_json(),
-                None => json!({"code": self.code, "message": self.message, "line": null, "column": null}),
+                None => {
+                    json!({"code": self.code, "message": self.message, "line": null, "column": null})
+                }
             };
             println!(
                 "{}",
@@ -356,7 +358,9 @@ fn select_marathon(group: Option<String>, url: Option<String>) -> Result<Selecte
         opts.group = group;
     }
     // DC/OS: `dcos config show core.dcos_acs_token`.
-    opts.token = std::env::var("MARATHON_TOKEN").ok().filter(|t| !t.is_empty());
+    opts.token = std::env::var("MARATHON_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
     let d = vamp_drivers::MarathonDriver::new(opts)
         .map_err(|e| Failure::new(e.code(), e.to_string()))?;
     let path = state_dir().join("marathon-weights.json");

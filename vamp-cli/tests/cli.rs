@@ -14,7 +14,12 @@ fn vamp(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("vamp runs");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("vamp exits")
@@ -26,17 +31,26 @@ fn json(out: &Output) -> serde_json::Value {
 
 #[test]
 fn canonical_prints_the_expanded_document() {
-    let out = vamp(&["canonical", "blueprint", "examples/sava-canary.yml"], None);
+    let out = vamp(
+        &["canonical", "blueprint", "examples/sava-canary.yml"],
+        None,
+    );
     assert!(out.status.success());
     let v = json(&out);
     assert_eq!(v["kind"], "blueprint");
-    assert_eq!(v["clusters"]["sava"]["services"][1]["scale"]["memory"], 536.870912);
+    assert_eq!(
+        v["clusters"]["sava"]["services"][1]["scale"]["memory"],
+        536.870912
+    );
     assert_eq!(v["gateways"]["9050"]["port"]["number"], 9050);
 }
 
 #[test]
 fn canonical_reads_standard_input_and_reports_errors_with_position() {
-    let out = vamp(&["canonical", "Scales", "-"], Some("name: s\ncpu: 1\nmemory: 12\n"));
+    let out = vamp(
+        &["canonical", "Scales", "-"],
+        Some("name: s\ncpu: 1\nmemory: 12\n"),
+    );
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     assert_eq!(v["error"]["code"], "unexpected_type");
@@ -57,7 +71,12 @@ fn condition_tree_and_match() {
     assert!(out.status.success());
     assert_eq!(json(&out)["op"], "and");
     let out = vamp(
-        &["condition", "user-agent == Firefox", "--request", r#"{"headers": {"user-agent": "Mozilla Firefox/120"}}"#],
+        &[
+            "condition",
+            "user-agent == Firefox",
+            "--request",
+            r#"{"headers": {"user-agent": "Mozilla Firefox/120"}}"#,
+        ],
         None,
     );
     assert_eq!(json(&out), serde_json::json!({"matches": true}));
@@ -70,14 +89,20 @@ fn condition_tree_and_match() {
 
 #[test]
 fn check_shows_the_source_line_with_a_caret() {
-    let out = vamp(&["check", "-"], Some("name: x\nclusters:\n  c:\n    breed: b\n    scala: 1\n"));
+    let out = vamp(
+        &["check", "-"],
+        Some("name: x\nclusters:\n  c:\n    breed: b\n    scala: 1\n"),
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("error[unexpected_element]"), "{err}");
     assert!(err.contains("-:5:5"), "{err}");
     assert!(err.contains("5 |     scala: 1"), "{err}");
     assert!(err.contains("did you mean `scale`?"), "{err}");
-    let out = vamp(&["check", "--format", "json", "examples/sava-canary.yml"], None);
+    let out = vamp(
+        &["check", "--format", "json", "examples/sava-canary.yml"],
+        None,
+    );
     assert!(out.status.success());
     assert_eq!(json(&out)[0]["documents"][0]["name"], "sava-canary");
 }

@@ -137,7 +137,14 @@ fn resolver_errors_are_positioned() {
     .expect("write");
     let out = vamp(
         dir,
-        &["plan", file, "--store", store.to_str().expect("utf-8"), "--format", "json"],
+        &[
+            "plan",
+            file,
+            "--store",
+            store.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
     );
     assert!(out.status.success(), "{out:?}");
     assert_eq!(json(&out)["steps"][0]["action"], "create");

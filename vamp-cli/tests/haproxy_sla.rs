@@ -19,11 +19,17 @@ impl Drop for Kill {
 }
 
 fn vamp(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vamp")).args(args).output().expect("vamp runs")
+    Command::new(env!("CARGO_BIN_EXE_vamp"))
+        .args(args)
+        .output()
+        .expect("vamp runs")
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// A backend that answers every request after `delay`.
@@ -48,13 +54,18 @@ fn serve(mut stream: TcpStream, delay: Duration) {
         }
     }
     std::thread::sleep(delay);
-    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    let _ =
+        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
 }
 
 fn get(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    if s.write_all(b"GET / HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n").is_err() {
+    if s.write_all(b"GET / HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
         return false;
     }
     let mut body = String::new();
@@ -88,10 +99,21 @@ fn slow_backend_behind_real_haproxy_escalates() {
     .expect("write targets");
     let vhosts = free_port().to_string();
     let out = vamp(&[
-        "export", "haproxy", &path("gateway.yml"), "--targets", &path("targets.json"),
-        "--virtual-hosts-port", &vhosts, "-o", &path("haproxy.cfg"),
+        "export",
+        "haproxy",
+        &path("gateway.yml"),
+        "--targets",
+        &path("targets.json"),
+        "--virtual-hosts-port",
+        &vhosts,
+        "-o",
+        &path("haproxy.cfg"),
     ]);
-    assert!(out.status.success(), "export failed: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "export failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     let log = std::fs::File::create(path("access.log")).expect("log file");
     let haproxy = Kill(
@@ -104,7 +126,10 @@ fn slow_backend_behind_real_haproxy_escalates() {
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", gateway_port)).is_err() {
-        assert!(Instant::now() < deadline, "haproxy did not listen on {gateway_port}");
+        assert!(
+            Instant::now() < deadline,
+            "haproxy did not listen on {gateway_port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let ok = (0..12).filter(|_| get(gateway_port)).count();
@@ -113,23 +138,45 @@ fn slow_backend_behind_real_haproxy_escalates() {
     drop(haproxy);
 
     let lines = std::fs::read_to_string(path("access.log")).expect("log");
-    assert!(lines.lines().count() >= 10, "HAProxy logged too little:\n{lines}");
+    assert!(
+        lines.lines().count() >= 10,
+        "HAProxy logged too little:\n{lines}"
+    );
     std::fs::write(
         path("blueprint.yml"),
         "name: shop\nclusters:\n  sava:\n    sla:\n      type: response_time_sliding_window\n      threshold: {upper: 100, lower: 10}\n      window: {interval: 1, cooldown: 60}\n      escalations:\n        - type: scale_instances\n          minimum: 1\n          maximum: 3\n          scale_by: 1\n    services:\n      - breed:\n          name: sava:1.0.0\n          deployable: magneticio/sava:1.0.0\n          ports: {webport: 8080/http}\n",
     )
     .expect("write blueprint");
-    let out = vamp(&["sla", "evaluate", "--blueprint", &path("blueprint.yml"), "--logs", &path("access.log"), "--format", "json"]);
+    let out = vamp(&[
+        "sla",
+        "evaluate",
+        "--blueprint",
+        &path("blueprint.yml"),
+        "--logs",
+        &path("access.log"),
+        "--format",
+        "json",
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "sla evaluate failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
-    let records: Vec<serde_json::Value> =
-        stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     assert!(
-        records.iter().any(|r| r["event"] == "escalate" && r["cluster"] == "sava"),
+        out.status.success(),
+        "sla evaluate failed: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["event"] == "escalate" && r["cluster"] == "sava"),
         "no escalation in:\n{stdout}"
     );
     assert!(
-        records.iter().any(|r| r["action"] == "scale_instances" && r["from"] == 1 && r["to"] == 2),
+        records
+            .iter()
+            .any(|r| r["action"] == "scale_instances" && r["from"] == 1 && r["to"] == 2),
         "no scale action in:\n{stdout}"
     );
     let _ = std::fs::remove_dir_all(Path::new(&dir));

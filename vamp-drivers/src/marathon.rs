@@ -286,10 +286,7 @@ pub fn marathon_app(spec: &ServiceSpec, fingerprint: &str, instances: u32, group
     labels.insert(L_FINGERPRINT.into(), json!(fingerprint));
 
     let mut app = Map::new();
-    app.insert(
-        "id".into(),
-        json!(marathon_app_id(group, key, fingerprint)),
-    );
+    app.insert("id".into(), json!(marathon_app_id(group, key, fingerprint)));
     let ty = spec.deployable_type.as_deref().unwrap_or("docker");
     if matches!(ty, "command" | "cmd") {
         app.insert("cmd".into(), json!(spec.image));
@@ -337,7 +334,9 @@ pub fn marathon_app(spec: &ServiceSpec, fingerprint: &str, instances: u32, group
             let port_index = spec
                 .ports
                 .iter()
-                .position(|p| p.name == h.port || p.number.map(|n| n.to_string()) == Some(h.port.clone()))
+                .position(|p| {
+                    p.name == h.port || p.number.map(|n| n.to_string()) == Some(h.port.clone())
+                })
                 .unwrap_or(0);
             let protocol = if h.protocol.eq_ignore_ascii_case("TCP") {
                 "MESOS_TCP"
@@ -1055,7 +1054,14 @@ mod tests {
             depends_on: vec![],
         };
         let names = vec!["web-port".to_owned()];
-        for v in ["PORT", "PORTS", "PORT0", "PORT12", "PORT_WEB-PORT", "PORT_WEB_PORT"] {
+        for v in [
+            "PORT",
+            "PORTS",
+            "PORT0",
+            "PORT12",
+            "PORT_WEB-PORT",
+            "PORT_WEB_PORT",
+        ] {
             assert!(is_port_variable(v, &spec, &names), "{v}");
         }
         for v in ["PORTAL", "PORT_", "DB_PORT", "PORT_OTHER"] {

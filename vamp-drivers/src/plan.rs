@@ -211,68 +211,61 @@ impl Default for PlanOptions {
     }
 }
 
+/// What a service needs that the driver lacks, if anything.
+fn unsupported(spec: &ServiceSpec, caps: &Capabilities) -> Option<String> {
+    let ty = spec.deployable_type.as_deref().unwrap_or("docker");
+    if !caps.deployable_types.contains(&ty) {
+        Some(format!("deployable type `{ty}`"))
+    } else if !spec.health_checks.is_empty() && !caps.health_checks {
+        Some("health checks".to_owned())
+    } else if !spec.arguments.is_empty() && !caps.arguments {
+        Some("arguments".to_owned())
+    } else {
+        None
+    }
+}
+
+fn unsupported_error(spec: &ServiceSpec, feature: String, opts: &PlanOptions) -> PlanError {
+    PlanError::Unsupported {
+        service: spec.key.to_string(),
+        feature,
+        driver: opts.driver,
+    }
+}
+
 /// Fails when a service needs something the driver does not support.
 pub fn check_supported(desired: &Desired, opts: &PlanOptions) -> Result<(), PlanError> {
-    let caps = &opts.capabilities;
     for s in &desired.services {
-        let spec = &s.spec;
-        let ty = spec.deployable_type.as_deref().unwrap_or("docker");
-        let missing = if !caps.deployable_types.contains(&ty) {
-            Some(format!("deployable type `{ty}`"))
-        } else if !spec.health_checks.is_empty() && !caps.health_checks {
-            Some("health checks".to_owned())
-        } else if !spec.arguments.is_empty() && !caps.arguments {
-            Some("arguments".to_owned())
-        } else {
-            None
-        };
-        if let Some(feature) = missing {
-            return Err(PlanError::Unsupported {
-                service: spec.key.to_string(),
-                feature,
-                driver: opts.driver,
-            });
+        if let Some(feature) = unsupported(&s.spec, &opts.capabilities) {
+            return Err(unsupported_error(&s.spec, feature, opts));
         }
     }
     Ok(())
 }
 
-/// Orders cluster names so that dependencies come first (Kahn's algorithm,
-/// ties in blueprint order). Dependencies on clusters outside the deployment
-/// are ignored.
-fn cluster_order(desired: &Desired) -> Result<Vec<&str>, PlanError> {
-    let mut clusters: Vec<&str> = Vec::new();
-    let mut pos: FxMap<&str, usize> = FxMap::default();
-    for s in &desired.services {
-        let c = s.spec.key.cluster.as_str();
-        if !pos.contains_key(c) {
-            pos.insert(c, clusters.len());
-            clusters.push(c);
-        }
-    }
+/// Orders clusters (by index) so that dependencies come first (Kahn's
+/// algorithm, ties in blueprint order). `edges` are `(dependency,
+/// dependant)` pairs, duplicates allowed.
+fn cluster_order(clusters: &[&str], edges: &[(u32, u32)]) -> Result<Vec<u32>, PlanError> {
     let n = clusters.len();
     let mut indegree = vec![0usize; n];
-    let mut dependants: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut seen: FxSet<(usize, usize)> = FxSet::default();
-    for s in &desired.services {
-        let me = pos[s.spec.key.cluster.as_str()];
-        for dep in &s.spec.depends_on {
-            if let Some(&d) = pos.get(dep.as_str()) {
-                if d != me && seen.insert((d, me)) {
-                    indegree[me] += 1;
-                    dependants[d].push(me);
-                }
-            }
+    let mut dependants: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut seen: FxSet<(u32, u32)> = FxSet::default();
+    for &(d, me) in edges {
+        if d != me && seen.insert((d, me)) {
+            indegree[me as usize] += 1;
+            dependants[d as usize].push(me);
         }
     }
-    let mut ready: std::collections::BTreeSet<usize> =
-        (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut ready: std::collections::BTreeSet<u32> = (0..n as u32)
+        .filter(|&i| indegree[i as usize] == 0)
+        .collect();
     let mut order = Vec::with_capacity(n);
     while let Some(i) = ready.pop_first() {
-        order.push(clusters[i]);
-        for &j in &dependants[i] {
-            indegree[j] -= 1;
-            if indegree[j] == 0 {
+        order.push(i);
+        for &j in &dependants[i as usize] {
+            indegree[j as usize] -= 1;
+            if indegree[j as usize] == 0 {
                 ready.insert(j);
             }
         }
@@ -322,64 +315,142 @@ pub fn plan(
     actual: &ActualState,
     opts: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    check_supported(desired, opts)?;
-    let order = cluster_order(desired)?;
-    let rank: FxMap<&str, usize> = order.iter().enumerate().map(|(i, c)| (*c, i)).collect();
-
-    // Services grouped by cluster rank, keeping blueprint order inside a cluster.
-    let mut by_rank: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
-    for (i, s) in desired.services.iter().enumerate() {
-        by_rank[rank[s.spec.key.cluster.as_str()]].push(i);
-    }
-
-    let mut by_name: FxMap<&str, usize> =
-        FxMap::with_capacity_and_hasher(actual.instances.len(), Default::default());
-    for (i, o) in actual.instances.iter().enumerate() {
-        if o.key.deployment == desired.deployment {
-            by_name.insert(o.name.as_str(), i);
-        }
-    }
-    // Actual instances that the desired state keeps.
-    let mut wanted = vec![false; actual.instances.len()];
-    let mut steps = Vec::new();
-    // One buffer for every instance name looked up: only names that end
-    // up in a step are allocated.
+    // The planner is memory-bound at scale (its inputs outgrow the caches
+    // long before its work does), so it reads each input once: one pass
+    // over the services writes every wanted instance name into one buffer
+    // (small, and read in order), one pass over the instances looks their
+    // names up in it. Names are allocated only for the steps.
+    let caps = &opts.capabilities;
+    let mut clusters: Vec<&str> = Vec::new();
+    let mut cluster_index: FxMap<&str, u32> = FxMap::default();
+    let mut cluster_of: Vec<u32> = Vec::with_capacity(desired.services.len());
+    let mut edges: Vec<(u32, u32)> = Vec::new();
+    let mut later_edges: Vec<(&str, u32)> = Vec::new();
+    let mut fp_of: FxMap<(&str, &str), &str> =
+        FxMap::with_capacity_and_hasher(desired.services.len(), Default::default());
+    // Every wanted instance: its name in `names[span]`, service and index.
+    // (Capacities are guesses: two instances of ~48-byte names a service.)
+    let mut names = String::with_capacity(desired.services.len() * 80);
+    let mut wanted: Vec<(std::ops::Range<usize>, u32, u32)> =
+        Vec::with_capacity(desired.services.len() * 2);
     let mut name = String::with_capacity(96);
-
-    // 1. Creations, dependencies first.
-    for services in &by_rank {
-        for &i in services {
-            let s = &desired.services[i];
-            // `deployment/cluster/service`, made once a step needs it.
-            let mut service: Option<String> = None;
-            for index in 0..s.spec.instances {
-                write_instance_name(&mut name, &s.spec.key, &s.fingerprint, index);
-                let found = by_name.get(name.as_str()).copied();
-                if let Some(j) = found {
-                    wanted[j] = true;
-                }
-                let observed = found.map(|j| &actual.instances[j]);
-                if observed.is_some_and(|o| o.state != InstanceState::Exited && !o.draining) {
-                    continue;
-                }
-                let service = service.get_or_insert_with(|| service_label(&s.spec.key));
-                if observed.is_some_and(|o| o.state == InstanceState::Exited) {
-                    steps.push(Step::Remove {
-                        key: s.spec.key.clone(),
-                        service: service.clone(),
-                        name: name.clone(),
-                        reason: RemoveReason::Failed,
-                    });
-                }
-                steps.push(Step::Create {
-                    spec: Arc::clone(&s.spec),
-                    service: service.clone(),
-                    fingerprint: s.fingerprint.clone(),
-                    index,
-                    name: name.clone(),
-                });
+    for (si, s) in desired.services.iter().enumerate() {
+        let spec = &*s.spec;
+        if let Some(feature) = unsupported(spec, caps) {
+            return Err(unsupported_error(spec, feature, opts));
+        }
+        let cluster = spec.key.cluster.as_str();
+        let next = clusters.len() as u32;
+        let c = *cluster_index.entry(cluster).or_insert(next);
+        if c == next {
+            clusters.push(cluster);
+        }
+        cluster_of.push(c);
+        for dep in &spec.depends_on {
+            match cluster_index.get(dep.as_str()) {
+                Some(&d) => edges.push((d, c)),
+                None => later_edges.push((dep.as_str(), c)),
             }
         }
+        fp_of.insert((cluster, spec.key.service.as_str()), s.fingerprint.as_str());
+        for index in 0..spec.instances {
+            write_instance_name(&mut name, &spec.key, &s.fingerprint, index);
+            let start = names.len();
+            names.push_str(&name);
+            wanted.push((start..names.len(), si as u32, index));
+        }
+    }
+    // Dependencies on clusters outside the deployment are ignored.
+    for (dep, c) in later_edges {
+        if let Some(&d) = cluster_index.get(dep) {
+            edges.push((d, c));
+        }
+    }
+    let order = cluster_order(&clusters, &edges)?;
+    let mut rank = vec![0usize; clusters.len()];
+    for (r, &c) in order.iter().enumerate() {
+        rank[c as usize] = r;
+    }
+
+    // The instances of this deployment, matched with the wanted ones by
+    // name (the last of several instances with one name wins).
+    let mut by_name: FxMap<&str, u32> =
+        FxMap::with_capacity_and_hasher(wanted.len(), Default::default());
+    for (w, (span, _, _)) in wanted.iter().enumerate() {
+        by_name.insert(&names[span.clone()], w as u32);
+    }
+    const NONE: u32 = u32::MAX;
+    const OURS: u8 = 1;
+    const KEPT: u8 = 2;
+    let mut found = vec![NONE; wanted.len()];
+    let mut flags = vec![0u8; actual.instances.len()];
+    for (i, o) in actual.instances.iter().enumerate() {
+        if o.key.deployment != desired.deployment {
+            continue;
+        }
+        flags[i] = OURS;
+        if let Some(&w) = by_name.get(o.name.as_str()) {
+            let previous = found[w as usize];
+            if previous != NONE {
+                flags[previous as usize] = OURS;
+            }
+            found[w as usize] = i as u32;
+            flags[i] = OURS | KEPT;
+        }
+    }
+
+    // 1. Creations, dependencies first, blueprint order within a cluster
+    // (a stable counting sort of the wanted instances by cluster rank).
+    let mut starts = vec![0usize; order.len() + 1];
+    for &(_, si, _) in &wanted {
+        starts[rank[cluster_of[si as usize] as usize] + 1] += 1;
+    }
+    for r in 0..order.len() {
+        starts[r + 1] += starts[r];
+    }
+    let mut sorted = vec![0u32; wanted.len()];
+    for (w, &(_, si, _)) in wanted.iter().enumerate() {
+        let r = rank[cluster_of[si as usize] as usize];
+        sorted[starts[r]] = w as u32;
+        starts[r] += 1;
+    }
+    let mut steps = Vec::new();
+    // `deployment/cluster/service` of the service last seen.
+    let mut label: Option<(u32, String)> = None;
+    for w in sorted {
+        let (span, si, index) = &wanted[w as usize];
+        let observed = match found[w as usize] {
+            NONE => None,
+            i => Some(&actual.instances[i as usize]),
+        };
+        if observed.is_some_and(|o| o.state != InstanceState::Exited && !o.draining) {
+            continue;
+        }
+        let s = &desired.services[*si as usize];
+        let service = match &label {
+            Some((last, l)) if last == si => l.clone(),
+            _ => {
+                let l = service_label(&s.spec.key);
+                label = Some((*si, l.clone()));
+                l
+            }
+        };
+        let name = &names[span.clone()];
+        if observed.is_some_and(|o| o.state == InstanceState::Exited) {
+            steps.push(Step::Remove {
+                key: s.spec.key.clone(),
+                service: service.clone(),
+                name: name.to_owned(),
+                reason: RemoveReason::Failed,
+            });
+        }
+        steps.push(Step::Create {
+            spec: Arc::clone(&s.spec),
+            service,
+            fingerprint: s.fingerprint.clone(),
+            index: *index,
+            name: name.to_owned(),
+        });
     }
 
     // 2. Weight shifts, once the new instances exist (hashed lookups: the
@@ -394,12 +465,13 @@ pub fn plan(
         .iter()
         .map(|(c, w)| (c.as_str(), w))
         .collect();
-    for cluster in &order {
-        if let Some(w) = desired_weights.get(*cluster).copied() {
-            if actual_weights.get(*cluster).copied() != Some(w) {
+    for &c in &order {
+        let cluster = clusters[c as usize];
+        if let Some(w) = desired_weights.get(cluster).copied() {
+            if actual_weights.get(cluster).copied() != Some(w) {
                 steps.push(Step::SetWeights {
                     deployment: desired.deployment.clone(),
-                    cluster: (*cluster).to_owned(),
+                    cluster: cluster.to_owned(),
                     weights: w.clone(),
                 });
             }
@@ -407,24 +479,13 @@ pub fn plan(
     }
 
     // 3. Drain, wait, remove: dependants first, vanished services before all.
-    // Keyed by (cluster, service): every instance here has the desired deployment.
-    let fp_of: FxMap<(&str, &str), &str> = desired
-        .services
-        .iter()
-        .map(|s| {
-            (
-                (s.spec.key.cluster.as_str(), s.spec.key.service.as_str()),
-                s.fingerprint.as_str(),
-            )
-        })
-        .collect();
     let mut leaving: Vec<Vec<(&ObservedInstance, RemoveReason)>> =
         vec![Vec::new(); order.len() + 1];
     for (o, _) in actual
         .instances
         .iter()
-        .zip(&wanted)
-        .filter(|(o, keep)| !**keep && o.key.deployment == desired.deployment)
+        .zip(&flags)
+        .filter(|(_, f)| **f & (OURS | KEPT) == OURS)
     {
         let reason = match fp_of.get(&(o.key.cluster.as_str(), o.key.service.as_str())) {
             None => RemoveReason::Orphan,
@@ -432,8 +493,8 @@ pub fn plan(
             Some(fp) if *fp != o.fingerprint => RemoveReason::Outdated,
             Some(_) => RemoveReason::Surplus,
         };
-        let bucket = match rank.get(o.key.cluster.as_str()) {
-            Some(r) if reason != RemoveReason::Orphan => order.len() - r,
+        let bucket = match cluster_index.get(o.key.cluster.as_str()) {
+            Some(&c) if reason != RemoveReason::Orphan => order.len() - rank[c as usize],
             _ => 0,
         };
         leaving[bucket].push((o, reason));

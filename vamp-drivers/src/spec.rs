@@ -122,7 +122,10 @@ pub(crate) fn write_instance_name(s: &mut String, key: &ServiceKey, fingerprint:
         if part.bytes().all(safe) {
             s.push_str(part);
         } else if part.is_ascii() {
-            s.extend(part.bytes().map(|b| if safe(b) { char::from(b) } else { '_' }));
+            s.extend(
+                part.bytes()
+                    .map(|b| if safe(b) { char::from(b) } else { '_' }),
+            );
         } else {
             s.extend(part.chars().map(|c| {
                 if c.is_ascii() && safe(c as u8) {
@@ -427,7 +430,10 @@ mod tests {
             service: "a b".into(),
         };
         assert_eq!(instance_name(&odd, "f", 0), "vamp-sh_p-web-a_b-f-0");
-        assert_eq!(instance_name(&odd, "f", 4_294_967_295), "vamp-sh_p-web-a_b-f-4294967295");
+        assert_eq!(
+            instance_name(&odd, "f", 4_294_967_295),
+            "vamp-sh_p-web-a_b-f-4294967295"
+        );
         assert_eq!(instance_name(&odd, "f", 10), "vamp-sh_p-web-a_b-f-10");
     }
 }

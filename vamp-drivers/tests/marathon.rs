@@ -26,10 +26,7 @@ fn service(name: &str, instances: u32) -> ServiceSpec {
         },
         image: "vamp-test/web:1".into(),
         deployable_type: None,
-        environment: vec![
-            ("VERSION".into(), name.into()),
-            ("PORT".into(), "1".into()),
-        ],
+        environment: vec![("VERSION".into(), name.into()), ("PORT".into(), "1".into())],
         arguments: vec![
             ("privileged".into(), "false".into()),
             ("security-opt".into(), "no-new-privileges".into()),
@@ -149,7 +146,10 @@ async fn scenario(d: &dyn Driver) {
         let want = desired(vec![v1.clone(), service("web_2", n)]);
         converge(d, &want).await.unwrap();
         let r = running(d).await;
-        assert_eq!(r.iter().filter(|(s, _, _)| s == "web_2").count(), n as usize);
+        assert_eq!(
+            r.iter().filter(|(s, _, _)| s == "web_2").count(),
+            n as usize
+        );
     }
 
     // Upgrade web_1 (new image): a new version replaces the old one.
@@ -270,7 +270,10 @@ async fn apps_carry_labels_env_resources_checks_and_host_ports() {
     let scale = requests.iter().find(|r| r.method == "PUT").unwrap();
     assert!(scale.target.ends_with("?partialUpdate=false"));
     assert_eq!(scale.body["instances"], 2);
-    assert_eq!(scale.body["container"]["docker"]["image"], "vamp-test/web:1");
+    assert_eq!(
+        scale.body["container"]["docker"]["image"],
+        "vamp-test/web:1"
+    );
 
     // A fresh driver (a restarted program) finds the same instances by label.
     let again = driver(&double).observe("shop").await.unwrap();
@@ -282,25 +285,33 @@ async fn apps_carry_labels_env_resources_checks_and_host_ports() {
 async fn locked_apps_are_waited_for_and_written_again() {
     let double = MarathonDouble::start();
     let d = driver(&double);
-    converge(&d, &desired(vec![service("web_1", 1)])).await.unwrap();
+    converge(&d, &desired(vec![service("web_1", 1)]))
+        .await
+        .unwrap();
     let id = double.app_ids()[0].clone();
 
     // Another client's deployment is running: the driver waits for it first.
     double.lock_app(&id, 3);
-    converge(&d, &desired(vec![service("web_1", 2)])).await.unwrap();
+    converge(&d, &desired(vec![service("web_1", 2)]))
+        .await
+        .unwrap();
     assert_eq!(double.app(&id).unwrap()["instances"], 2);
 
     // A deployment starts between the driver's read and its write: 409
     // "locked", then the same write again once that deployment ended.
     double.lock_before_next_write(2);
-    converge(&d, &desired(vec![service("web_1", 3)])).await.unwrap();
+    converge(&d, &desired(vec![service("web_1", 3)]))
+        .await
+        .unwrap();
     assert_eq!(double.app(&id).unwrap()["instances"], 3);
     let requests = double.requests();
     let refused = requests
         .iter()
         .position(|r| r.status == 409 && r.method == "PUT")
         .expect("a locked write");
-    assert!(requests[refused].target.starts_with(&format!("/v2/apps{id}")));
+    assert!(requests[refused]
+        .target
+        .starts_with(&format!("/v2/apps{id}")));
     assert!(requests[refused + 1..]
         .iter()
         .any(|r| r.method == "PUT" && r.status == 200));
@@ -313,7 +324,9 @@ async fn removal_works_whatever_delete_force_defaults_to() {
         let double = MarathonDouble::start();
         double.set_delete_force_default(force_default);
         let d = driver(&double);
-        converge(&d, &desired(vec![service("web_1", 1)])).await.unwrap();
+        converge(&d, &desired(vec![service("web_1", 1)]))
+            .await
+            .unwrap();
         double.lock_before_next_write(2);
         converge(&d, &Desired::empty("shop")).await.unwrap();
         assert!(double.app_ids().is_empty());
@@ -375,9 +388,13 @@ async fn server_errors_are_retried() {
     for status in [503, 500, 409] {
         let double = MarathonDouble::start();
         let d = driver(&double);
-        converge(&d, &desired(vec![service("web_1", 1)])).await.unwrap();
+        converge(&d, &desired(vec![service("web_1", 1)]))
+            .await
+            .unwrap();
         double.fail_next_write(status);
-        converge(&d, &desired(vec![service("web_1", 2)])).await.unwrap();
+        converge(&d, &desired(vec![service("web_1", 2)]))
+            .await
+            .unwrap();
         let id = double.app_ids()[0].clone();
         assert_eq!(double.app(&id).unwrap()["instances"], 2);
         assert!(double.requests().iter().any(|r| r.status == status));
@@ -419,7 +436,11 @@ async fn transport_and_auth_errors_are_typed() {
     assert_eq!(e.code(), "driver_unavailable");
     assert!(e.is_transient());
 
-    for bad in ["https://marathon.example:8443", "marathon:8080", "http://bad host"] {
+    for bad in [
+        "https://marathon.example:8443",
+        "marathon:8080",
+        "http://bad host",
+    ] {
         let e = MarathonDriver::new(MarathonOptions::new(bad)).unwrap_err();
         assert_eq!(e.code(), "driver_unavailable", "{bad}");
     }

@@ -395,7 +395,16 @@ mod scan {
                 // `None` is `null`, which serde reads as an absent Option.
                 let wanted = matches!(
                     key,
-                    "timestamp" | "cluster" | "service" | "gateway" | "response_time" | "status" | "t" | "b" | "Tt" | "ST"
+                    "timestamp"
+                        | "cluster"
+                        | "service"
+                        | "gateway"
+                        | "response_time"
+                        | "status"
+                        | "t"
+                        | "b"
+                        | "Tt"
+                        | "ST"
                 );
                 let value = match c.b.get(c.i)? {
                     b'"' => {

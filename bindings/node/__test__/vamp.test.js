@@ -231,9 +231,8 @@ test('resolve: a blueprint against a directory store', () => {
     const dep = vamp.resolve(canary, dir)
     assert.equal(dep.kind, 'deployment')
     assert.equal(dep.clusters.sava.services[0].status.intention, 'deploy')
-    throwsVamp(() => vamp.resolve('kind: blueprint\nname: b\nclusters:\n  web: acme/web:1.0\n', dir), (e) => {
-      assert.match(e.code, /^unresolved/)
-      assert.equal(typeof e.line, 'number')
+    throwsVamp(() => vamp.resolve('kind: blueprint\nname: b\nclusters:\n  web: web:1.0\n', dir), (e) => {
+      assert.deepEqual([e.code, e.line, e.column], ['unresolved_dependency', 4, 8])
     })
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })

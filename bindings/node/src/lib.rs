@@ -14,11 +14,13 @@ use napi::bindgen_prelude::Buffer;
 use napi::Either;
 use napi_derive::napi;
 use serde_json::{json, Value};
-use vamp_dsl::{canonical as core_canonical, read_bytes, ReadOptions};
 use std::sync::Mutex;
+use vamp_dsl::{canonical as core_canonical, read_bytes, ReadOptions};
 
 use vamp_model::{Code, Diagnostic, Document, Gateway, Kind, Map, Rewrite};
-use vamp_router::engine::{targets_from_json, CompileOptions, Decision, Engine, SplitMix64, Targets};
+use vamp_router::engine::{
+    targets_from_json, CompileOptions, Decision, Engine, SplitMix64, Targets,
+};
 use vamp_router::export::haproxy::{export, ExportOptions};
 use vamp_router::simulate::{simulate, Traffic};
 use vamp_router::{matching, request::OwnedRequest};
@@ -45,11 +47,18 @@ fn one_err(d: Diagnostic) -> napi::Error {
 }
 
 fn parse_kind(kind: Option<String>) -> napi::Result<Option<Kind>> {
-    kind.map(|k| core_canonical::parse_kind(&k).map_err(one_err)).transpose()
+    kind.map(|k| core_canonical::parse_kind(&k).map_err(one_err))
+        .transpose()
 }
 
 fn outcome(text: &[u8], kind: Option<Kind>) -> vamp_dsl::Outcome {
-    read_bytes(text, ReadOptions { kind, ..ReadOptions::default() })
+    read_bytes(
+        text,
+        ReadOptions {
+            kind,
+            ..ReadOptions::default()
+        },
+    )
 }
 
 /// Source text: a string or a UTF-8 Buffer.
@@ -105,7 +114,8 @@ pub fn resolve_json(text: Either<String, Buffer>, store: String) -> napi::Result
     if !errors.is_empty() {
         return Err(to_js_err(&errors));
     }
-    let store = vamp_dsl::store::DirectoryStore::open(&store).map_err(|e| one_err(e.to_diagnostic()))?;
+    let store =
+        vamp_dsl::store::DirectoryStore::open(&store).map_err(|e| one_err(e.to_diagnostic()))?;
     let deployments = out
         .documents
         .iter()
@@ -132,7 +142,10 @@ pub fn condition_json(expression: String) -> napi::Result<String> {
 
 fn request_from_json(request: &str) -> napi::Result<OwnedRequest> {
     let value: Value = serde_json::from_str(request).map_err(|e| {
-        one_err(Diagnostic::error(Code::UnexpectedType, format!("a request is a JSON object: {e}")))
+        one_err(Diagnostic::error(
+            Code::UnexpectedType,
+            format!("a request is a JSON object: {e}"),
+        ))
     })?;
     OwnedRequest::from_json(&value).map_err(one_err)
 }
@@ -144,7 +157,6 @@ pub fn matches_json(expression: String, request: String) -> napi::Result<bool> {
     let owned = request_from_json(&request)?;
     matching::matches(&tree, &owned.as_request()).map_err(one_err)
 }
-
 
 /// Gateways, and the conditions and rewrites they may refer to, read from
 /// one YAML stream (the documents of other kinds are ignored).
@@ -160,7 +172,11 @@ fn read_gateways(bytes: &[u8]) -> napi::Result<Gateways> {
     if !errors.is_empty() {
         return Err(to_js_err(&errors));
     }
-    let mut g = Gateways { gateways: Vec::new(), conditions: Map::new(), rewrites: Map::new() };
+    let mut g = Gateways {
+        gateways: Vec::new(),
+        conditions: Map::new(),
+        rewrites: Map::new(),
+    };
     for doc in out.documents {
         match doc {
             Document::Gateway(a) => g.gateways.push((a.name, a.spec)),
@@ -174,15 +190,22 @@ fn read_gateways(bytes: &[u8]) -> napi::Result<Gateways> {
         }
     }
     if g.gateways.is_empty() {
-        return Err(one_err(Diagnostic::error(Code::InconsistentArtifactKind, "the text holds no gateway document")));
+        return Err(one_err(Diagnostic::error(
+            Code::InconsistentArtifactKind,
+            "the text holds no gateway document",
+        )));
     }
     Ok(g)
 }
 
 fn targets_from(json: Option<String>) -> napi::Result<Option<Targets>> {
     let Some(json) = json else { return Ok(None) };
-    let value: Value = serde_json::from_str(&json)
-        .map_err(|e| one_err(Diagnostic::error(Code::UnexpectedType, format!("targets: {e}"))))?;
+    let value: Value = serde_json::from_str(&json).map_err(|e| {
+        one_err(Diagnostic::error(
+            Code::UnexpectedType,
+            format!("targets: {e}"),
+        ))
+    })?;
     targets_from_json(&value).map(Some).map_err(one_err)
 }
 
@@ -237,7 +260,10 @@ impl NativeRouter {
         let g = read_gateways(text.as_bytes())?;
         let chosen = match (&gateway, g.gateways.as_slice()) {
             (Some(name), all) => all.iter().find(|(n, _)| n == name).ok_or_else(|| {
-                one_err(Diagnostic::error(Code::UnresolvedDependency, format!("the text holds no gateway `{name}`")))
+                one_err(Diagnostic::error(
+                    Code::UnresolvedDependency,
+                    format!("the text holds no gateway `{name}`"),
+                ))
             })?,
             (None, [only]) => only,
             (None, _) => {
@@ -261,7 +287,10 @@ impl NativeRouter {
                 RandomState::new().hash_one(0u8)
             }
         };
-        Ok(NativeRouter { engine, rng: Mutex::new(SplitMix64::new(seed)) })
+        Ok(NativeRouter {
+            engine,
+            rng: Mutex::new(SplitMix64::new(seed)),
+        })
     }
 
     /// The gateway's name.
@@ -273,7 +302,11 @@ impl NativeRouter {
     /// The route paths, in written order.
     #[napi(getter)]
     pub fn routes(&self) -> Vec<String> {
-        self.engine.routes().iter().map(|r| r.name().to_owned()).collect()
+        self.engine
+            .routes()
+            .iter()
+            .map(|r| r.name().to_owned())
+            .collect()
     }
 
     /// One decision, as JSON.
@@ -284,7 +317,10 @@ impl NativeRouter {
         let d = match &key {
             Some(k) => self.engine.decide_keyed(&req, k.as_bytes()),
             None => {
-                let mut rng = self.rng.lock().map_err(|_| napi::Error::from_reason("router state poisoned"))?;
+                let mut rng = self
+                    .rng
+                    .lock()
+                    .map_err(|_| napi::Error::from_reason("router state poisoned"))?;
                 self.engine.decide(&req, &mut *rng)
             }
         };
@@ -294,30 +330,54 @@ impl NativeRouter {
     /// The chosen route of each request of a JSON list (null where none).
     #[napi]
     pub fn decide_many_json(&self, requests: String) -> napi::Result<Vec<Option<String>>> {
-        let value: Value = serde_json::from_str(&requests)
-            .map_err(|e| one_err(Diagnostic::error(Code::UnexpectedType, format!("requests: {e}"))))?;
+        let value: Value = serde_json::from_str(&requests).map_err(|e| {
+            one_err(Diagnostic::error(
+                Code::UnexpectedType,
+                format!("requests: {e}"),
+            ))
+        })?;
         let Value::Array(items) = value else {
-            return Err(one_err(Diagnostic::error(Code::UnexpectedType, "requests must be an array")));
+            return Err(one_err(Diagnostic::error(
+                Code::UnexpectedType,
+                "requests must be an array",
+            )));
         };
-        let mut rng = self.rng.lock().map_err(|_| napi::Error::from_reason("router state poisoned"))?;
+        let mut rng = self
+            .rng
+            .lock()
+            .map_err(|_| napi::Error::from_reason("router state poisoned"))?;
         items
             .iter()
             .map(|v| {
                 let owned = OwnedRequest::from_json(v).map_err(one_err)?;
-                Ok(self.engine.decide(&owned.as_request(), &mut *rng).map(|d| d.route_name.to_owned()))
+                Ok(self
+                    .engine
+                    .decide(&owned.as_request(), &mut *rng)
+                    .map(|d| d.route_name.to_owned()))
             })
             .collect()
     }
 
     /// Exact and sampled split of a traffic mix (JSON), as JSON.
     #[napi]
-    pub fn simulate_json(&self, traffic: String, samples: Option<f64>, seed: Option<f64>) -> napi::Result<String> {
-        let value: Value = serde_json::from_str(&traffic)
-            .map_err(|e| one_err(Diagnostic::error(Code::UnexpectedType, format!("traffic: {e}"))))?;
+    pub fn simulate_json(
+        &self,
+        traffic: String,
+        samples: Option<f64>,
+        seed: Option<f64>,
+    ) -> napi::Result<String> {
+        let value: Value = serde_json::from_str(&traffic).map_err(|e| {
+            one_err(Diagnostic::error(
+                Code::UnexpectedType,
+                format!("traffic: {e}"),
+            ))
+        })?;
         let traffic = Traffic::from_json(&value).map_err(one_err)?;
         let samples = samples.map_or(10_000, |s| s as u64);
         let seed = seed.map_or(1, |s| s as u64);
-        Ok(simulate(&self.engine, &traffic, samples, seed).to_json(&self.engine).to_string())
+        Ok(simulate(&self.engine, &traffic, samples, seed)
+            .to_json(&self.engine)
+            .to_string())
     }
 }
 
@@ -335,7 +395,10 @@ pub fn haproxy(
     let defaults = ExportOptions::default();
     let virtual_hosts_port = match virtual_hosts_port {
         Some(p) => Some(u16::try_from(p).map_err(|_| {
-            one_err(Diagnostic::error(Code::InvalidGatewayPort, format!("{p} is not a port")))
+            one_err(Diagnostic::error(
+                Code::InvalidGatewayPort,
+                format!("{p} is not a port"),
+            ))
         })?),
         None => defaults.virtual_hosts_port,
     };

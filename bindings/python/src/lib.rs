@@ -18,12 +18,14 @@ use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyDict, PyList};
 use pythonize::{depythonize, pythonize};
 use serde_json::Value;
-use vamp_dsl::{canonical as core_canonical, read_bytes, ReadOptions};
 use std::sync::Mutex;
+use vamp_dsl::{canonical as core_canonical, read_bytes, ReadOptions};
 
 use pyo3::types::PyString;
 use vamp_model::{Code, Diagnostic, Document, Gateway, Kind, Map, Rewrite};
-use vamp_router::engine::{targets_from_json, CompileOptions, Decision, Engine, SplitMix64, Targets};
+use vamp_router::engine::{
+    targets_from_json, CompileOptions, Decision, Engine, SplitMix64, Targets,
+};
 use vamp_router::export::haproxy::{export, ExportOptions};
 use vamp_router::request::{Pairs, Request};
 use vamp_router::simulate::{simulate, Traffic};
@@ -91,7 +93,9 @@ fn to_py_err(py: Python<'_>, area: Area, errors: &[Diagnostic]) -> PyErr {
         let line = first.span.map(|s| s.line);
         let column = first.span.map(|s| s.column);
         let text = match (line, column) {
-            (Some(l), Some(c)) => format!("{}: {} (line {l}, column {c})", first.code, first.message),
+            (Some(l), Some(c)) => {
+                format!("{}: {} (line {l}, column {c})", first.code, first.message)
+            }
             _ => format!("{}: {}", first.code, first.message),
         };
         let exc = exception_type(py, area, first.code).call1((text,))?;
@@ -139,7 +143,15 @@ fn parse_kind(py: Python<'_>, kind: Option<&str>) -> PyResult<Option<Kind>> {
 #[pyo3(signature = (text, kind = None))]
 fn read<'py>(py: Python<'py>, text: Source, kind: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
     let kind = parse_kind(py, kind)?;
-    let out = py.detach(|| read_bytes(text.bytes(), ReadOptions { kind, ..ReadOptions::default() }));
+    let out = py.detach(|| {
+        read_bytes(
+            text.bytes(),
+            ReadOptions {
+                kind,
+                ..ReadOptions::default()
+            },
+        )
+    });
     let errors: Vec<Diagnostic> = out.errors().cloned().collect();
     if !errors.is_empty() {
         return Err(to_py_err(py, Area::Read, &errors));
@@ -153,7 +165,15 @@ fn read<'py>(py: Python<'py>, text: Source, kind: Option<&str>) -> PyResult<Boun
 #[pyo3(signature = (text, kind = None))]
 fn check<'py>(py: Python<'py>, text: Source, kind: Option<&str>) -> PyResult<Bound<'py, PyList>> {
     let kind = parse_kind(py, kind)?;
-    let out = py.detach(|| read_bytes(text.bytes(), ReadOptions { kind, ..ReadOptions::default() }));
+    let out = py.detach(|| {
+        read_bytes(
+            text.bytes(),
+            ReadOptions {
+                kind,
+                ..ReadOptions::default()
+            },
+        )
+    });
     let all: Vec<Value> = out.diagnostics.iter().map(diagnostic_json).collect();
     Ok(pythonize(py, &all)?.cast_into::<PyList>()?)
 }
@@ -177,7 +197,13 @@ fn canonical<'py>(py: Python<'py>, kind: &str, text: Source) -> PyResult<Bound<'
 fn to_yaml(py: Python<'_>, text: Source, kind: Option<&str>) -> PyResult<String> {
     let kind = parse_kind(py, kind)?;
     py.detach(|| {
-        let out = read_bytes(text.bytes(), ReadOptions { kind, ..ReadOptions::default() });
+        let out = read_bytes(
+            text.bytes(),
+            ReadOptions {
+                kind,
+                ..ReadOptions::default()
+            },
+        );
         let errors: Vec<Diagnostic> = out.errors().cloned().collect();
         if !errors.is_empty() {
             return Err(errors);
@@ -192,14 +218,25 @@ fn to_yaml(py: Python<'_>, text: Source, kind: Option<&str>) -> PyResult<String>
 /// `store` (a folder of YAML artifacts) into deployments: one deployment's
 /// canonical dict, or a list of them for several blueprints.
 #[pyfunction]
-fn resolve<'py>(py: Python<'py>, text: Source, store: std::path::PathBuf) -> PyResult<Bound<'py, PyAny>> {
+fn resolve<'py>(
+    py: Python<'py>,
+    text: Source,
+    store: std::path::PathBuf,
+) -> PyResult<Bound<'py, PyAny>> {
     let result = py.detach(|| {
-        let out = read_bytes(text.bytes(), ReadOptions { kind: Some(Kind::Blueprint), ..ReadOptions::default() });
+        let out = read_bytes(
+            text.bytes(),
+            ReadOptions {
+                kind: Some(Kind::Blueprint),
+                ..ReadOptions::default()
+            },
+        );
         let errors: Vec<Diagnostic> = out.errors().cloned().collect();
         if !errors.is_empty() {
             return Err(errors);
         }
-        let store = vamp_dsl::store::DirectoryStore::open(&store).map_err(|e| vec![e.to_diagnostic()])?;
+        let store =
+            vamp_dsl::store::DirectoryStore::open(&store).map_err(|e| vec![e.to_diagnostic()])?;
         let deployments = out
             .documents
             .iter()
@@ -254,7 +291,11 @@ fn read_gateways(bytes: &[u8]) -> Result<Gateways, Failed> {
     if !errors.is_empty() {
         return Err((Area::Read, errors));
     }
-    let mut g = Gateways { gateways: Vec::new(), conditions: Map::new(), rewrites: Map::new() };
+    let mut g = Gateways {
+        gateways: Vec::new(),
+        conditions: Map::new(),
+        rewrites: Map::new(),
+    };
     for doc in out.documents {
         match doc {
             Document::Gateway(a) => g.gateways.push((a.name, a.spec)),
@@ -268,18 +309,32 @@ fn read_gateways(bytes: &[u8]) -> Result<Gateways, Failed> {
         }
     }
     if g.gateways.is_empty() {
-        let d = Diagnostic::error(Code::InconsistentArtifactKind, "the text holds no gateway document");
+        let d = Diagnostic::error(
+            Code::InconsistentArtifactKind,
+            "the text holds no gateway document",
+        );
         return Err((Area::Read, vec![d]));
     }
     Ok(g)
 }
 
-fn targets_from_py(py: Python<'_>, targets: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Targets>> {
-    let Some(targets) = targets else { return Ok(None) };
+fn targets_from_py(
+    py: Python<'_>,
+    targets: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Targets>> {
+    let Some(targets) = targets else {
+        return Ok(None);
+    };
     let value: Value = depythonize(targets).map_err(|e| {
-        one_err(py, Area::Routing, Diagnostic::error(Code::UnexpectedType, format!("targets: {e}")))
+        one_err(
+            py,
+            Area::Routing,
+            Diagnostic::error(Code::UnexpectedType, format!("targets: {e}")),
+        )
     })?;
-    targets_from_json(&value).map(Some).map_err(|d| one_err(py, Area::Routing, d))
+    targets_from_json(&value)
+        .map(Some)
+        .map_err(|d| one_err(py, Area::Routing, d))
 }
 
 fn request_from_py(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<OwnedRequest> {
@@ -287,7 +342,10 @@ fn request_from_py(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<Owned
         one_err(
             py,
             Area::Routing,
-            Diagnostic::error(Code::UnexpectedType, format!("a request is a dict of text: {e}")),
+            Diagnostic::error(
+                Code::UnexpectedType,
+                format!("a request is a dict of text: {e}"),
+            ),
         )
     })?;
     OwnedRequest::from_json(&value).map_err(|d| one_err(py, Area::Routing, d))
@@ -346,7 +404,14 @@ struct Borrowed<'py> {
 
 fn borrow_request<'py>(item: &Bound<'py, PyAny>) -> Option<Borrowed<'py>> {
     let dict = item.cast::<PyDict>().ok()?;
-    let mut b = Borrowed { method: None, host: None, path: None, client_ip: None, headers: vec![], cookies: vec![] };
+    let mut b = Borrowed {
+        method: None,
+        host: None,
+        path: None,
+        client_ip: None,
+        headers: vec![],
+        cookies: vec![],
+    };
     let text = |v: Bound<'py, PyAny>| -> Option<Option<Bound<'py, PyString>>> {
         if v.is_none() {
             Some(None)
@@ -354,12 +419,17 @@ fn borrow_request<'py>(item: &Bound<'py, PyAny>) -> Option<Borrowed<'py>> {
             v.cast_into::<PyString>().ok().map(Some)
         }
     };
-    let pairs = |v: Bound<'py, PyAny>, out: &mut Vec<(Bound<'py, PyString>, Bound<'py, PyString>)>| -> Option<()> {
+    let pairs = |v: Bound<'py, PyAny>,
+                 out: &mut Vec<(Bound<'py, PyString>, Bound<'py, PyString>)>|
+     -> Option<()> {
         if v.is_none() {
             return Some(());
         }
         for (k, x) in v.cast::<PyDict>().ok()?.iter() {
-            out.push((k.cast_into::<PyString>().ok()?, x.cast_into::<PyString>().ok()?));
+            out.push((
+                k.cast_into::<PyString>().ok()?,
+                x.cast_into::<PyString>().ok()?,
+            ));
         }
         Some(())
     };
@@ -404,7 +474,10 @@ impl Router {
                 let g = read_gateways(text.bytes())?;
                 let chosen = match gateway {
                     Some(name) => g.gateways.iter().find(|(n, _)| n == name).ok_or_else(|| {
-                        let d = Diagnostic::error(Code::UnresolvedDependency, format!("the text holds no gateway `{name}`"));
+                        let d = Diagnostic::error(
+                            Code::UnresolvedDependency,
+                            format!("the text holds no gateway `{name}`"),
+                        );
                         (Area::Routing, vec![d])
                     })?,
                     None => match g.gateways.as_slice() {
@@ -424,15 +497,24 @@ impl Router {
                     targets: targets.as_ref(),
                     ..CompileOptions::new(vamp_dsl::condition::parse)
                 };
-                Engine::compile(&chosen.0, &chosen.1, &options).map_err(|d| (Area::Routing, vec![d]))
+                Engine::compile(&chosen.0, &chosen.1, &options)
+                    .map_err(|d| (Area::Routing, vec![d]))
             })
             .map_err(|(area, errors)| to_py_err(py, area, &errors))?;
         let seed = seed.unwrap_or_else(|| {
             use std::hash::{BuildHasher, RandomState};
             RandomState::new().hash_one(0u8)
         });
-        let route_names = engine.routes().iter().map(|r| PyString::new(py, r.name()).unbind()).collect();
-        Ok(Router { engine, rng: Mutex::new(SplitMix64::new(seed)), route_names })
+        let route_names = engine
+            .routes()
+            .iter()
+            .map(|r| PyString::new(py, r.name()).unbind())
+            .collect();
+        Ok(Router {
+            engine,
+            rng: Mutex::new(SplitMix64::new(seed)),
+            route_names,
+        })
     }
 
     /// The gateway's name.
@@ -453,13 +535,21 @@ impl Router {
     /// With `key` (a user id...), the decision is a stable function of the
     /// key instead of a random draw.
     #[pyo3(signature = (request, key = None))]
-    fn decide<'py>(&self, py: Python<'py>, request: &Bound<'py, PyAny>, key: Option<Source>) -> PyResult<Bound<'py, PyAny>> {
+    fn decide<'py>(
+        &self,
+        py: Python<'py>,
+        request: &Bound<'py, PyAny>,
+        key: Option<Source>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let owned = request_from_py(py, request)?;
         let req = owned.as_request();
         let d = match &key {
             Some(k) => self.engine.decide_keyed(&req, k.bytes()),
             None => {
-                let mut rng = self.rng.lock().map_err(|_| VampError::new_err("router state poisoned"))?;
+                let mut rng = self
+                    .rng
+                    .lock()
+                    .map_err(|_| VampError::new_err("router state poisoned"))?;
                 self.engine.decide(&req, &mut *rng)
             }
         };
@@ -481,10 +571,19 @@ impl Router {
             return Err(one_err(
                 py,
                 Area::Routing,
-                Diagnostic::error(Code::UnexpectedType, format!("{n} requests but {} keys", keys.as_ref().map_or(0, Vec::len))),
+                Diagnostic::error(
+                    Code::UnexpectedType,
+                    format!(
+                        "{n} requests but {} keys",
+                        keys.as_ref().map_or(0, Vec::len)
+                    ),
+                ),
             ));
         }
-        let mut rng = self.rng.lock().map_err(|_| VampError::new_err("router state poisoned"))?;
+        let mut rng = self
+            .rng
+            .lock()
+            .map_err(|_| VampError::new_err("router state poisoned"))?;
         let mut out: Vec<Bound<'py, PyAny>> = Vec::with_capacity(n);
         for (i, item) in requests.try_iter()?.enumerate() {
             let item = item?;
@@ -531,17 +630,32 @@ impl Router {
     /// `samples` seeded decisions. `traffic` is a list of requests and/or
     /// `{"share": N, "request": {...}}` entries (or `{"requests": [...]}`).
     #[pyo3(signature = (traffic, samples = 10_000, seed = 1))]
-    fn simulate<'py>(&self, py: Python<'py>, traffic: &Bound<'py, PyAny>, samples: u64, seed: u64) -> PyResult<Bound<'py, PyAny>> {
+    fn simulate<'py>(
+        &self,
+        py: Python<'py>,
+        traffic: &Bound<'py, PyAny>,
+        samples: u64,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let value: Value = depythonize(traffic).map_err(|e| {
-            one_err(py, Area::Routing, Diagnostic::error(Code::UnexpectedType, format!("traffic: {e}")))
+            one_err(
+                py,
+                Area::Routing,
+                Diagnostic::error(Code::UnexpectedType, format!("traffic: {e}")),
+            )
         })?;
         let traffic = Traffic::from_json(&value).map_err(|d| one_err(py, Area::Routing, d))?;
-        let report = py.detach(|| simulate(&self.engine, &traffic, samples, seed).to_json(&self.engine));
+        let report =
+            py.detach(|| simulate(&self.engine, &traffic, samples, seed).to_json(&self.engine));
         Ok(pythonize(py, &report)?)
     }
 
     fn __repr__(&self) -> String {
-        format!("<vamp.Router gateway={:?} routes={}>", self.engine.name(), self.engine.routes().len())
+        format!(
+            "<vamp.Router gateway={:?} routes={}>",
+            self.engine.name(),
+            self.engine.routes().len()
+        )
     }
 }
 
@@ -573,7 +687,8 @@ fn haproxy(
             targets: targets.as_ref(),
             ..CompileOptions::new(vamp_dsl::condition::parse)
         };
-        let gateways: Vec<(&str, &Gateway)> = g.gateways.iter().map(|(n, g)| (n.as_str(), g)).collect();
+        let gateways: Vec<(&str, &Gateway)> =
+            g.gateways.iter().map(|(n, g)| (n.as_str(), g)).collect();
         export(&gateways, &compile, &options).map_err(|d| (Area::Routing, vec![d]))
     })
     .map_err(|(area, errors)| to_py_err(py, area, &errors))

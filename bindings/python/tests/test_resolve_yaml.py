@@ -31,8 +31,7 @@ def test_resolve_against_a_directory_store(canary, tmp_path):
 
 
 def test_resolve_reports_unresolved_references(tmp_path):
-    blueprint = "kind: blueprint\nname: b\nclusters:\n  web: acme/web:1.0\n"
-    with pytest.raises(vamp.VampError) as info:
+    blueprint = "kind: blueprint\nname: b\nclusters:\n  web: web:1.0\n"
+    with pytest.raises(vamp.ValidationError) as info:
         vamp.resolve(blueprint, tmp_path)
-    assert info.value.code.startswith("unresolved")
-    assert info.value.line is not None
+    assert (info.value.code, info.value.line, info.value.column) == ("unresolved_dependency", 4, 8)

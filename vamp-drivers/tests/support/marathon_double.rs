@@ -211,6 +211,7 @@ impl MarathonDouble {
 }
 
 fn serve(conn: TcpStream, state: &Mutex<State>) {
+    let _ = conn.set_nodelay(true);
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut out = conn;
     loop {
@@ -282,7 +283,9 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
             reason_phrase(code),
             text.len()
         );
-        if out.write_all(head.as_bytes()).is_err() || out.write_all(text.as_bytes()).is_err() {
+        // One write: a head and a body in two segments would meet Nagle's
+        // algorithm and the client's delayed ACK (40 ms a request).
+        if out.write_all((head + &text).as_bytes()).is_err() {
             return;
         }
     }
@@ -493,14 +496,20 @@ fn validate(def: &Value) -> Vec<(String, String)> {
     let cmd = m.get("cmd").is_some_and(|c| !c.is_null());
     let args = m.get("args");
     if cmd && args.is_some_and(|a| !a.is_null()) {
-        err("/", "AppDefinition must either contain one of 'cmd' or 'args', not both");
+        err(
+            "/",
+            "AppDefinition must either contain one of 'cmd' or 'args', not both",
+        );
     }
     if args.is_some_and(|a| a.as_array().is_some_and(Vec::is_empty)) {
         err("/args", "must not be empty");
     }
     let container = m.get("container").is_some_and(|c| !c.is_null());
     if !cmd && args.is_none() && !container {
-        err("/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'");
+        err(
+            "/",
+            "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'",
+        );
     }
     if let Some(c) = m.get("container").filter(|c| !c.is_null()) {
         let docker = c.get("type").and_then(Value::as_str) == Some("DOCKER");
@@ -605,13 +614,24 @@ fn answer_app(st: &State, id: &str, app: &App, embed_tasks: bool) -> Value {
     let mut v = app.def.clone();
     let running = app.tasks.len();
     let checks = has_checks(&app.def);
-    let healthy = if checks && !st.never_healthy { running } else { 0 };
-    let unhealthy = if checks && st.never_healthy { running } else { 0 };
+    let healthy = if checks && !st.never_healthy {
+        running
+    } else {
+        0
+    };
+    let unhealthy = if checks && st.never_healthy {
+        running
+    } else {
+        0
+    };
     if let Some(m) = v.as_object_mut() {
         m.insert("version".into(), json!(app.version));
         m.insert(
             "deployments".into(),
-            json!(locks(st, id).iter().map(|d| json!({"id": d})).collect::<Vec<_>>()),
+            json!(locks(st, id)
+                .iter()
+                .map(|d| json!({"id": d}))
+                .collect::<Vec<_>>()),
         );
         m.insert("tasksStaged".into(), json!(0));
         m.insert("tasksRunning".into(), json!(running));
@@ -620,7 +640,12 @@ fn answer_app(st: &State, id: &str, app: &App, embed_tasks: bool) -> Value {
         if embed_tasks {
             m.insert(
                 "tasks".into(),
-                Value::Array(app.tasks.iter().map(|t| answer_task(st, id, t, checks)).collect()),
+                Value::Array(
+                    app.tasks
+                        .iter()
+                        .map(|t| answer_task(st, id, t, checks))
+                        .collect(),
+                ),
             );
         }
     }
@@ -645,7 +670,11 @@ fn answer_task(st: &State, app: &str, t: &Task, checks: bool) -> Value {
 fn converge_tasks(st: &mut State, id: &str) {
     let Some(app) = st.apps.get(id) else { return };
     let config = without_instances(&app.def);
-    let want = app.def.get("instances").and_then(Value::as_u64).unwrap_or(1) as usize;
+    let want = app
+        .def
+        .get("instances")
+        .and_then(Value::as_u64)
+        .unwrap_or(1) as usize;
     let port_names: Vec<Option<String>> = app
         .def
         .get("portDefinitions")
@@ -792,7 +821,11 @@ fn handle(st: &mut State, method: &str, target: &str, raw: &[u8]) -> Answer {
         }
     };
     if path == "/v2/info" && method == "GET" {
-        return (200, json!({"name": "marathon", "version": "1.11.0-double"}), None);
+        return (
+            200,
+            json!({"name": "marathon", "version": "1.11.0-double"}),
+            None,
+        );
     }
     if path == "/v2/deployments" && method == "GET" {
         advance(st);
@@ -817,7 +850,11 @@ fn handle(st: &mut State, method: &str, target: &str, raw: &[u8]) -> Answer {
         match d.previous {
             Some(prev) => {
                 let version = now(st);
-                let tasks = st.apps.get(&d.app).map(|a| a.tasks.clone()).unwrap_or_default();
+                let tasks = st
+                    .apps
+                    .get(&d.app)
+                    .map(|a| a.tasks.clone())
+                    .unwrap_or_default();
                 st.apps.insert(
                     d.app.clone(),
                     App {
@@ -855,9 +892,7 @@ fn handle(st: &mut State, method: &str, target: &str, raw: &[u8]) -> Answer {
     if path == "/v2/apps" || path == "/v2/apps/" {
         return match method {
             "GET" => {
-                let embed_tasks = query
-                    .iter()
-                    .any(|(k, v)| k == "embed" && v == "apps.tasks");
+                let embed_tasks = query.iter().any(|(k, v)| k == "embed" && v == "apps.tasks");
                 let selector = q("label").unwrap_or("");
                 let apps: Vec<Value> = st
                     .apps
@@ -978,11 +1013,22 @@ fn handle(st: &mut State, method: &str, target: &str, raw: &[u8]) -> Answer {
             }
             let created = previous.is_none();
             let version = now(st);
-            let tasks = st.apps.get(&id).map(|a| a.tasks.clone()).unwrap_or_default();
+            let tasks = st
+                .apps
+                .get(&id)
+                .map(|a| a.tasks.clone())
+                .unwrap_or_default();
             let scale_only = previous
                 .as_ref()
                 .is_some_and(|p| without_instances(p) == without_instances(&def));
-            st.apps.insert(id.clone(), App { def, version: version.clone(), tasks });
+            st.apps.insert(
+                id.clone(),
+                App {
+                    def,
+                    version: version.clone(),
+                    tasks,
+                },
+            );
             let action = if created {
                 "StartApplication"
             } else if scale_only {
