@@ -24,7 +24,7 @@ pub enum DriverError {
         port: u16,
     },
     /// The orchestrator cannot be reached (daemon not running, connection refused).
-    #[error("the {driver} orchestrator is not reachable ({detail}): start it (for Docker: `dockerd --bridge=none --iptables=false --ip-masq=false &`) or point the driver at it")]
+    #[error("the {driver} orchestrator is not reachable ({detail}): start it or point the driver at it (Docker: `dockerd --bridge=none --iptables=false --ip-masq=false &` or DOCKER_HOST; Kubernetes: KUBECONFIG or `--namespace`; Marathon: `--marathon-url` or MARATHON_URL)")]
     Unavailable {
         /// Driver name.
         driver: &'static str,

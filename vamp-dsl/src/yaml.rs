@@ -392,7 +392,10 @@ fn read_stream_once(src: &str, limits: Limits) -> Result<Vec<Document>, Diagnost
             None => root = Some(node),
             Some(Frame::Seq(items, _, _)) => items.push(node),
             Some(Frame::Map(entries, pending, _, _)) => match pending.take() {
-                None => *pending = Some((key_text(&node), node.span)),
+                None => {
+                    let span = node.span;
+                    *pending = Some((key_text(node), span));
+                }
                 Some((key, key_span)) => {
                     if let Some(existing) = entries.iter_mut().find(|e| e.key == key) {
                         warnings.push(
@@ -487,14 +490,15 @@ fn count_nodes(node: &Node) -> usize {
 
 /// The text of a mapping key: scalars as written, flow sequences as
 /// `[a, b]`, anything else in a compact JSON-like form.
-fn key_text(node: &Node) -> String {
-    match &node.value {
-        NodeValue::Scalar { text, .. } => text.clone(),
+fn key_text(node: Node) -> String {
+    let Node { value, span } = node;
+    match value {
+        NodeValue::Scalar { text, .. } => text,
         NodeValue::Seq(items) => {
-            let parts: Vec<String> = items.iter().map(key_text).collect();
+            let parts: Vec<String> = items.into_iter().map(key_text).collect();
             format!("[{}]", parts.join(", "))
         }
-        NodeValue::Map(_) => node.to_json().to_string(),
+        map @ NodeValue::Map(_) => Node { value: map, span }.to_json().to_string(),
     }
 }
 

@@ -53,65 +53,74 @@ fn is_name_char(c: char) -> bool {
     !c.is_whitespace() && !matches!(c, '/' | '[' | ']' | '.' | '{' | '}' | ':' | ';' | ',' | '$')
 }
 
-fn take_name(chars: &[char], mut i: usize) -> (String, usize) {
-    let start = i;
-    while i < chars.len() && is_name_char(chars[i]) {
-        i += 1;
-    }
-    (chars[start..i].iter().collect(), i)
+/// The character at byte index `i`, if any.
+fn char_at(s: &str, i: usize) -> Option<char> {
+    s.get(i..)?.chars().next()
 }
 
-/// Parses a reference body (without `$`/braces) starting at `i`; returns the
-/// part and the index after it. Tries global, then three-part, then `.host`,
-/// then local.
-fn reference(chars: &[char], i: usize, braced: bool) -> Option<(Part, usize)> {
-    let (first, j) = take_name(chars, i);
-    if first.is_empty() {
+/// The byte index after the name starting at `i`.
+fn name_end(s: &str, i: usize) -> usize {
+    s.get(i..).map_or(i, |rest| {
+        rest.char_indices()
+            .find(|(_, c)| !is_name_char(*c))
+            .map_or(s.len(), |(j, _)| i + j)
+    })
+}
+
+/// Parses a reference body (without `$`/braces) starting at byte `i`;
+/// returns the part and the byte index after it. Tries global, then
+/// three-part, then `.host`, then local.
+fn reference(s: &str, i: usize, braced: bool) -> Option<(Part, usize)> {
+    let j = name_end(s, i);
+    if j == i {
         return None;
     }
+    let first = &s[i..j];
+    let b = s.as_bytes();
     // global: scheme://path
-    if chars.get(j..j + 3) == Some(&[':', '/', '/']) {
-        let mut k = j + 3;
-        let start = k;
-        while k < chars.len() && !chars[k].is_whitespace() && !(braced && chars[k] == '}') {
-            if !braced && chars[k] == '$' {
+    if s.get(j..j + 3) == Some("://") {
+        let start = j + 3;
+        let mut k = start;
+        while let Some(c) = char_at(s, k) {
+            if c.is_whitespace() || (braced && c == '}') || (!braced && c == '$') {
                 break;
             }
-            k += 1;
+            k += c.len_utf8();
         }
         if k > start {
             return Some((
                 Part::Global {
-                    scheme: first,
-                    path: chars[start..k].iter().collect(),
+                    scheme: first.to_owned(),
+                    path: s[start..k].to_owned(),
                 },
                 k,
             ));
         }
         return None;
     }
-    if chars.get(j) == Some(&'.') {
-        let (second, k) = take_name(chars, j + 1);
-        if !second.is_empty() {
-            if chars.get(k) == Some(&'.') {
-                let (third, l) = take_name(chars, k + 1);
-                if !third.is_empty() {
+    if b.get(j) == Some(&b'.') {
+        let k = name_end(s, j + 1);
+        if k > j + 1 {
+            let second = &s[j + 1..k];
+            if b.get(k) == Some(&b'.') {
+                let l = name_end(s, k + 1);
+                if l > k + 1 {
                     return Some((
                         Part::Trait {
-                            cluster: first,
-                            group: second,
-                            name: third,
+                            cluster: first.to_owned(),
+                            group: second.to_owned(),
+                            name: s[k + 1..l].to_owned(),
                         },
                         l,
                     ));
                 }
             }
             if second == "host" {
-                return Some((Part::Host(first), k));
+                return Some((Part::Host(first.to_owned()), k));
             }
         }
     }
-    Some((Part::Local(first), j))
+    Some((Part::Local(first.to_owned()), j))
 }
 
 /// Parses a trait value into text and references.
@@ -128,46 +137,46 @@ fn reference(chars: &[char], i: usize, braced: bool) -> Option<(Part, usize)> {
 /// # Errors
 /// A `$` that starts no reference, or `${` without a valid body and `}`.
 pub fn parse(value: &str) -> Result<Vec<Part>, InterpolationError> {
-    let chars: Vec<char> = value.chars().collect();
+    let b = value.as_bytes();
     let mut parts = Vec::new();
     let mut text = String::new();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c != '$' {
-            text.push(c);
-            i += 1;
-            continue;
-        }
-        if chars.get(i + 1) == Some(&'$') {
+    while i < b.len() {
+        let Some(dollar) = b[i..].iter().position(|&c| c == b'$').map(|p| i + p) else {
+            text.push_str(&value[i..]);
+            break;
+        };
+        text.push_str(&value[i..dollar]);
+        i = dollar;
+        if b.get(i + 1) == Some(&b'$') {
             text.push('$');
             i += 2;
             continue;
         }
         let err = |message: &str| InterpolationError {
-            offset: i,
+            offset: value[..i].chars().count(),
             message: message.to_owned(),
         };
-        let (part, next) = if chars.get(i + 1) == Some(&'{') {
+        let (part, next) = if b.get(i + 1) == Some(&b'{') {
             let mut j = i + 2;
-            while chars.get(j).is_some_and(|c| *c == ' ') {
+            while b.get(j) == Some(&b' ') {
                 j += 1;
             }
-            let (part, mut k) = reference(&chars, j, true).ok_or_else(|| {
-                err("`${` must be followed by a name such as `${db.host}`, then `}`")
-            })?;
-            while chars.get(k).is_some_and(|c| *c == ' ') {
+            let (part, mut k) = reference(value, j, true)
+                .ok_or_else(|| err("`${` must be followed by a name such as `${db.host}`, then `}`"))?;
+            while b.get(k) == Some(&b' ') {
                 k += 1;
             }
-            if chars.get(k) != Some(&'}') {
+            if b.get(k) != Some(&b'}') {
                 return Err(err(
                     "`${...}` holds a name (`db.host`, `db.ports.port`, `NAME`) or `scheme://path` and ends with `}`",
                 ));
             }
             (part, k + 1)
         } else {
-            reference(&chars, i + 1, false)
-                .ok_or_else(|| err("`$` must start a reference such as `$NAME` or `$db.host`; write `$$` for a literal `$`"))?
+            reference(value, i + 1, false).ok_or_else(|| {
+                err("`$` must start a reference such as `$NAME` or `$db.host`; write `$$` for a literal `$`")
+            })?
         };
         if !text.is_empty() {
             parts.push(Part::Text(std::mem::take(&mut text)));

@@ -122,8 +122,13 @@ fn itoa(i: usize) -> String {
 pub(crate) struct Fields<'a> {
     pub(crate) node: &'a Node,
     entries: &'a [Entry],
-    used: Vec<bool>,
-    asked: Vec<&'static str>,
+    /// Consumed entries, one bit each (mappings with more than 128 keys
+    /// spill into `used_more`).
+    used: u128,
+    used_more: Vec<bool>,
+    /// The keys asked for, for "did you mean" hints.
+    asked: [&'static str; 24],
+    n_asked: usize,
     pub(crate) path: String,
 }
 
@@ -134,8 +139,10 @@ impl<'a> Fields<'a> {
             NodeValue::Map(entries) => Some(Fields {
                 node,
                 entries,
-                used: vec![false; entries.len()],
-                asked: Vec::new(),
+                used: 0,
+                used_more: if entries.len() > 128 { vec![false; entries.len() - 128] } else { Vec::new() },
+                asked: [""; 24],
+                n_asked: 0,
                 path: path.to_owned(),
             }),
             _ => {
@@ -165,14 +172,33 @@ impl<'a> Fields<'a> {
         None
     }
 
+    fn mark(&mut self, i: usize) {
+        if i < 128 {
+            self.used |= 1 << i;
+        } else if let Some(u) = self.used_more.get_mut(i - 128) {
+            *u = true;
+        }
+    }
+
+    fn is_used(&self, i: usize) -> bool {
+        if i < 128 {
+            self.used & (1 << i) != 0
+        } else {
+            self.used_more.get(i - 128).copied().unwrap_or(false)
+        }
+    }
+
     pub(crate) fn span(&self) -> Span {
         self.node.span
     }
 
     pub(crate) fn get(&mut self, key: &'static str) -> Option<&'a Node> {
-        self.asked.push(key);
+        if self.n_asked < self.asked.len() {
+            self.asked[self.n_asked] = key;
+            self.n_asked += 1;
+        }
         let idx = self.entries.iter().position(|e| e.key == key)?;
-        self.used[idx] = true;
+        self.mark(idx);
         Some(&self.entries[idx].value)
     }
 
@@ -204,8 +230,8 @@ impl<'a> Fields<'a> {
     pub(crate) fn rest(&mut self) -> Vec<&'a Entry> {
         let mut out = Vec::new();
         for (i, e) in self.entries.iter().enumerate() {
-            if !self.used[i] {
-                self.used[i] = true;
+            if !self.is_used(i) {
+                self.mark(i);
                 out.push(e);
             }
         }
@@ -215,11 +241,11 @@ impl<'a> Fields<'a> {
     /// Reports every key nobody consumed as `unexpected_element`.
     pub(crate) fn finish(self, ctx: &mut Ctx) {
         for (i, e) in self.entries.iter().enumerate() {
-            if self.used[i] {
+            if self.is_used(i) {
                 continue;
             }
             let best = self
-                .asked
+                .asked[..self.n_asked]
                 .iter()
                 .map(|k| (strsim::jaro_winkler(k, &e.key), *k))
                 .filter(|(score, _)| *score > 0.8)
