@@ -113,3 +113,71 @@ export interface HaproxyOptions {
 
 /** A complete haproxy.cfg for every gateway of the YAML text. */
 export function haproxy(source: Source, options?: HaproxyOptions): string
+
+/** An SLA event. */
+export interface SlaEvent {
+  /** Unix seconds (an integer when whole). */
+  timestamp: number
+  cluster: string
+  event: 'escalate' | 'deescalate'
+}
+
+/** A scale change to apply. */
+export interface ScaleAction {
+  timestamp: number
+  action: 'scale_instances' | 'scale_cpu' | 'scale_memory'
+  cluster: string
+  service: string
+  from: number
+  to: number
+}
+
+/**
+ * One line of `vamp sla evaluate --format json`: an event, a scale action, a
+ * notice (`{timestamp, notice, ...}`: `cannot_scale_further`,
+ * `unknown_cluster`, `no_service`, `unknown_scale`, `invalid_step`,
+ * `unsupported_escalation`) or a generic handler's action
+ * (`{timestamp, action, cluster, event, detail}`).
+ */
+export type SlaOutput = SlaEvent | ScaleAction | { timestamp: number; [key: string]: Json }
+
+/** A plain sample (`service` optional). */
+export interface Sample {
+  /** Unix seconds or RFC 3339. */
+  timestamp: number | string
+  cluster: string
+  service?: string
+  /** Milliseconds. */
+  response_time: number
+  status: number
+}
+
+export interface SlaStats {
+  lines: number
+  samples: number
+  malformed: number
+  notRoute: number
+  unknownCluster: number
+  unknownService: number
+  late: number
+}
+
+/**
+ * The SLA checks and escalations of every cluster of a blueprint. Feed it
+ * samples in time order; it returns the events and scale actions they cause,
+ * exactly as `vamp sla evaluate --format json` prints them. Throws a
+ * `VampError` for a blueprint that does not read (with its code and
+ * position), with code `no_blueprint` or `invalid_sla`.
+ */
+export class SlaEvaluator {
+  constructor(blueprintText: Source, options?: { periodSeconds?: number })
+  /** An array of log lines (HAProxy JSON records or plain samples), or one chunk of text; blank lines are skipped, malformed ones counted. */
+  feedLines(lines: Source | Source[]): SlaOutput[]
+  /** Plain sample objects; anything else is counted as malformed. */
+  feedSamples(samples: (Sample | object)[]): SlaOutput[]
+  /** Ends the stream: runs the evaluation due after the last sample. */
+  finish(): SlaOutput[]
+  stats(): SlaStats
+  /** Clusters whose SLA is not monitored, and why. */
+  readonly notices: { cluster: string; message: string }[]
+}

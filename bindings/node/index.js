@@ -163,4 +163,48 @@ function haproxy(source, options = {}) {
   )
 }
 
-module.exports = { VampError, read, check, canonical, toYaml, resolve, condition, matches, Router, haproxy }
+/**
+ * The SLA checks and escalations of every cluster of a blueprint. Feed it
+ * samples in time order; it returns the events and scale actions they cause,
+ * exactly as `vamp sla evaluate --format json` prints them (one object per
+ * printed line).
+ */
+class SlaEvaluator {
+  /**
+   * @param {string|Buffer} blueprintText YAML holding the blueprint
+   * @param {{periodSeconds?: number}} [options] seconds between evaluations (default 1)
+   */
+  constructor(blueprintText, options = {}) {
+    const period = options.periodSeconds === undefined || options.periodSeconds === null ? undefined : Number(options.periodSeconds)
+    this._native = call((...a) => new native.NativeSlaEvaluator(...a), text(blueprintText), period)
+  }
+
+  /** Log lines (HAProxy JSON records or plain samples): an array of lines, or one chunk of text. */
+  feedLines(lines) {
+    const list = Array.isArray(lines) ? lines.map(text) : [text(lines)]
+    return JSON.parse(call((l) => this._native.feedLinesJson(l), list))
+  }
+
+  /** Plain sample objects ({timestamp, cluster, service?, response_time, status}); others count as malformed. */
+  feedSamples(samples) {
+    if (!Array.isArray(samples)) throw new TypeError('feedSamples expects an array of samples')
+    return JSON.parse(call((s) => this._native.feedSamplesJson(s), JSON.stringify(samples)))
+  }
+
+  /** Ends the stream: runs the evaluation due after the last sample. */
+  finish() {
+    return JSON.parse(call(() => this._native.finishJson()))
+  }
+
+  /** Counters of what went in: {lines, samples, malformed, notRoute, unknownCluster, unknownService, late}. */
+  stats() {
+    return JSON.parse(call(() => this._native.statsJson()))
+  }
+
+  /** Clusters whose SLA is not monitored, and why: [{cluster, message}]. */
+  get notices() {
+    return JSON.parse(call(() => this._native.noticesJson()))
+  }
+}
+
+module.exports = { VampError, read, check, canonical, toYaml, resolve, condition, matches, Router, haproxy, SlaEvaluator }

@@ -4,13 +4,13 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde_json::{json, Value};
+use serde_json::Value;
+use vamp_dsl::condition::parse;
 use vamp_dsl::{read_bytes, ReadOptions};
-use vamp_model::{Code, Diagnostic, Document, Gateway, Map, Rewrite};
-use vamp_router::engine::{
-    by_virtual_host, targets_from_json, CompileOptions, Engine, SplitMix64, Targets,
-};
-use vamp_router::export::haproxy::{export, ExportOptions};
+use vamp_model::{Code, Diagnostic};
+use vamp_router::documents::{decision_json, pick, Gateways};
+use vamp_router::engine::{targets_from_json, SplitMix64, Targets};
+use vamp_router::export::haproxy::ExportOptions;
 use vamp_router::request::OwnedRequest;
 use vamp_router::simulate::{simulate, Traffic};
 
@@ -186,16 +186,9 @@ pub(crate) fn run(cmd: Cmd) -> ExitCode {
     }
 }
 
-/// Gateways, conditions and rewrites read from files.
-#[derive(Default)]
-struct Inputs {
-    gateways: Vec<(String, Gateway)>,
-    conditions: Map<String>,
-    rewrites: Map<Rewrite>,
-}
-
-fn read_files(files: &[String]) -> Result<Inputs, Diagnostic> {
-    let mut inputs = Inputs::default();
+/// The gateways of files, with the conditions and rewrites of all of them.
+fn read_files(files: &[String]) -> Result<Gateways, Diagnostic> {
+    let mut inputs = Gateways::default();
     for file in files {
         let bytes = read_input(file)?;
         let out = read_bytes(&bytes, ReadOptions::default());
@@ -205,18 +198,7 @@ fn read_files(files: &[String]) -> Result<Inputs, Diagnostic> {
                 ..e.clone()
             });
         }
-        for doc in out.documents {
-            match doc {
-                Document::Gateway(g) => inputs.gateways.push((g.name, g.spec)),
-                Document::Condition(c) => {
-                    inputs.conditions.insert(c.name, c.spec.definition);
-                }
-                Document::Rewrite(r) => {
-                    inputs.rewrites.insert(r.name, r.spec);
-                }
-                _ => {}
-            }
-        }
+        inputs.add(&out.documents);
     }
     if inputs.gateways.is_empty() {
         return Err(Diagnostic::error(
@@ -235,53 +217,12 @@ fn read_targets(file: Option<&str>) -> Result<Option<Targets>, Diagnostic> {
     targets_from_json(&value).map(Some)
 }
 
-fn compile_all(inputs: &Inputs, targets: Option<&Targets>) -> Result<Vec<Engine>, Diagnostic> {
-    let options = CompileOptions {
-        conditions: Some(&inputs.conditions),
-        rewrites: Some(&inputs.rewrites),
-        targets,
-        ..CompileOptions::new(vamp_dsl::condition::parse)
-    };
-    inputs
-        .gateways
-        .iter()
-        .map(|(name, g)| {
-            Engine::compile(name, g, &options).map_err(|d| Diagnostic {
-                message: format!("gateway `{name}`: {}", d.message),
-                ..d
-            })
-        })
-        .collect()
-}
-
-fn pick<'a>(
-    engines: &'a [Engine],
-    name: Option<&str>,
-    request: Option<&OwnedRequest>,
-) -> Result<&'a Engine, Diagnostic> {
-    if let Some(name) = name {
-        return engines.iter().find(|e| e.name() == name).ok_or_else(|| {
-            Diagnostic::error(
-                Code::UnresolvedDependency,
-                format!("no gateway `{name}` in the file"),
-            )
-        });
+/// The picking errors, with the option that resolves them.
+fn gateway_help(d: Diagnostic) -> Diagnostic {
+    Diagnostic {
+        message: format!("{}; choose one with --gateway", d.message),
+        ..d
     }
-    if let [only] = engines {
-        return Ok(only);
-    }
-    request
-        .and_then(|r| by_virtual_host(engines, &r.as_request()))
-        .ok_or_else(|| {
-            let names: Vec<&str> = engines.iter().map(Engine::name).collect();
-            Diagnostic::error(
-                Code::UnresolvedDependency,
-                format!(
-                    "the file holds several gateways ({}); choose one with --gateway",
-                    names.join(", ")
-                ),
-            )
-        })
 }
 
 fn route(
@@ -294,7 +235,7 @@ fn route(
 ) -> Result<(), Diagnostic> {
     let inputs = read_files(&[file.to_owned()])?;
     let targets = read_targets(targets)?;
-    let engines = compile_all(&inputs, targets.as_ref())?;
+    let engines = inputs.compile_all(parse, targets.as_ref())?;
     let value: Value = serde_json::from_str(request).map_err(|e| {
         Diagnostic::error(
             Code::UnexpectedType,
@@ -302,8 +243,8 @@ fn route(
         )
     })?;
     let owned = OwnedRequest::from_json(&value)?;
-    let engine = pick(&engines, gateway, Some(&owned))?;
     let req = owned.as_request();
+    let engine = pick(&engines, gateway, Some(&req)).map_err(gateway_help)?;
     let decision = match key {
         Some(key) => engine.decide_keyed(&req, key.as_bytes()),
         None => {
@@ -316,32 +257,7 @@ fn route(
             engine.decide(&req, &mut SplitMix64::new(seed))
         }
     };
-    let out = match decision {
-        None => json!({"gateway": engine.name(), "route": null, "reason": null, "instance": null,
-                       "set_cookies": [], "rewrite": null}),
-        Some(d) => {
-            let instance = d.instance_ref.map(|i| {
-                json!({
-                    "name": i.name,
-                    "host": i.address.as_ref().map(|a| a.host.clone()),
-                    "port": i.address.as_ref().map(|a| a.port),
-                })
-            });
-            let cookies: Vec<Value> = [d.route_cookie, d.instance_cookie]
-                .into_iter()
-                .flatten()
-                .map(|c| json!({"name": c.name, "value": c.value}))
-                .collect();
-            json!({
-                "gateway": engine.name(),
-                "route": d.route_name,
-                "reason": d.reason.as_str(),
-                "instance": instance,
-                "set_cookies": cookies,
-                "rewrite": d.rewrite,
-            })
-        }
-    };
+    let out = decision_json(engine, decision.as_ref());
     print_json(&out);
     Ok(())
 }
@@ -356,8 +272,8 @@ fn simulate_cmd(
 ) -> Result<(), Diagnostic> {
     let inputs = read_files(&[file.to_owned()])?;
     let targets = read_targets(targets)?;
-    let engines = compile_all(&inputs, targets.as_ref())?;
-    let engine = pick(&engines, gateway, None)?;
+    let engines = inputs.compile_all(parse, targets.as_ref())?;
+    let engine = pick(&engines, gateway, None).map_err(gateway_help)?;
     let bytes = read_input(traffic)?;
     let text = String::from_utf8(bytes).map_err(|_| {
         Diagnostic::error(Code::UnexpectedType, format!("{traffic} is not UTF-8 text"))
@@ -378,18 +294,7 @@ fn export_haproxy(
 ) -> Result<(), Diagnostic> {
     let inputs = read_files(files)?;
     let targets = read_targets(targets)?;
-    let compile = CompileOptions {
-        conditions: Some(&inputs.conditions),
-        rewrites: Some(&inputs.rewrites),
-        targets: targets.as_ref(),
-        ..CompileOptions::new(vamp_dsl::condition::parse)
-    };
-    let gateways: Vec<(&str, &Gateway)> = inputs
-        .gateways
-        .iter()
-        .map(|(n, g)| (n.as_str(), g))
-        .collect();
-    let config = export(&gateways, &compile, &options)?;
+    let config = inputs.export_haproxy(parse, targets.as_ref(), &options)?;
     match output {
         None => print!("{config}"),
         Some(path) => std::fs::write(path, config)

@@ -5,10 +5,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
-use serde_json::{json, Value};
 use vamp_model::{Document, Kind, ScaleResource};
 use vamp_sla::time::format_rfc3339;
-use vamp_sla::{CannotScaleReason, Engine, EngineOptions, IngestStats, Output, Registry};
+use vamp_sla::{CannotScaleReason, Engine, EngineOptions, IngestStats, Output, Registry, SlaError};
 
 /// Output format of `vamp sla evaluate`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,7 +103,8 @@ fn open(file: &str) -> Result<Box<dyn Read>, Failure> {
         .map_err(|e| fail("io", format!("cannot read `{file}`: {e}")))
 }
 
-fn read_blueprint(file: &str) -> Result<vamp_model::Blueprint, Failure> {
+/// The documents of the blueprint file (read as blueprints).
+fn read_blueprint(file: &str) -> Result<Vec<Document>, Failure> {
     let mut bytes = Vec::new();
     let limit = vamp_dsl::yaml::Limits::default().max_bytes as u64 + 1;
     open(file)?
@@ -125,13 +125,7 @@ fn read_blueprint(file: &str) -> Result<vamp_model::Blueprint, Failure> {
             .unwrap_or_default();
         return Err(fail(d.code.as_str(), format!("{}{at}", d.message)));
     }
-    out.documents
-        .into_iter()
-        .find_map(|d| match d {
-            Document::Blueprint(b) => Some(b.spec),
-            _ => None,
-        })
-        .ok_or_else(|| fail("no_blueprint", format!("`{file}` holds no blueprint")))
+    Ok(out.documents)
 }
 
 fn evaluate(blueprint: &str, logs: &str, format: SlaFormat, period: u64) -> Result<(), Failure> {
@@ -141,12 +135,15 @@ fn evaluate(blueprint: &str, logs: &str, format: SlaFormat, period: u64) -> Resu
             "only one of --blueprint and --logs can be `-`",
         ));
     }
-    let bp = read_blueprint(blueprint)?;
+    let documents = read_blueprint(blueprint)?;
     let options = EngineOptions {
         period_seconds: period.max(1),
     };
-    let mut engine = Engine::from_blueprint(&bp, &Registry::with_builtins(), options)
-        .map_err(|e| fail("invalid_sla", e.to_string()))?;
+    let mut engine = Engine::from_documents(&documents, &Registry::with_builtins(), options)
+        .map_err(|e| match e {
+            SlaError::NoBlueprint => fail(e.code(), format!("`{blueprint}` holds no blueprint")),
+            e => fail(e.code(), e.to_string()),
+        })?;
     #[allow(clippy::print_stderr)]
     for n in engine.notices() {
         eprintln!("warning: cluster `{}`: {}", n.cluster, n.message);
@@ -172,11 +169,8 @@ fn evaluate(blueprint: &str, logs: &str, format: SlaFormat, period: u64) -> Resu
             skip_line(&mut reader).map_err(io)?;
             engine.ingest_line(b"", &mut out);
         } else {
-            let text = trim_end(&line);
-            if text.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            engine.ingest_line(text, &mut out);
+            // One line: its line break dropped, skipped when blank.
+            engine.ingest_text(&line, &mut out);
         }
         if !out.is_empty() {
             print(&mut w, &out, format)?;
@@ -209,14 +203,6 @@ fn skip_line(r: &mut impl BufRead) -> std::io::Result<()> {
     }
 }
 
-fn trim_end(b: &[u8]) -> &[u8] {
-    let mut end = b.len();
-    while end > 0 && matches!(b[end - 1], b'\n' | b'\r') {
-        end -= 1;
-    }
-    &b[..end]
-}
-
 fn write_err(e: std::io::Error) -> Failure {
     fail("io", format!("cannot write: {e}"))
 }
@@ -226,85 +212,6 @@ fn summary(s: &IngestStats) -> String {
         "{} line(s): {} sample(s) counted, {} malformed (skipped), {} not a route backend, {} unknown cluster, {} unknown service, {} late",
         s.lines, s.samples, s.malformed, s.not_route, s.unknown_cluster, s.unknown_service, s.late
     )
-}
-
-/// Unix seconds: an integer when whole.
-fn seconds(ms: u64) -> Value {
-    if ms % 1000 == 0 {
-        json!(ms / 1000)
-    } else {
-        json!(ms as f64 / 1000.0)
-    }
-}
-
-fn amount(r: ScaleResource, v: f64) -> Value {
-    if r == ScaleResource::Instances {
-        json!(v.round() as u64)
-    } else {
-        json!(v)
-    }
-}
-
-fn reason(r: &CannotScaleReason) -> &'static str {
-    match r {
-        CannotScaleReason::Limit { .. } => "cannot_scale_further",
-        CannotScaleReason::UnknownCluster => "unknown_cluster",
-        CannotScaleReason::NoService => "no_service",
-        CannotScaleReason::UnknownScale => "unknown_scale",
-        CannotScaleReason::InvalidStep => "invalid_step",
-    }
-}
-
-fn to_json(o: &Output) -> Value {
-    match o {
-        Output::Event(e) => json!({
-            "timestamp": seconds(e.timestamp_ms),
-            "cluster": e.cluster,
-            "event": e.direction.as_str(),
-        }),
-        Output::Scale(a) => json!({
-            "timestamp": seconds(a.timestamp_ms),
-            "action": a.resource.as_str(),
-            "cluster": a.cluster,
-            "service": a.service,
-            "from": amount(a.resource, a.from),
-            "to": amount(a.resource, a.to),
-        }),
-        Output::CannotScale(c) => {
-            let mut v = json!({
-                "timestamp": seconds(c.timestamp_ms),
-                "notice": reason(&c.reason),
-                "escalation": c.resource.as_str(),
-                "cluster": c.cluster,
-                "service": c.service,
-                "event": c.direction.as_str(),
-            });
-            if let CannotScaleReason::Limit {
-                current,
-                minimum,
-                maximum,
-            } = c.reason
-            {
-                v["value"] = amount(c.resource, current);
-                v["minimum"] = amount(c.resource, minimum);
-                v["maximum"] = amount(c.resource, maximum);
-            }
-            v
-        }
-        Output::Custom(c) => json!({
-            "timestamp": seconds(c.timestamp_ms),
-            "action": c.escalation_type,
-            "cluster": c.cluster,
-            "event": c.direction.as_str(),
-            "detail": c.detail,
-        }),
-        Output::Unsupported(u) => json!({
-            "timestamp": seconds(u.timestamp_ms),
-            "notice": "unsupported_escalation",
-            "escalation": u.escalation_type,
-            "cluster": u.cluster,
-        }),
-    }
 }
 
 fn num(r: ScaleResource, v: f64) -> String {
@@ -364,7 +271,7 @@ fn human(o: &Output) -> String {
 fn print(w: &mut impl Write, out: &[Output], format: SlaFormat) -> Result<(), Failure> {
     for o in out {
         match format {
-            SlaFormat::Json => writeln!(w, "{}", to_json(o)),
+            SlaFormat::Json => writeln!(w, "{}", o.to_json()),
             SlaFormat::Human => writeln!(w, "{}", human(o)),
         }
         .map_err(write_err)?;

@@ -162,8 +162,9 @@ pub fn parse(value: &str) -> Result<Vec<Part>, InterpolationError> {
             while b.get(j) == Some(&b' ') {
                 j += 1;
             }
-            let (part, mut k) = reference(value, j, true)
-                .ok_or_else(|| err("`${` must be followed by a name such as `${db.host}`, then `}`"))?;
+            let (part, mut k) = reference(value, j, true).ok_or_else(|| {
+                err("`${` must be followed by a name such as `${db.host}`, then `}`")
+            })?;
             while b.get(k) == Some(&b' ') {
                 k += 1;
             }

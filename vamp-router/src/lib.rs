@@ -8,6 +8,9 @@
 //!   [`engine::Engine::decide`] picks route, instance, cookies and rewrite
 //!   without allocating, from an injectable random source or a stable key.
 //! - [`simulate`]: exact and sampled traffic splits.
+//! - [`documents`]: the gateways (and the conditions and rewrites they
+//!   refer to) of a document stream, and decisions as JSON: what the CLI
+//!   and the language bindings share.
 //! - [`export::haproxy`]: a complete `haproxy.cfg` for many gateways.
 //!
 //! The crate reads no clock, no environment and prints nothing; condition
@@ -43,6 +46,7 @@
 //! ```
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod documents;
 pub mod engine;
 pub mod export;
 pub mod matching;

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use vamp_model::{Blueprint, Escalation, Map, OrRef, Scale, Sla, Value};
+use vamp_model::{Blueprint, Document, Escalation, Map, OrRef, Scale, Sla, Value};
 
 use crate::escalate::{ClusterScale, EscalationHandler, Notify, Run};
 use crate::output::{Event, Origin, Output};
-use crate::parse::{parse_line, Line, Record};
+use crate::parse::{parse_line, parse_value, Line, LineError, Record};
 use crate::sketch;
 use crate::sla::{
     Direction, ErrorRate, ResponseTimePercentile, ResponseTimeSlidingWindow, SlaType, WindowView,
@@ -115,11 +115,30 @@ pub enum SlaError {
     /// Two clusters with one name.
     #[error("cluster `{0}` is added twice")]
     DuplicateCluster(String),
+    /// [`Engine::from_documents`] found no blueprint among the documents.
+    #[error("the documents hold no blueprint")]
+    NoBlueprint,
+}
+
+impl SlaError {
+    /// The stable snake_case code of the error, as `vamp sla evaluate`
+    /// reports it: `invalid_sla`, `duplicate_cluster` or `no_blueprint`.
+    ///
+    /// ```
+    /// assert_eq!(vamp_sla::SlaError::NoBlueprint.code(), "no_blueprint");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            SlaError::InvalidSla { .. } => "invalid_sla",
+            SlaError::DuplicateCluster(_) => "duplicate_cluster",
+            SlaError::NoBlueprint => "no_blueprint",
+        }
+    }
 }
 
 /// Something the engine could not monitor, found while it was built. The
 /// cluster's escalations still react to posted events.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SetupNotice {
     /// The cluster.
     pub cluster: String,
@@ -166,10 +185,13 @@ pub struct Sample {
     pub status: u16,
 }
 
-/// Counters of what went in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Counters of what went in. Serializes to an object with one key per
+/// counter (snake_case).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct IngestStats {
-    /// Lines offered to [`Engine::ingest_line`].
+    /// Lines offered to [`Engine::ingest_line`] (and sample objects to
+    /// [`Engine::ingest_value`]); blank lines of [`Engine::ingest_text`] are
+    /// not counted.
     pub lines: u64,
     /// Samples counted.
     pub samples: u64,
@@ -377,6 +399,35 @@ impl Engine {
             engine.add_cluster(name, spec)?;
         }
         Ok(engine)
+    }
+
+    /// An engine for the first blueprint among `documents` (as read by
+    /// `vamp_dsl` with the blueprint kind: the stream `vamp sla evaluate
+    /// --blueprint` reads), see [`Engine::from_blueprint`].
+    ///
+    /// # Errors
+    /// [`SlaError::NoBlueprint`] when there is none, and those of
+    /// [`Engine::from_blueprint`].
+    ///
+    /// ```
+    /// use vamp_sla::{Engine, EngineOptions, Registry, SlaError};
+    /// let err = Engine::from_documents(&[], &Registry::with_builtins(), EngineOptions::default())
+    ///     .unwrap_err();
+    /// assert_eq!(err, SlaError::NoBlueprint);
+    /// ```
+    pub fn from_documents(
+        documents: &[Document],
+        registry: &Registry,
+        options: EngineOptions,
+    ) -> Result<Engine, SlaError> {
+        let blueprint = documents
+            .iter()
+            .find_map(|d| match d {
+                Document::Blueprint(b) => Some(&b.spec),
+                _ => None,
+            })
+            .ok_or(SlaError::NoBlueprint)?;
+        Engine::from_blueprint(blueprint, registry, options)
     }
 
     /// Adds a cluster.
@@ -692,7 +743,58 @@ impl Engine {
     /// [`crate::parse`]); malformed lines are counted and skipped.
     pub fn ingest_line(&mut self, line: &[u8], out: &mut Vec<Output>) {
         self.stats.lines += 1;
-        match parse_line(line) {
+        let parsed = parse_line(line);
+        self.ingest_parsed(parsed, out);
+    }
+
+    /// Reads and counts one sample given as a JSON object of the line
+    /// formats (see [`crate::parse::parse_value`]), exactly as the same
+    /// object written as a line; anything else is counted as malformed.
+    ///
+    /// ```
+    /// # use vamp_sla::{Engine, EngineOptions};
+    /// let mut engine = Engine::new(EngineOptions::default());
+    /// let mut out = Vec::new();
+    /// engine.ingest_value(&serde_json::json!({"timestamp": 1, "cluster": "web",
+    ///     "response_time": 12, "status": 200}), &mut out);
+    /// engine.ingest_value(&serde_json::json!("not an object"), &mut out);
+    /// let s = engine.stats();
+    /// assert_eq!((s.lines, s.unknown_cluster, s.malformed), (2, 1, 1));
+    /// ```
+    pub fn ingest_value(&mut self, value: &serde_json::Value, out: &mut Vec<Output>) {
+        self.stats.lines += 1;
+        let parsed = parse_value(value);
+        self.ingest_parsed(parsed, out);
+    }
+
+    /// Reads and counts a chunk of log text: one line per `\n` (trailing
+    /// `\r`s are dropped), blank lines skipped and not counted, every other
+    /// line as [`Engine::ingest_line`]. This is how `vamp sla evaluate`
+    /// reads its log.
+    ///
+    /// ```
+    /// # use vamp_sla::{Engine, EngineOptions};
+    /// let mut engine = Engine::new(EngineOptions::default());
+    /// let mut out = Vec::new();
+    /// engine.ingest_text(b"garbage\r\n\n  \n{\"timestamp\": 1, \"cluster\": \"web\", \"response_time\": 1, \"status\": 200}",
+    ///                    &mut out);
+    /// let s = engine.stats();
+    /// assert_eq!((s.lines, s.malformed, s.unknown_cluster), (2, 1, 1));
+    /// ```
+    pub fn ingest_text(&mut self, text: &[u8], out: &mut Vec<Output>) {
+        for line in text.split(|&b| b == b'\n') {
+            let end = line.iter().rposition(|&b| b != b'\r').map_or(0, |i| i + 1);
+            let line = &line[..end];
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            self.ingest_line(line, out);
+        }
+    }
+
+    #[inline]
+    fn ingest_parsed(&mut self, parsed: Result<Line<'_>, LineError>, out: &mut Vec<Output>) {
+        match parsed {
             Ok(Line::Record(r)) => self.ingest_record(&r, out),
             Ok(Line::NotRoute) => self.stats.not_route += 1,
             Err(_) => self.stats.malformed += 1,

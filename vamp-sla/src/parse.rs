@@ -226,6 +226,26 @@ pub fn parse_line(line: &[u8]) -> Result<Line<'_>, LineError> {
     from_raw(raw)
 }
 
+/// Reads one sample given as a JSON value (a parsed line, or a dict / object
+/// handed over by a language binding): the same keys and rules as
+/// [`parse_line`]. Anything but an object is [`LineError::Json`].
+///
+/// ```
+/// use vamp_sla::parse::{parse_value, Line};
+/// let v = serde_json::json!({"timestamp": 1.5, "cluster": "sava", "service": "sava:1.0.0",
+///                            "response_time": 120, "status": 503});
+/// let Ok(Line::Record(r)) = parse_value(&v) else { panic!() };
+/// assert_eq!((r.timestamp_ms, r.service.as_deref(), r.status), (1500, Some("sava:1.0.0"), 503));
+/// assert!(parse_value(&serde_json::json!([1, 2])).is_err());
+/// ```
+pub fn parse_value(value: &serde_json::Value) -> Result<Line<'_>, LineError> {
+    if !value.is_object() {
+        return Err(LineError::Json("not a JSON object".into()));
+    }
+    let raw = RawLine::deserialize(value).map_err(|e| LineError::Json(e.to_string()))?;
+    from_raw(raw)
+}
+
 fn from_raw(raw: RawLine<'_>) -> Result<Line<'_>, LineError> {
     if raw.response_time.is_some() {
         let cluster = match (raw.cluster, raw.gateway) {
@@ -686,6 +706,30 @@ mod tests {
                 _ => false,
             };
             assert!(ok, "{line}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn values_read_like_lines() {
+        for line in [
+            r#"{"timestamp": 1714564800.5, "cluster": "sava", "service": "sava:1.0.0", "response_time": 12.5, "status": 200}"#,
+            r#"{"timestamp": "2024-05-01T12:00:00Z", "gateway": "shop/sava/webport", "response_time": "7", "status": "503"}"#,
+            r#"{"timestamp": 1, "cluster": "a", "response_time": 1}"#,
+            r#"{"timestamp": "soon", "cluster": "a", "response_time": 1, "status": 200}"#,
+            r#"{"timestamp": 1, "cluster": 5, "response_time": 1, "status": 200}"#,
+            r#"{"t":"01/May/2024:12:00:00.250","b":"shop/sava/webport/sava:1.0.0","Tt":87,"ST":200}"#,
+            r#"{"t":1,"b":"o_abc","Tt":3,"ST":200}"#,
+            r#"{"x": 1}"#,
+        ] {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(parse_value(&value), parse_line(line.as_bytes()), "{line}");
+        }
+        for not_object in [
+            serde_json::json!([1, 2]),
+            serde_json::json!("x"),
+            serde_json::Value::Null,
+        ] {
+            assert!(matches!(parse_value(&not_object), Err(LineError::Json(_))));
         }
     }
 

@@ -548,3 +548,96 @@ fn memory_is_flat_as_the_stream_grows() {
     assert_eq!(out.len(), 0);
     assert_eq!(e.stats().samples, 1_100_000);
 }
+
+#[test]
+fn lines_text_and_values_are_one_stream() {
+    // The three ways in (one line at a time, a chunk of text, JSON values)
+    // decide the same, and count the same, malformed input included.
+    let bp = sava(sliding(1000, 100, 10, 20, vec![instances(1, 5, 1)]));
+    let mut lines: Vec<String> = steady("sava", 0.0, 60.0, 0.5, 1500.0)
+        .into_iter()
+        .map(|(t, c, rt, st)| line(t, &c, rt, st))
+        .collect();
+    lines.insert(10, "not json".into());
+    lines.insert(
+        20,
+        r#"{"timestamp": 5, "cluster": "nope", "response_time": 1, "status": 200}"#.into(),
+    );
+
+    let mut by_line = engine(&bp);
+    let mut a = Vec::new();
+    for l in &lines {
+        by_line.ingest_line(l.as_bytes(), &mut a);
+    }
+    by_line.finish(&mut a);
+
+    let mut by_text = engine(&bp);
+    let mut b = Vec::new();
+    let text = format!("\n{}\r\n\n", lines.join("\r\n"));
+    by_text.ingest_text(text.as_bytes(), &mut b);
+    by_text.finish(&mut b);
+
+    let mut by_value = engine(&bp);
+    let mut c = Vec::new();
+    for l in &lines {
+        let v = serde_json::from_str(l).unwrap_or(serde_json::Value::String(l.clone()));
+        by_value.ingest_value(&v, &mut c);
+    }
+    by_value.finish(&mut c);
+
+    assert_eq!(
+        brief(&a)[..2],
+        [
+            "E@0 sava escalate",
+            "A@0 sava sava:1.0.0 scale_instances 2->3"
+        ]
+    );
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+    assert_eq!(by_line.stats(), by_text.stats());
+    assert_eq!(by_line.stats(), by_value.stats());
+    let s = by_line.stats();
+    assert_eq!(
+        (s.malformed, s.unknown_cluster, s.lines),
+        (1, 1, lines.len() as u64)
+    );
+    let stats = serde_json::to_value(s).unwrap();
+    assert_eq!(stats["malformed"], 1);
+    assert_eq!(stats["not_route"], 0);
+}
+
+#[test]
+fn from_documents_takes_the_first_blueprint() {
+    use vamp_model::{Artifact, Document};
+    let doc = |bp| {
+        Document::Blueprint(Artifact {
+            kind: std::marker::PhantomData,
+            name: "bp".into(),
+            metadata: Map::new(),
+            spec: bp,
+        })
+    };
+    let bp = sava(sliding(1000, 100, 10, 20, vec![instances(1, 5, 1)]));
+    let docs = [doc(bp), doc(blueprint(vec![]))];
+    let e = Engine::from_documents(&docs, &Registry::with_builtins(), EngineOptions::default())
+        .unwrap();
+    assert!(e.cluster_id("sava").is_some());
+    let err = Engine::from_documents(&[], &Registry::with_builtins(), EngineOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.to_string().as_str()),
+        ("no_blueprint", "the documents hold no blueprint")
+    );
+    let bad = sava(Sla::Generic {
+        sla_type: "error_rate".into(),
+        parameters: Map::new(),
+        escalations: vec![],
+    });
+    let err = Engine::from_documents(
+        &[doc(bad)],
+        &Registry::with_builtins(),
+        EngineOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "invalid_sla");
+}

@@ -1,7 +1,7 @@
 //! Node.js bindings for Vamp (`require("vamp")`).
 //!
 //! This crate only converts types and maps errors: every function calls one
-//! function of the core crates (`vamp-dsl`, `vamp-router`). Values cross the
+//! function of the core crates (`vamp-dsl`, `vamp-router`, `vamp-sla`). Values cross the
 //! boundary as JSON text (built by the same serde serialization that gives
 //! the canonical form; `JSON.parse` in V8 is faster than building objects
 //! through N-API one property at a time), and `index.js` turns them into
@@ -17,13 +17,13 @@ use serde_json::{json, Value};
 use std::sync::Mutex;
 use vamp_dsl::{canonical as core_canonical, read_bytes, ReadOptions};
 
-use vamp_model::{Code, Diagnostic, Document, Gateway, Kind, Map, Rewrite};
-use vamp_router::engine::{
-    targets_from_json, CompileOptions, Decision, Engine, SplitMix64, Targets,
-};
-use vamp_router::export::haproxy::{export, ExportOptions};
+use vamp_model::{Code, Diagnostic, Document, Kind};
+use vamp_router::documents::{decision_json, Gateways};
+use vamp_router::engine::{targets_from_json, Engine, SplitMix64, Targets};
+use vamp_router::export::haproxy::ExportOptions;
 use vamp_router::simulate::{simulate, Traffic};
 use vamp_router::{matching, request::OwnedRequest};
+use vamp_sla::{EngineOptions, Output, Registry, SlaError};
 
 /// A diagnostic as the plain object of `check`: `code`, `severity`,
 /// `message`, `line`, `column`, `path`, `help`.
@@ -44,6 +44,34 @@ fn to_js_err(errors: &[Diagnostic]) -> napi::Error {
 
 fn one_err(d: Diagnostic) -> napi::Error {
     to_js_err(std::slice::from_ref(&d))
+}
+
+/// An SLA setup error (`invalid_sla`, `no_blueprint`): a code, no position.
+fn sla_err(e: &SlaError) -> napi::Error {
+    let d = json!({"code": e.code(), "severity": "error", "message": e.to_string(),
+        "line": null, "column": null, "path": "", "help": null});
+    napi::Error::from_reason(json!({ "vampErrors": [d] }).to_string())
+}
+
+/// JavaScript naming for the keys of an object: `set_cookies` → `setCookies`.
+fn camel_case_keys(v: Value) -> Value {
+    let Value::Object(map) = v else { return v };
+    let camel = |k: &str| {
+        let mut out = String::with_capacity(k.len());
+        let mut upper = false;
+        for c in k.chars() {
+            match c {
+                '_' => upper = true,
+                c if upper => {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    Value::Object(map.into_iter().map(|(k, v)| (camel(&k), v)).collect())
 }
 
 fn parse_kind(kind: Option<String>) -> napi::Result<Option<Kind>> {
@@ -158,44 +186,15 @@ pub fn matches_json(expression: String, request: String) -> napi::Result<bool> {
     matching::matches(&tree, &owned.as_request()).map_err(one_err)
 }
 
-/// Gateways, and the conditions and rewrites they may refer to, read from
-/// one YAML stream (the documents of other kinds are ignored).
-struct Gateways {
-    gateways: Vec<(String, Gateway)>,
-    conditions: Map<String>,
-    rewrites: Map<Rewrite>,
-}
-
+/// The gateways of a YAML stream, with the conditions and rewrites they may
+/// refer to (`vamp_router::documents::gateways`).
 fn read_gateways(bytes: &[u8]) -> napi::Result<Gateways> {
     let out = outcome(bytes, None);
     let errors: Vec<Diagnostic> = out.errors().cloned().collect();
     if !errors.is_empty() {
         return Err(to_js_err(&errors));
     }
-    let mut g = Gateways {
-        gateways: Vec::new(),
-        conditions: Map::new(),
-        rewrites: Map::new(),
-    };
-    for doc in out.documents {
-        match doc {
-            Document::Gateway(a) => g.gateways.push((a.name, a.spec)),
-            Document::Condition(a) => {
-                g.conditions.insert(a.name, a.spec.definition);
-            }
-            Document::Rewrite(a) => {
-                g.rewrites.insert(a.name, a.spec);
-            }
-            _ => {}
-        }
-    }
-    if g.gateways.is_empty() {
-        return Err(one_err(Diagnostic::error(
-            Code::InconsistentArtifactKind,
-            "the text holds no gateway document",
-        )));
-    }
-    Ok(g)
+    vamp_router::documents::gateways(&out.documents).map_err(one_err)
 }
 
 fn targets_from(json: Option<String>) -> napi::Result<Option<Targets>> {
@@ -207,35 +206,6 @@ fn targets_from(json: Option<String>) -> napi::Result<Option<Targets>> {
         ))
     })?;
     targets_from_json(&value).map(Some).map_err(one_err)
-}
-
-fn decision_json(engine: &Engine, d: Option<Decision<'_>>) -> Value {
-    match d {
-        None => json!({"gateway": engine.name(), "route": null, "reason": null,
-            "instance": null, "setCookies": [], "rewrite": null}),
-        Some(d) => {
-            let instance = d.instance_ref.map(|i| {
-                json!({
-                    "name": i.name,
-                    "host": i.address.as_ref().map(|a| a.host.clone()),
-                    "port": i.address.as_ref().map(|a| a.port),
-                })
-            });
-            let cookies: Vec<Value> = [d.route_cookie, d.instance_cookie]
-                .into_iter()
-                .flatten()
-                .map(|c| json!({"name": c.name, "value": c.value}))
-                .collect();
-            json!({
-                "gateway": engine.name(),
-                "route": d.route_name,
-                "reason": d.reason.as_str(),
-                "instance": instance,
-                "setCookies": cookies,
-                "rewrite": d.rewrite,
-            })
-        }
-    }
 }
 
 /// A gateway compiled for routing decisions (`vamp_router::engine::Engine`);
@@ -258,28 +228,20 @@ impl NativeRouter {
     ) -> napi::Result<Self> {
         let targets = targets_from(targets)?;
         let g = read_gateways(text.as_bytes())?;
-        let chosen = match (&gateway, g.gateways.as_slice()) {
-            (Some(name), all) => all.iter().find(|(n, _)| n == name).ok_or_else(|| {
-                one_err(Diagnostic::error(
-                    Code::UnresolvedDependency,
-                    format!("the text holds no gateway `{name}`"),
-                ))
-            })?,
-            (None, [only]) => only,
-            (None, _) => {
-                return Err(one_err(Diagnostic::error(
-                    Code::UnresolvedDependency,
-                    "the text holds several gateways: choose one with the `gateway` option",
-                )))
-            }
-        };
-        let options = CompileOptions {
-            conditions: Some(&g.conditions),
-            rewrites: Some(&g.rewrites),
-            targets: targets.as_ref(),
-            ..CompileOptions::new(vamp_dsl::condition::parse)
-        };
-        let engine = Engine::compile(&chosen.0, &chosen.1, &options).map_err(one_err)?;
+        let engine = g
+            .compile_one(
+                gateway.as_deref(),
+                vamp_dsl::condition::parse,
+                targets.as_ref(),
+            )
+            .map_err(|d| {
+                one_err(match d.code {
+                    Code::UnresolvedDependency if d.help.is_none() => {
+                        d.with_help("name the gateway with the `gateway` option")
+                    }
+                    _ => d,
+                })
+            })?;
         let seed = match seed {
             Some(s) => s as u64,
             None => {
@@ -324,7 +286,7 @@ impl NativeRouter {
                 self.engine.decide(&req, &mut *rng)
             }
         };
-        Ok(decision_json(&self.engine, d).to_string())
+        Ok(camel_case_keys(decision_json(&self.engine, d.as_ref())).to_string())
     }
 
     /// The chosen route of each request of a JSON list (null where none).
@@ -408,14 +370,95 @@ pub fn haproxy(
         health_checks: health_checks.unwrap_or(defaults.health_checks),
         ..defaults
     };
-    let compile = CompileOptions {
-        conditions: Some(&g.conditions),
-        rewrites: Some(&g.rewrites),
-        targets: targets.as_ref(),
-        ..CompileOptions::new(vamp_dsl::condition::parse)
-    };
-    let gateways: Vec<(&str, &Gateway)> = g.gateways.iter().map(|(n, g)| (n.as_str(), g)).collect();
-    export(&gateways, &compile, &options).map_err(one_err)
+    g.export_haproxy(vamp_dsl::condition::parse, targets.as_ref(), &options)
+        .map_err(one_err)
+}
+
+/// The SLA engine of a blueprint (`vamp_sla::Engine`); `index.js` wraps it
+/// as `SlaEvaluator`. Every feed returns the events and actions it caused as
+/// a JSON array of what `vamp sla evaluate --format json` prints.
+#[napi]
+pub struct NativeSlaEvaluator {
+    engine: vamp_sla::Engine,
+}
+
+impl NativeSlaEvaluator {
+    fn run(&mut self, feed: impl FnOnce(&mut vamp_sla::Engine, &mut Vec<Output>)) -> String {
+        let mut out = Vec::new();
+        feed(&mut self.engine, &mut out);
+        Value::Array(out.iter().map(Output::to_json).collect()).to_string()
+    }
+}
+
+#[napi]
+impl NativeSlaEvaluator {
+    /// Builds the SLA checks of the blueprint in `blueprint` (read as
+    /// `vamp sla evaluate --blueprint` reads it).
+    #[napi(constructor)]
+    pub fn new(
+        blueprint: Either<String, Buffer>,
+        period_seconds: Option<f64>,
+    ) -> napi::Result<Self> {
+        let out = outcome(blueprint.as_bytes(), Some(Kind::Blueprint));
+        let errors: Vec<Diagnostic> = out.errors().cloned().collect();
+        if !errors.is_empty() {
+            return Err(to_js_err(&errors));
+        }
+        let options = EngineOptions {
+            period_seconds: period_seconds.map_or(1, |p| p.max(1.0) as u64),
+        };
+        let engine =
+            vamp_sla::Engine::from_documents(&out.documents, &Registry::with_builtins(), options)
+                .map_err(|e| sla_err(&e))?;
+        Ok(NativeSlaEvaluator { engine })
+    }
+
+    /// Log lines (each may hold several, blank ones skipped).
+    #[napi]
+    pub fn feed_lines_json(&mut self, lines: Vec<Either<String, Buffer>>) -> String {
+        self.run(|engine, out| {
+            for line in &lines {
+                engine.ingest_text(line.as_bytes(), out);
+            }
+        })
+    }
+
+    /// Sample objects, as a JSON array (anything but an object is malformed).
+    #[napi]
+    pub fn feed_samples_json(&mut self, samples: String) -> napi::Result<String> {
+        let values: Vec<Value> = serde_json::from_str(&samples).map_err(|e| {
+            one_err(Diagnostic::error(
+                Code::UnexpectedType,
+                format!("samples must be an array: {e}"),
+            ))
+        })?;
+        Ok(self.run(|engine, out| {
+            for v in &values {
+                engine.ingest_value(v, out);
+            }
+        }))
+    }
+
+    /// Ends the stream.
+    #[napi]
+    pub fn finish_json(&mut self) -> String {
+        self.run(|engine, out| engine.finish(out))
+    }
+
+    /// Counters of what went in, with camelCase keys.
+    #[napi]
+    pub fn stats_json(&self) -> napi::Result<String> {
+        let v = serde_json::to_value(self.engine.stats())
+            .map_err(|e| napi::Error::from_reason(e.to_string()))?;
+        Ok(camel_case_keys(v).to_string())
+    }
+
+    /// Clusters whose SLA is not monitored: `[{cluster, message}]`.
+    #[napi]
+    pub fn notices_json(&self) -> napi::Result<String> {
+        serde_json::to_string(self.engine.notices())
+            .map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
 }
 
 trait AsBytes {

@@ -1,13 +1,13 @@
 //! Python bindings for Vamp (`import vamp`).
 //!
 //! This crate only converts types and maps errors: every function calls one
-//! function of the core crates (`vamp-dsl`, `vamp-router`) and turns its
+//! function of the core crates (`vamp-dsl`, `vamp-router`, `vamp-sla`) and turns its
 //! result into plain Python data (via `pythonize`, from the same serde
 //! serialization that gives the canonical JSON) or its diagnostics into a
 //! `vamp.VampError`. The Python package around it is `python/vamp`.
 //!
-//! Reading runs without the GIL (`Python::detach`); only the conversion to
-//! Python objects holds it.
+//! Reading and SLA evaluation run without the GIL (`Python::detach`); only
+//! the conversion to and from Python objects holds it.
 // pyo3's macros expand to `unsafe` FFI glue.
 #![allow(unsafe_code)]
 
@@ -22,14 +22,14 @@ use std::sync::Mutex;
 use vamp_dsl::{canonical as core_canonical, read_bytes, ReadOptions};
 
 use pyo3::types::PyString;
-use vamp_model::{Code, Diagnostic, Document, Gateway, Kind, Map, Rewrite};
-use vamp_router::engine::{
-    targets_from_json, CompileOptions, Decision, Engine, SplitMix64, Targets,
-};
-use vamp_router::export::haproxy::{export, ExportOptions};
+use vamp_model::{Code, Diagnostic, Document, Kind};
+use vamp_router::documents::{decision_json, Gateways};
+use vamp_router::engine::{targets_from_json, Engine, SplitMix64, Targets};
+use vamp_router::export::haproxy::ExportOptions;
 use vamp_router::request::{Pairs, Request};
 use vamp_router::simulate::{simulate, Traffic};
 use vamp_router::{matching, request::OwnedRequest};
+use vamp_sla::{EngineOptions, Output, Registry, SlaError};
 
 create_exception!(
     vamp,
@@ -89,27 +89,45 @@ fn to_py_err(py: Python<'_>, area: Area, errors: &[Diagnostic]) -> PyErr {
     let Some(first) = errors.first() else {
         return VampError::new_err("unknown error");
     };
+    let all: Vec<Value> = errors.iter().map(diagnostic_json).collect();
+    raise(exception_type(py, area, first.code), &all)
+}
+
+/// An exception of class `ty` from diagnostics in their dict form (see
+/// [`diagnostic_json`]), the first being the one reported.
+fn raise(ty: Bound<'_, pyo3::types::PyType>, all: &[Value]) -> PyErr {
+    let py = ty.py();
+    let Some(first) = all.first() else {
+        return VampError::new_err("unknown error");
+    };
     let build = || -> PyResult<PyErr> {
-        let line = first.span.map(|s| s.line);
-        let column = first.span.map(|s| s.column);
+        let code = first["code"].as_str().unwrap_or_default();
+        let message = first["message"].as_str().unwrap_or_default();
+        let line = first["line"].as_u64();
+        let column = first["column"].as_u64();
         let text = match (line, column) {
-            (Some(l), Some(c)) => {
-                format!("{}: {} (line {l}, column {c})", first.code, first.message)
-            }
-            _ => format!("{}: {}", first.code, first.message),
+            (Some(l), Some(c)) => format!("{code}: {message} (line {l}, column {c})"),
+            _ => format!("{code}: {message}"),
         };
-        let exc = exception_type(py, area, first.code).call1((text,))?;
-        exc.setattr("code", first.code.as_str())?;
-        exc.setattr("message", first.message.as_str())?;
+        let exc = ty.call1((text,))?;
+        exc.setattr("code", code)?;
+        exc.setattr("message", message)?;
         exc.setattr("line", line)?;
         exc.setattr("column", column)?;
-        exc.setattr("path", first.path.as_str())?;
-        exc.setattr("help", first.help.as_deref())?;
-        let all: Vec<Value> = errors.iter().map(diagnostic_json).collect();
-        exc.setattr("errors", pythonize(py, &all)?)?;
+        exc.setattr("path", first["path"].as_str().unwrap_or_default())?;
+        exc.setattr("help", first["help"].as_str())?;
+        exc.setattr("errors", pythonize(py, all)?)?;
         Ok(PyErr::from_value(exc))
     };
     build().unwrap_or_else(|e| e)
+}
+
+/// An SLA setup error (`invalid_sla`, `no_blueprint`) as a
+/// `ValidationError`: it has a code but no source position.
+fn sla_err(py: Python<'_>, e: &SlaError) -> PyErr {
+    let d = serde_json::json!({"code": e.code(), "severity": "error", "message": e.to_string(),
+        "line": null, "column": null, "path": "", "help": null});
+    raise(py.get_type::<ValidationError>(), &[d])
 }
 
 fn one_err(py: Python<'_>, area: Area, d: Diagnostic) -> PyErr {
@@ -274,48 +292,18 @@ fn matches(py: Python<'_>, expression: &str, request: &Bound<'_, PyAny>) -> PyRe
     matching::matches(&tree, &owned.as_request()).map_err(|d| one_err(py, Area::Routing, d))
 }
 
-/// Gateways, and the conditions and rewrites they may refer to, read from
-/// one YAML stream (the documents of other kinds are ignored).
-struct Gateways {
-    gateways: Vec<(String, Gateway)>,
-    conditions: Map<String>,
-    rewrites: Map<Rewrite>,
-}
-
 /// Errors of a step and the area they belong to.
 type Failed = (Area, Vec<Diagnostic>);
 
+/// The gateways of a YAML stream, with the conditions and rewrites they may
+/// refer to (`vamp_router::documents::gateways`).
 fn read_gateways(bytes: &[u8]) -> Result<Gateways, Failed> {
     let out = read_bytes(bytes, ReadOptions::default());
     let errors: Vec<Diagnostic> = out.errors().cloned().collect();
     if !errors.is_empty() {
         return Err((Area::Read, errors));
     }
-    let mut g = Gateways {
-        gateways: Vec::new(),
-        conditions: Map::new(),
-        rewrites: Map::new(),
-    };
-    for doc in out.documents {
-        match doc {
-            Document::Gateway(a) => g.gateways.push((a.name, a.spec)),
-            Document::Condition(a) => {
-                g.conditions.insert(a.name, a.spec.definition);
-            }
-            Document::Rewrite(a) => {
-                g.rewrites.insert(a.name, a.spec);
-            }
-            _ => {}
-        }
-    }
-    if g.gateways.is_empty() {
-        let d = Diagnostic::error(
-            Code::InconsistentArtifactKind,
-            "the text holds no gateway document",
-        );
-        return Err((Area::Read, vec![d]));
-    }
-    Ok(g)
+    vamp_router::documents::gateways(&out.documents).map_err(|d| (Area::Read, vec![d]))
 }
 
 fn targets_from_py(
@@ -358,35 +346,6 @@ struct Router {
     rng: Mutex<SplitMix64>,
     /// The route names as Python strings, shared by every decision.
     route_names: Vec<Py<PyString>>,
-}
-
-fn decision_json(engine: &Engine, d: Option<Decision<'_>>) -> Value {
-    match d {
-        None => serde_json::json!({"gateway": engine.name(), "route": null, "reason": null,
-            "instance": null, "set_cookies": [], "rewrite": null}),
-        Some(d) => {
-            let instance = d.instance_ref.map(|i| {
-                serde_json::json!({
-                    "name": i.name,
-                    "host": i.address.as_ref().map(|a| a.host.clone()),
-                    "port": i.address.as_ref().map(|a| a.port),
-                })
-            });
-            let cookies: Vec<Value> = [d.route_cookie, d.instance_cookie]
-                .into_iter()
-                .flatten()
-                .map(|c| serde_json::json!({"name": c.name, "value": c.value}))
-                .collect();
-            serde_json::json!({
-                "gateway": engine.name(),
-                "route": d.route_name,
-                "reason": d.reason.as_str(),
-                "instance": instance,
-                "set_cookies": cookies,
-                "rewrite": d.rewrite,
-            })
-        }
-    }
 }
 
 /// Borrows a request dict's text without copying, when it has exactly the
@@ -472,33 +431,16 @@ impl Router {
         let engine = py
             .detach(|| {
                 let g = read_gateways(text.bytes())?;
-                let chosen = match gateway {
-                    Some(name) => g.gateways.iter().find(|(n, _)| n == name).ok_or_else(|| {
-                        let d = Diagnostic::error(
-                            Code::UnresolvedDependency,
-                            format!("the text holds no gateway `{name}`"),
-                        );
+                g.compile_one(gateway, vamp_dsl::condition::parse, targets.as_ref())
+                    .map_err(|d| {
+                        let d = match d.code {
+                            Code::UnresolvedDependency if d.help.is_none() => {
+                                d.with_help("name the gateway with `gateway=`")
+                            }
+                            _ => d,
+                        };
                         (Area::Routing, vec![d])
-                    })?,
-                    None => match g.gateways.as_slice() {
-                        [only] => only,
-                        _ => {
-                            let d = Diagnostic::error(
-                                Code::UnresolvedDependency,
-                                "the text holds several gateways: choose one with `gateway=`",
-                            );
-                            return Err((Area::Routing, vec![d]));
-                        }
-                    },
-                };
-                let options = CompileOptions {
-                    conditions: Some(&g.conditions),
-                    rewrites: Some(&g.rewrites),
-                    targets: targets.as_ref(),
-                    ..CompileOptions::new(vamp_dsl::condition::parse)
-                };
-                Engine::compile(&chosen.0, &chosen.1, &options)
-                    .map_err(|d| (Area::Routing, vec![d]))
+                    })
             })
             .map_err(|(area, errors)| to_py_err(py, area, &errors))?;
         let seed = seed.unwrap_or_else(|| {
@@ -553,7 +495,7 @@ impl Router {
                 self.engine.decide(&req, &mut *rng)
             }
         };
-        Ok(pythonize(py, &decision_json(&self.engine, d))?)
+        Ok(pythonize(py, &decision_json(&self.engine, d.as_ref()))?)
     }
 
     /// Decides many requests at once and returns the chosen route of each
@@ -681,17 +623,147 @@ fn haproxy(
     };
     py.detach(|| {
         let g = read_gateways(text.bytes())?;
-        let compile = CompileOptions {
-            conditions: Some(&g.conditions),
-            rewrites: Some(&g.rewrites),
-            targets: targets.as_ref(),
-            ..CompileOptions::new(vamp_dsl::condition::parse)
-        };
-        let gateways: Vec<(&str, &Gateway)> =
-            g.gateways.iter().map(|(n, g)| (n.as_str(), g)).collect();
-        export(&gateways, &compile, &options).map_err(|d| (Area::Routing, vec![d]))
+        g.export_haproxy(vamp_dsl::condition::parse, targets.as_ref(), &options)
+            .map_err(|d| (Area::Routing, vec![d]))
     })
     .map_err(|(area, errors)| to_py_err(py, area, &errors))
+}
+
+/// Log lines for `SlaEvaluator.feed_lines`: one chunk of text, or a list
+/// of lines.
+#[derive(FromPyObject)]
+enum Lines {
+    Text(Source),
+    Many(Vec<Source>),
+}
+
+/// The SLA engine of a blueprint (`vamp_sla::Engine`): feed it samples or
+/// log lines, get back the events and scale actions, as
+/// `vamp sla evaluate --format json` prints them.
+#[pyclass(module = "vamp", frozen)]
+struct SlaEvaluator {
+    engine: Mutex<vamp_sla::Engine>,
+}
+
+impl SlaEvaluator {
+    /// Runs `feed` on the engine without the GIL and converts its outputs.
+    fn run<'py, F>(&self, py: Python<'py>, feed: F) -> PyResult<Bound<'py, PyList>>
+    where
+        F: FnOnce(&mut vamp_sla::Engine, &mut Vec<Output>) + Send,
+    {
+        let outputs = py.detach(|| {
+            let mut engine = self.engine.lock().ok()?;
+            let mut out = Vec::new();
+            feed(&mut engine, &mut out);
+            Some(out.iter().map(Output::to_json).collect::<Vec<Value>>())
+        });
+        let outputs = outputs.ok_or_else(|| VampError::new_err("SLA evaluator state poisoned"))?;
+        Ok(pythonize(py, &outputs)?.cast_into::<PyList>()?)
+    }
+}
+
+#[pymethods]
+impl SlaEvaluator {
+    /// Builds the SLA checks of every cluster of the blueprint in
+    /// `blueprint_text` (read as `vamp sla evaluate --blueprint` reads it);
+    /// `period_seconds` is the time between evaluations.
+    #[new]
+    #[pyo3(signature = (blueprint_text, period_seconds = 1))]
+    fn new(py: Python<'_>, blueprint_text: Source, period_seconds: u64) -> PyResult<Self> {
+        let built = py.detach(|| {
+            let out = read_bytes(
+                blueprint_text.bytes(),
+                ReadOptions {
+                    kind: Some(Kind::Blueprint),
+                    ..ReadOptions::default()
+                },
+            );
+            let errors: Vec<Diagnostic> = out.errors().cloned().collect();
+            if !errors.is_empty() {
+                return Err(Err(errors));
+            }
+            let options = EngineOptions {
+                period_seconds: period_seconds.max(1),
+            };
+            vamp_sla::Engine::from_documents(&out.documents, &Registry::with_builtins(), options)
+                .map_err(Ok)
+        });
+        match built {
+            Ok(engine) => Ok(SlaEvaluator {
+                engine: Mutex::new(engine),
+            }),
+            Err(Ok(e)) => Err(sla_err(py, &e)),
+            Err(Err(errors)) => Err(to_py_err(py, Area::Read, &errors)),
+        }
+    }
+
+    /// Feeds log lines (HAProxy JSON records or plain samples): a list of
+    /// lines (`str` or `bytes`, line breaks optional) or one chunk of text.
+    /// Blank lines are skipped; malformed ones are counted in `stats()`.
+    /// Returns the events and actions they caused.
+    fn feed_lines<'py>(&self, py: Python<'py>, lines: Lines) -> PyResult<Bound<'py, PyList>> {
+        self.run(py, |engine, out| match &lines {
+            Lines::Text(text) => engine.ingest_text(text.bytes(), out),
+            Lines::Many(lines) => {
+                for line in lines {
+                    engine.ingest_text(line.bytes(), out);
+                }
+            }
+        })
+    }
+
+    /// Feeds plain sample dicts (`{"timestamp": unix seconds or RFC 3339,
+    /// "cluster", "service" (optional), "response_time": ms, "status"}`, or
+    /// HAProxy record dicts). Anything that is not such a dict is counted as
+    /// malformed. Returns the events and actions they caused.
+    fn feed_samples<'py>(
+        &self,
+        py: Python<'py>,
+        samples: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let values = samples
+            .try_iter()?
+            .map(|item| Ok(depythonize::<Value>(&item?).unwrap_or(Value::Null)))
+            .collect::<PyResult<Vec<Value>>>()?;
+        self.run(py, |engine, out| {
+            for v in &values {
+                engine.ingest_value(v, out);
+            }
+        })
+    }
+
+    /// Ends the stream: runs the evaluation due after the last sample and
+    /// returns what it caused.
+    fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.run(py, |engine, out| engine.finish(out))
+    }
+
+    /// Counters of what went in: `lines`, `samples`, `malformed`,
+    /// `not_route`, `unknown_cluster`, `unknown_service`, `late`.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let stats = self
+            .engine
+            .lock()
+            .map_err(|_| VampError::new_err("SLA evaluator state poisoned"))?
+            .stats();
+        Ok(pythonize(py, &stats)?.cast_into::<PyDict>()?)
+    }
+
+    /// What the blueprint asks for that is not monitored (an SLA type that
+    /// is not supported, a stored SLA reference): `[{"cluster", "message"}]`.
+    #[getter]
+    fn notices<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let engine = self
+            .engine
+            .lock()
+            .map_err(|_| VampError::new_err("SLA evaluator state poisoned"))?;
+        Ok(pythonize(py, engine.notices())?.cast_into::<PyList>()?)
+    }
+
+    fn __repr__(&self) -> String {
+        let lines = self.engine.lock().map_or(0, |e| e.stats().lines);
+        format!("<vamp.SlaEvaluator lines={lines}>")
+    }
 }
 
 /// The native module `vamp._vamp`; `vamp/__init__.py` re-exports it.
@@ -711,6 +783,7 @@ fn _vamp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(to_yaml, m)?)?;
     m.add_function(wrap_pyfunction!(resolve, m)?)?;
     m.add_class::<Router>()?;
+    m.add_class::<SlaEvaluator>()?;
     Ok(())
 }
 

@@ -140,7 +140,11 @@ impl<'a> Fields<'a> {
                 node,
                 entries,
                 used: 0,
-                used_more: if entries.len() > 128 { vec![false; entries.len() - 128] } else { Vec::new() },
+                used_more: if entries.len() > 128 {
+                    vec![false; entries.len() - 128]
+                } else {
+                    Vec::new()
+                },
                 asked: [""; 24],
                 n_asked: 0,
                 path: path.to_owned(),
@@ -244,8 +248,7 @@ impl<'a> Fields<'a> {
             if self.is_used(i) {
                 continue;
             }
-            let best = self
-                .asked[..self.n_asked]
+            let best = self.asked[..self.n_asked]
                 .iter()
                 .map(|k| (strsim::jaro_winkler(k, &e.key), *k))
                 .filter(|(score, _)| *score > 0.8)

@@ -1,5 +1,6 @@
 """Vamp's engine for Python: read, check and canonicalize the Vamp YAML DSL,
-parse routing conditions and match requests against them.
+parse routing conditions and match requests against them, route requests
+through gateways and evaluate SLAs on samples or access logs.
 
 Every function returns plain data (dicts, lists, str, int, float, bool, None)
 in the canonical form of ``canonical-json.md``; every failure raises a
@@ -16,6 +17,7 @@ from ._vamp import (
     ParseError,
     Router,
     RoutingError,
+    SlaEvaluator,
     ValidationError,
     VampError,
     canonical,
@@ -39,6 +41,7 @@ __all__ = [
     "condition",
     "matches",
     "Router",
+    "SlaEvaluator",
     "haproxy",
     "to_yaml",
     "resolve",

@@ -142,6 +142,83 @@ def haproxy(
 ) -> str:
     """A complete ``haproxy.cfg`` for every gateway in ``text``."""
 
+class SlaEvent(TypedDict):
+    """An SLA event: ``{"timestamp", "cluster", "event"}``."""
+
+    timestamp: int | float
+    cluster: str
+    event: Literal["escalate", "deescalate"]
+
+# A scale change to apply: {"timestamp", "action", "cluster", "service",
+# "from", "to"} (`from` is a Python keyword: the functional TypedDict form).
+ScaleAction = TypedDict(
+    "ScaleAction",
+    {
+        "timestamp": int | float,
+        "action": Literal["scale_instances", "scale_cpu", "scale_memory"],
+        "cluster": str,
+        "service": str,
+        "from": int | float,
+        "to": int | float,
+    },
+)
+
+SlaOutput = dict[str, Json]
+"""One line of ``vamp sla evaluate --format json``: an :class:`SlaEvent`, a
+:class:`ScaleAction`, a notice (``{"timestamp", "notice", ...}``:
+``cannot_scale_further``, ``unknown_cluster``, ``no_service``,
+``unknown_scale``, ``invalid_step``, ``unsupported_escalation``) or a
+generic handler's action (``{"timestamp", "action", "cluster", "event",
+"detail"}``)."""
+
+class SlaStats(TypedDict):
+    """What went into an :class:`SlaEvaluator` so far."""
+
+    lines: int
+    samples: int
+    malformed: int
+    not_route: int
+    unknown_cluster: int
+    unknown_service: int
+    late: int
+
+class SlaNotice(TypedDict):
+    cluster: str
+    message: str
+
+class Sample(TypedDict, total=False):
+    """A plain sample (``service`` optional)."""
+
+    timestamp: int | float | str
+    cluster: str
+    service: str
+    response_time: int | float
+    status: int
+
+class SlaEvaluator:
+    """The SLA checks and escalations of every cluster of a blueprint.
+
+    Feed it samples in time order; it returns the events and scale actions
+    they cause, exactly as ``vamp sla evaluate --format json`` prints them
+    (one dict per printed line), with the samples' own time (no clock).
+    Raises :class:`VampError` for a blueprint that does not read (its code
+    and position), :class:`ValidationError` with code ``no_blueprint`` or
+    ``invalid_sla``. Evaluation runs without the GIL."""
+
+    def __init__(self, blueprint_text: str | bytes, period_seconds: int = 1) -> None: ...
+    def feed_lines(self, lines: Sequence[str | bytes] | str | bytes) -> list[SlaOutput]:
+        """Log lines (HAProxy JSON records or plain samples), as a list of
+        lines or one chunk of text; blank lines are skipped, malformed ones
+        counted in :meth:`stats`."""
+    def feed_samples(self, samples: Sequence[Sample | Mapping[str, Any]]) -> list[SlaOutput]:
+        """Plain sample dicts; anything else is counted as malformed."""
+    def finish(self) -> list[SlaOutput]:
+        """Ends the stream: runs the evaluation due after the last sample."""
+    def stats(self) -> SlaStats: ...
+    @property
+    def notices(self) -> list[SlaNotice]:
+        """Clusters whose SLA is not monitored, and why."""
+
 def to_yaml(text: str | bytes, kind: str | None = None) -> str:
     """Every document of ``text`` written back as DSL YAML (separated by
     ``---``) that reads back to the same canonical documents."""
