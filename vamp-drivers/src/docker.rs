@@ -31,7 +31,7 @@
 //!   in the driver ([`DockerDriver::weights`] / [`DockerDriver::restore_weights`]
 //!   let a caller persist them).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -49,6 +49,7 @@ use bollard::Docker;
 use crate::driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
 use crate::error::DriverError;
 use crate::spec::{port_env_name, ServiceKey, ServiceSpec};
+use crate::weights::{WeightBook, Weights};
 
 const DRIVER: &str = "docker";
 
@@ -118,7 +119,7 @@ pub struct DockerDriver {
     /// Ports handed out by this process and not yet released.
     reserved: Mutex<BTreeSet<u16>>,
     /// `deployment/cluster` to route weights.
-    weights: Mutex<BTreeMap<String, Vec<(String, u8)>>>,
+    weights: WeightBook,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -174,7 +175,7 @@ impl DockerDriver {
             docker,
             opts,
             reserved: Mutex::new(BTreeSet::new()),
-            weights: Mutex::new(BTreeMap::new()),
+            weights: WeightBook::default(),
         })
     }
 
@@ -184,13 +185,13 @@ impl DockerDriver {
     }
 
     /// Route weights by `deployment/cluster`, to persist between runs.
-    pub fn weights(&self) -> BTreeMap<String, Vec<(String, u8)>> {
-        lock(&self.weights).clone()
+    pub fn weights(&self) -> Weights {
+        self.weights.snapshot()
     }
 
     /// Restores weights saved from [`weights`](Self::weights).
-    pub fn restore_weights(&self, weights: BTreeMap<String, Vec<(String, u8)>>) {
-        *lock(&self.weights) = weights;
+    pub fn restore_weights(&self, weights: Weights) {
+        self.weights.restore(weights);
     }
 
     fn error_with(opts: &DockerOptions, e: BollardError, object: &str) -> DriverError {
@@ -644,11 +645,7 @@ impl Driver for DockerDriver {
             });
         }
         instances.sort_by(|a, b| a.name.cmp(&b.name));
-        let prefix = format!("{deployment}/");
-        let weights = lock(&self.weights)
-            .iter()
-            .filter_map(|(k, w)| k.strip_prefix(&prefix).map(|c| (c.to_owned(), w.clone())))
-            .collect();
+        let weights = self.weights.of_deployment(deployment).into_iter().collect();
         Ok(ActualState { instances, weights })
     }
 
@@ -795,7 +792,7 @@ impl Driver for DockerDriver {
         cluster: &str,
         weights: &[(String, u8)],
     ) -> Result<(), DriverError> {
-        lock(&self.weights).insert(format!("{deployment}/{cluster}"), weights.to_vec());
+        self.weights.set(deployment, cluster, weights);
         Ok(())
     }
 }

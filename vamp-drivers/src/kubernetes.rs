@@ -26,7 +26,6 @@
 //! driver writes, for `vamp export kubernetes`.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
@@ -45,6 +44,7 @@ use serde::Serialize;
 use crate::driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
 use crate::error::DriverError;
 use crate::spec::{Desired, ServiceKey, ServiceSpec};
+use crate::weights::{WeightBook, Weights};
 
 const DRIVER: &str = "kubernetes";
 const L_DEPLOYMENT: &str = "io.vamp.deployment";
@@ -67,7 +67,7 @@ pub struct KubernetesOptions {
 pub struct KubernetesDriver {
     client: Client,
     namespace: String,
-    weights: Mutex<BTreeMap<String, Vec<(String, u8)>>>,
+    weights: WeightBook,
 }
 
 impl std::fmt::Debug for KubernetesDriver {
@@ -76,10 +76,6 @@ impl std::fmt::Debug for KubernetesDriver {
             .field("namespace", &self.namespace)
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn unavailable(detail: impl Into<String>) -> DriverError {
@@ -548,7 +544,7 @@ impl KubernetesDriver {
         KubernetesDriver {
             client,
             namespace: namespace.into(),
-            weights: Mutex::new(BTreeMap::new()),
+            weights: WeightBook::default(),
         }
     }
 
@@ -558,13 +554,13 @@ impl KubernetesDriver {
     }
 
     /// Route weights by `deployment/cluster`, to persist between runs.
-    pub fn weights(&self) -> BTreeMap<String, Vec<(String, u8)>> {
-        lock(&self.weights).clone()
+    pub fn weights(&self) -> Weights {
+        self.weights.snapshot()
     }
 
     /// Restores weights saved from [`weights`](Self::weights).
-    pub fn restore_weights(&self, weights: BTreeMap<String, Vec<(String, u8)>>) {
-        *lock(&self.weights) = weights;
+    pub fn restore_weights(&self, weights: Weights) {
+        self.weights.restore(weights);
     }
 
     fn deployments(&self) -> Api<Deployment> {
@@ -785,11 +781,7 @@ impl Driver for KubernetesDriver {
                 });
             }
         }
-        let prefix = format!("{deployment}/");
-        let weights = lock(&self.weights)
-            .iter()
-            .filter_map(|(k, w)| k.strip_prefix(&prefix).map(|c| (c.to_owned(), w.clone())))
-            .collect();
+        let weights = self.weights.of_deployment(deployment).into_iter().collect();
         Ok(ActualState { instances, weights })
     }
 
@@ -862,7 +854,7 @@ impl Driver for KubernetesDriver {
         cluster: &str,
         weights: &[(String, u8)],
     ) -> Result<(), DriverError> {
-        lock(&self.weights).insert(format!("{deployment}/{cluster}"), weights.to_vec());
+        self.weights.set(deployment, cluster, weights);
         Ok(())
     }
 }

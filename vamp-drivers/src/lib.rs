@@ -36,6 +36,7 @@ mod marathon;
 mod memory;
 mod plan;
 mod spec;
+mod weights;
 
 pub use apply::{apply, reconcile, RetryPolicy, StepEvent};
 #[cfg(feature = "docker")]
@@ -55,3 +56,4 @@ pub use spec::{
     desired_from_deployment, instance_name, port_env_name, Desired, DesiredRecord, DesiredService,
     PortSpec, Probe, ServiceKey, ServiceSpec,
 };
+pub use weights::{WeightBook, Weights};

@@ -55,8 +55,6 @@
 //!   `Authorization: token=<token>` (DC/OS). There is no gateway here:
 //!   draining is a no-op and route weights are kept in the driver.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -70,6 +68,7 @@ use serde_json::{json, Map, Value};
 use crate::driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
 use crate::error::DriverError;
 use crate::spec::{instance_name, port_env_name, ServiceKey, ServiceSpec};
+use crate::weights::{WeightBook, Weights};
 
 const DRIVER: &str = "marathon";
 const L_MANAGED: &str = "io.vamp";
@@ -128,7 +127,7 @@ pub struct MarathonDriver {
     base: String,
     group: String,
     opts: MarathonOptions,
-    weights: Mutex<BTreeMap<String, Vec<(String, u8)>>>,
+    weights: WeightBook,
 }
 
 impl std::fmt::Debug for MarathonDriver {
@@ -138,10 +137,6 @@ impl std::fmt::Debug for MarathonDriver {
             .field("group", &self.group)
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn hash12(s: &str) -> String {
@@ -554,7 +549,7 @@ impl MarathonDriver {
             base,
             group: group_path(&opts.group),
             opts,
-            weights: Mutex::new(BTreeMap::new()),
+            weights: WeightBook::default(),
         })
     }
 
@@ -564,13 +559,13 @@ impl MarathonDriver {
     }
 
     /// Route weights by `deployment/cluster`, to persist between runs.
-    pub fn weights(&self) -> BTreeMap<String, Vec<(String, u8)>> {
-        lock(&self.weights).clone()
+    pub fn weights(&self) -> Weights {
+        self.weights.snapshot()
     }
 
     /// Restores weights saved from [`weights`](Self::weights).
-    pub fn restore_weights(&self, weights: BTreeMap<String, Vec<(String, u8)>>) {
-        *lock(&self.weights) = weights;
+    pub fn restore_weights(&self, weights: Weights) {
+        self.weights.restore(weights);
     }
 
     /// One HTTP exchange. Transport failures are `driver_unavailable`.
@@ -888,11 +883,7 @@ impl Driver for MarathonDriver {
                 });
             }
         }
-        let prefix = format!("{deployment}/");
-        let weights = lock(&self.weights)
-            .iter()
-            .filter_map(|(k, w)| k.strip_prefix(&prefix).map(|c| (c.to_owned(), w.clone())))
-            .collect();
+        let weights = self.weights.of_deployment(deployment).into_iter().collect();
         Ok(ActualState { instances, weights })
     }
 
@@ -995,7 +986,7 @@ impl Driver for MarathonDriver {
         cluster: &str,
         weights: &[(String, u8)],
     ) -> Result<(), DriverError> {
-        lock(&self.weights).insert(format!("{deployment}/{cluster}"), weights.to_vec());
+        self.weights.set(deployment, cluster, weights);
         Ok(())
     }
 }
