@@ -22,8 +22,11 @@
 //! - faults: a one-shot 409 on the next write; every request is recorded.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+#[path = "http.rs"]
+mod http;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
@@ -130,54 +133,14 @@ fn serve(conn: TcpStream, store: &Mutex<Store>) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut out = conn;
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        let Some(http::Incoming {
+            method,
+            target,
+            body,
+        }) = http::read_request(&mut reader)
+        else {
             return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_owned();
-        let target = parts.next().unwrap_or("").to_owned();
-        let mut length = 0usize;
-        let mut chunked = false;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                let k = k.trim().to_ascii_lowercase();
-                if k == "content-length" {
-                    length = v.trim().parse().unwrap_or(0);
-                } else if k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked") {
-                    chunked = true;
-                }
-            }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                let mut size = String::new();
-                reader.read_line(&mut size).unwrap_or(0);
-                let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-                let mut chunk = vec![0; n + 2];
-                if reader.read_exact(&mut chunk).is_err() {
-                    return;
-                }
-                if n == 0 {
-                    break;
-                }
-                body.extend_from_slice(&chunk[..n]);
-            }
-        } else {
-            body.resize(length, 0);
-            if reader.read_exact(&mut body).is_err() {
-                return;
-            }
-        }
+        };
         let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let (code, answer) = {
             let mut st = store.lock().unwrap();
@@ -188,30 +151,9 @@ fn serve(conn: TcpStream, store: &Mutex<Store>) {
             });
             handle(&mut st, &method, &target, body)
         };
-        let text = answer.to_string();
-        let head = format!(
-            "HTTP/1.1 {code} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            reason_phrase(code),
-            text.len()
-        );
-        // One write: a head and a body in two segments would meet Nagle's
-        // algorithm and the client's delayed ACK (40 ms a request).
-        if out.write_all((head + &text).as_bytes()).is_err() {
+        if !http::write_json(&mut out, code, "", &answer) {
             return;
         }
-    }
-}
-
-fn reason_phrase(code: u16) -> &'static str {
-    match code {
-        200 => "OK",
-        201 => "Created",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        409 => "Conflict",
-        422 => "Unprocessable Entity",
-        _ => "Status",
     }
 }
 

@@ -35,8 +35,11 @@
 //!   is recorded with the status answered.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+#[path = "http.rs"]
+mod http;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
@@ -215,54 +218,14 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut out = conn;
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        let Some(http::Incoming {
+            method,
+            target,
+            body: raw,
+        }) = http::read_request(&mut reader)
+        else {
             return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_owned();
-        let target = parts.next().unwrap_or("").to_owned();
-        let mut length = 0usize;
-        let mut chunked = false;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                let k = k.trim().to_ascii_lowercase();
-                if k == "content-length" {
-                    length = v.trim().parse().unwrap_or(0);
-                } else if k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked") {
-                    chunked = true;
-                }
-            }
-        }
-        let mut raw = Vec::new();
-        if chunked {
-            loop {
-                let mut size = String::new();
-                reader.read_line(&mut size).unwrap_or(0);
-                let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-                let mut chunk = vec![0; n + 2];
-                if reader.read_exact(&mut chunk).is_err() {
-                    return;
-                }
-                if n == 0 {
-                    break;
-                }
-                raw.extend_from_slice(&chunk[..n]);
-            }
-        } else {
-            raw.resize(length, 0);
-            if reader.read_exact(&mut raw).is_err() {
-                return;
-            }
-        }
+        };
         let (code, answer, header) = {
             let mut st = state.lock().unwrap();
             let (code, answer, header) = handle(&mut st, &method, &target, &raw);
@@ -274,36 +237,12 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
             });
             (code, answer, header)
         };
-        let text = answer.to_string();
         let extra = header
             .map(|d| format!("Marathon-Deployment-Id: {d}\r\n"))
             .unwrap_or_default();
-        let head = format!(
-            "HTTP/1.1 {code} {}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\r\n",
-            reason_phrase(code),
-            text.len()
-        );
-        // One write: a head and a body in two segments would meet Nagle's
-        // algorithm and the client's delayed ACK (40 ms a request).
-        if out.write_all((head + &text).as_bytes()).is_err() {
+        if !http::write_json(&mut out, code, &extra, &answer) {
             return;
         }
-    }
-}
-
-fn reason_phrase(code: u16) -> &'static str {
-    match code {
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        409 => "Conflict",
-        422 => "Unprocessable Entity",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "Status",
     }
 }
 
