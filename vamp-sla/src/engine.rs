@@ -8,7 +8,7 @@ use vamp_model::{Blueprint, Document, Escalation, Map, OrRef, Scale, Sla, Value}
 
 use crate::escalate::{ClusterScale, EscalationHandler, Notify, Run};
 use crate::output::{Event, Origin, Output};
-use crate::parse::{parse_line, parse_value, Line, LineError, Record};
+use crate::parse::{decode_backend, parse_value, scan_line, Line, LineError, Record, Scanned};
 use crate::sketch;
 use crate::sla::{
     Direction, ErrorRate, ResponseTimePercentile, ResponseTimeSlidingWindow, SlaType, WindowView,
@@ -285,7 +285,22 @@ pub struct Engine {
     next_tick_ms: Option<u64>,
     stats: IngestStats,
     notices: Vec<SetupNotice>,
+    /// What each HAProxy backend name seen so far stands for, so a log line
+    /// is counted without decoding its backend name again. Bounded; cleared
+    /// when clusters change.
+    backends: HashMap<String, BackendIds>,
 }
+
+/// What an HAProxy backend name stands for.
+#[derive(Debug, Clone, Copy)]
+enum BackendIds {
+    NotRoute,
+    UnknownCluster,
+    Known(usize, Option<usize>),
+}
+
+/// The most backend names [`Engine`] remembers.
+const MAX_CACHED_BACKENDS: usize = 4096;
 
 fn service_name(s: &vamp_model::Service) -> String {
     match &s.breed {
@@ -313,6 +328,7 @@ impl Engine {
             next_tick_ms: None,
             stats: IngestStats::default(),
             notices: Vec::new(),
+            backends: HashMap::new(),
         }
     }
 
@@ -432,6 +448,7 @@ impl Engine {
 
     /// Adds a cluster.
     pub fn add_cluster(&mut self, name: &str, spec: ClusterSpec) -> Result<ClusterId, SlaError> {
+        self.backends.clear();
         if self.index.contains_key(name) {
             return Err(SlaError::DuplicateCluster(name.to_owned()));
         }
@@ -743,8 +760,62 @@ impl Engine {
     /// [`crate::parse`]); malformed lines are counted and skipped.
     pub fn ingest_line(&mut self, line: &[u8], out: &mut Vec<Output>) {
         self.stats.lines += 1;
-        let parsed = parse_line(line);
-        self.ingest_parsed(parsed, out);
+        let (backend, timestamp_ms, response_time_ms, status) = match scan_line(line) {
+            Ok(Scanned::Line(l)) => return self.ingest_parsed(Ok(l), out),
+            Err(e) => return self.ingest_parsed(Err(e), out),
+            Ok(Scanned::Backend {
+                backend,
+                timestamp_ms,
+                response_time_ms,
+                status,
+            }) => (backend, timestamp_ms, response_time_ms, status),
+        };
+        let ids = match self.backends.get(backend.as_ref()) {
+            Some(ids) => *ids,
+            None => {
+                let ids = self.backend_ids(&backend);
+                if self.backends.len() < MAX_CACHED_BACKENDS {
+                    self.backends.insert(backend.into_owned(), ids);
+                }
+                ids
+            }
+        };
+        match ids {
+            BackendIds::NotRoute => self.stats.not_route += 1,
+            BackendIds::UnknownCluster => self.stats.unknown_cluster += 1,
+            BackendIds::Known(ci, si) => {
+                if si.is_none() {
+                    self.stats.unknown_service += 1;
+                }
+                let sample = Sample {
+                    timestamp_ms,
+                    cluster: ClusterId(ci),
+                    service: si.map(ServiceId),
+                    response_time_ms,
+                    status,
+                };
+                self.ingest(&sample, out);
+            }
+        }
+    }
+
+    /// Decodes a backend name into cluster and service ids.
+    fn backend_ids(&self, backend: &str) -> BackendIds {
+        match decode_backend(std::borrow::Cow::Borrowed(backend), 0, 0.0, 0) {
+            Line::Record(r) => match self.find_cluster(&r.cluster) {
+                None => BackendIds::UnknownCluster,
+                Some(ci) => {
+                    let si = r.service.as_ref().and_then(|name| {
+                        self.clusters[ci]
+                            .services
+                            .iter()
+                            .position(|(n, _)| n == name)
+                    });
+                    BackendIds::Known(ci, si)
+                }
+            },
+            Line::NotRoute => BackendIds::NotRoute,
+        }
     }
 
     /// Reads and counts one sample given as a JSON object of the line

@@ -246,7 +246,77 @@ pub fn parse_value(value: &serde_json::Value) -> Result<Line<'_>, LineError> {
     from_raw(raw)
 }
 
+/// A line read up to, but not including, the decoding of an HAProxy backend
+/// name: the engine caches what each backend name means, so the common line
+/// is counted without decoding (and allocating) the name again.
+pub(crate) enum Scanned<'a> {
+    /// A plain sample (or a line that is not a route).
+    Line(Line<'a>),
+    /// An HAProxy line with its backend name still encoded.
+    Backend {
+        /// The backend name as logged.
+        backend: Cow<'a, str>,
+        /// Milliseconds since the epoch.
+        timestamp_ms: u64,
+        /// `Tt`.
+        response_time_ms: f64,
+        /// `ST`.
+        status: u16,
+    },
+}
+
+/// Reads one line without decoding HAProxy backend names.
+pub(crate) fn scan_line(line: &[u8]) -> Result<Scanned<'_>, LineError> {
+    let raw = match scan::flat_object(line) {
+        Some(raw) => raw,
+        None => serde_json::from_slice(line).map_err(|e| LineError::Json(e.to_string()))?,
+    };
+    scanned_from_raw(raw)
+}
+
+/// The line a scanned HAProxy backend stands for.
+pub(crate) fn decode_backend<'a>(
+    backend: Cow<'a, str>,
+    timestamp_ms: u64,
+    response_time_ms: f64,
+    status: u16,
+) -> Line<'a> {
+    let (cluster, service) = match backend {
+        // Keep borrowing from the line when the name needed no decoding.
+        Cow::Borrowed(s) => match RouteBackend::parse(s) {
+            Some(r) => (r.cluster, r.service),
+            None => return Line::NotRoute,
+        },
+        Cow::Owned(s) => match RouteBackend::parse(&s) {
+            Some(r) => (
+                Cow::Owned(r.cluster.into_owned()),
+                Cow::Owned(r.service.into_owned()),
+            ),
+            None => return Line::NotRoute,
+        },
+    };
+    Line::Record(Record {
+        timestamp_ms,
+        cluster,
+        service: Some(service),
+        response_time_ms,
+        status,
+    })
+}
+
 fn from_raw(raw: RawLine<'_>) -> Result<Line<'_>, LineError> {
+    Ok(match scanned_from_raw(raw)? {
+        Scanned::Line(l) => l,
+        Scanned::Backend {
+            backend,
+            timestamp_ms,
+            response_time_ms,
+            status,
+        } => decode_backend(backend, timestamp_ms, response_time_ms, status),
+    })
+}
+
+fn scanned_from_raw(raw: RawLine<'_>) -> Result<Scanned<'_>, LineError> {
     if raw.response_time.is_some() {
         let cluster = match (raw.cluster, raw.gateway) {
             (Some(c), _) => c.text().ok_or(LineError::Invalid("cluster"))?,
@@ -264,42 +334,24 @@ fn from_raw(raw: RawLine<'_>) -> Result<Line<'_>, LineError> {
             None => return Err(LineError::Missing("status")),
             s => status_of(s, "status")?,
         };
-        return Ok(Line::Record(Record {
+        return Ok(Scanned::Line(Line::Record(Record {
             timestamp_ms: time_of(raw.timestamp, "timestamp")?,
             cluster,
             service,
             response_time_ms: duration_of(raw.response_time, "response_time")?,
             status,
-        }));
+        })));
     }
     let Some(b) = raw.b else {
         return Err(LineError::Missing("response_time"));
     };
-    let b = b.text().ok_or(LineError::Invalid("b"))?;
-    let timestamp_ms = time_of(raw.t.or(raw.timestamp), "t")?;
-    let response_time_ms = duration_of(raw.tt, "Tt")?;
-    let status = status_of(raw.st, "ST")?;
-    let (cluster, service) = match b {
-        // Keep borrowing from the line when the name needed no decoding.
-        Cow::Borrowed(s) => match RouteBackend::parse(s) {
-            Some(r) => (r.cluster, r.service),
-            None => return Ok(Line::NotRoute),
-        },
-        Cow::Owned(s) => match RouteBackend::parse(&s) {
-            Some(r) => (
-                Cow::Owned(r.cluster.into_owned()),
-                Cow::Owned(r.service.into_owned()),
-            ),
-            None => return Ok(Line::NotRoute),
-        },
-    };
-    Ok(Line::Record(Record {
-        timestamp_ms,
-        cluster,
-        service: Some(service),
-        response_time_ms,
-        status,
-    }))
+    let backend = b.text().ok_or(LineError::Invalid("b"))?;
+    Ok(Scanned::Backend {
+        timestamp_ms: time_of(raw.t.or(raw.timestamp), "t")?,
+        response_time_ms: duration_of(raw.tt, "Tt")?,
+        status: status_of(raw.st, "ST")?,
+        backend,
+    })
 }
 
 /// A fast path for the common line: one flat JSON object whose strings hold
