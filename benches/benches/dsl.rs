@@ -1,6 +1,8 @@
 //! Reading, expanding and validating a ~1 MB stream of realistic blueprints,
 //! against a generic YAML parse of the same bytes with `serde_yaml` as the
-//! yardstick (measured in the same run).
+//! yardstick (measured in the same run). The comparison is on one thread;
+//! `vamp_typed_read_parallel` shows the default, which reads large streams
+//! on every core.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vamp_dsl::{read, ReadOptions};
@@ -48,7 +50,14 @@ fn bench(c: &mut Criterion) {
             vamp_dsl::yaml::read_stream(&src, vamp_dsl::yaml::Limits::default()).map(|d| d.len())
         })
     });
+    let one_thread = ReadOptions {
+        parallel: false,
+        ..ReadOptions::default()
+    };
     group.bench_function("vamp_typed_read", |b| {
+        b.iter(|| read(&src, one_thread).documents.len())
+    });
+    group.bench_function("vamp_typed_read_parallel", |b| {
         b.iter(|| read(&src, ReadOptions::default()).documents.len())
     });
     group.finish();

@@ -218,6 +218,121 @@ pub fn read_stream(src: &str, limits: Limits) -> Result<Vec<Document>, Diagnosti
     read_stream_once(owned.as_deref().unwrap_or(src), limits)
 }
 
+/// Where a piece of a larger source starts: its character offset and its
+/// 1-based line in the whole source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Base {
+    /// Characters before the piece.
+    pub offset: u32,
+    /// The line the piece starts on (1-based).
+    pub line: u32,
+}
+
+impl Base {
+    /// The start of a source.
+    pub const START: Base = Base { offset: 0, line: 1 };
+
+    fn shift(self, span: &mut Span) {
+        span.offset = span.offset.saturating_add(self.offset);
+        span.line = span.line.saturating_add(self.line - 1);
+    }
+}
+
+/// Reads a piece of a larger source that starts at a line start: positions
+/// are reported in the whole source (see [`read_stream`]).
+///
+/// # Errors
+/// As [`read_stream`].
+pub fn read_stream_at(src: &str, limits: Limits, base: Base) -> Result<Vec<Document>, Diagnostic> {
+    if base == Base::START {
+        return read_stream(src, limits);
+    }
+    let mut docs = read_stream(src, limits).map_err(|mut e| {
+        if let Some(span) = e.span.as_mut() {
+            base.shift(span);
+        }
+        e
+    })?;
+    for doc in &mut docs {
+        for w in &mut doc.warnings {
+            if let Some(span) = w.span.as_mut() {
+                base.shift(span);
+            }
+        }
+        let mut todo = vec![&mut doc.root];
+        while let Some(node) = todo.pop() {
+            base.shift(&mut node.span);
+            match &mut node.value {
+                NodeValue::Scalar { .. } => {}
+                NodeValue::Seq(items) => todo.extend(items.iter_mut()),
+                NodeValue::Map(entries) => {
+                    for e in entries.iter_mut() {
+                        base.shift(&mut e.key_span);
+                        todo.push(&mut e.value);
+                    }
+                }
+            }
+        }
+    }
+    Ok(docs)
+}
+
+/// Splits a stream into at most `parts` pieces at document start markers
+/// (`---` at the start of a line), of roughly equal size, with where each
+/// starts. YAML forbids such a line inside a document's content, so the
+/// pieces read exactly like the whole. Streams with directives (`%YAML`)
+/// are not split.
+pub fn split_documents(src: &str, parts: usize) -> Vec<(&str, Base)> {
+    let whole = vec![(src, Base::START)];
+    if parts < 2 || src.starts_with('%') || src.contains("\n%") {
+        return whole;
+    }
+    let bytes = src.as_bytes();
+    let mut cuts = vec![0usize];
+    for k in 1..parts {
+        let target = src.len() * k / parts;
+        let mut at = target.max(*cuts.last().unwrap_or(&0) + 1);
+        // the next line start at or after `at` that begins a document
+        let found = loop {
+            let Some(nl) = memchr::memchr(b'\n', bytes.get(at..).unwrap_or_default()) else {
+                break None;
+            };
+            let line = at + nl + 1;
+            let rest = &bytes[line..];
+            if rest.starts_with(b"---")
+                && matches!(rest.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+            {
+                break Some(line);
+            }
+            at = line;
+        };
+        match found {
+            Some(line) if line < src.len() => cuts.push(line),
+            _ => break,
+        }
+    }
+    if cuts.len() < 2 {
+        return whole;
+    }
+    let mut out = Vec::with_capacity(cuts.len());
+    let mut base = Base::START;
+    for (i, &start) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).copied().unwrap_or(src.len());
+        let piece = &src[start..end];
+        out.push((piece, base));
+        base = Base {
+            offset: base
+                .offset
+                .saturating_add(u32::try_from(piece.chars().count()).unwrap_or(u32::MAX)),
+            line: base.line.saturating_add(
+                u32::try_from(memchr::memchr_iter(b'\n', piece.as_bytes()).count())
+                    .unwrap_or(u32::MAX),
+            ),
+        };
+    }
+    out
+}
+
 /// Indents line `line` (1-based) by two spaces if it holds only a closing
 /// flow bracket (and maybe a comma or comment).
 fn indent_closing_line(src: &str, line: u32) -> Option<String> {

@@ -12,7 +12,7 @@ use self::breed::{
     read_arguments, read_dialects, read_env, read_metadata, read_name, read_scale_ref,
 };
 use self::ctx::{join, required, text, Ctx, Fields, SHAPE};
-use crate::yaml::{read_stream, Limits, Node};
+use crate::yaml::{read_stream, read_stream_at, split_documents, Base, Limits, Node};
 
 /// What reading a source produced: the documents that read cleanly and every
 /// diagnostic (errors and warnings) of every document.
@@ -38,14 +38,31 @@ impl Outcome {
 }
 
 /// Options for reading.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ReadOptions {
     /// The kind every document must be; None infers it from `kind:` or
     /// the document's keys.
     pub kind: Option<Kind>,
     /// Resource limits.
     pub limits: Limits,
+    /// Read large streams (256 KiB and more, several documents) on several
+    /// threads, one piece of documents each. The result is the same as
+    /// reading on one thread.
+    pub parallel: bool,
 }
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            kind: None,
+            limits: Limits::default(),
+            parallel: true,
+        }
+    }
+}
+
+/// Streams at least this large are read on several threads.
+const PARALLEL_FROM: usize = 256 * 1024;
 
 /// Reads raw bytes (checking UTF-8) as a stream of documents.
 ///
@@ -108,10 +125,56 @@ fn failed(d: Diagnostic) -> Outcome {
 /// assert_eq!(out.documents[0].name(), "monarch");
 /// ```
 pub fn read(src: &str, options: ReadOptions) -> Outcome {
-    let docs = match read_stream(src, options.limits) {
-        Ok(d) => d,
-        Err(e) => return failed(e),
+    if src.len() > options.limits.max_bytes {
+        // read_stream reports it, with the limit in the message
+        return match read_stream(src, options.limits) {
+            Err(e) => failed(e),
+            Ok(_) => Outcome::default(),
+        };
+    }
+    let threads = if options.parallel && src.len() >= PARALLEL_FROM {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    } else {
+        1
     };
+    let pieces = split_documents(src, threads);
+    let results: Vec<Result<Outcome, Diagnostic>> = if pieces.len() < 2 {
+        vec![read_piece(src, Base::START, options)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = pieces
+                .iter()
+                .map(|&(piece, base)| scope.spawn(move || read_piece(piece, base, options)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    let mut out = Outcome::default();
+    for r in results {
+        match r {
+            // A YAML error ends the stream, as on one thread.
+            Err(e) => return failed(e),
+            Ok(o) => {
+                out.documents.extend(o.documents);
+                out.diagnostics.extend(o.diagnostics);
+            }
+        }
+    }
+    if out.documents.is_empty() && out.diagnostics.is_empty() {
+        out.diagnostics.push(
+            Diagnostic::error(Code::MissingPathValue, "the input holds no document")
+                .at(Span::START),
+        );
+    }
+    out
+}
+
+/// Reads one piece of documents; `Err` is a stream-level (YAML) failure.
+fn read_piece(src: &str, base: Base, options: ReadOptions) -> Result<Outcome, Diagnostic> {
+    let docs = read_stream_at(src, options.limits, base)?;
     let mut out = Outcome::default();
     for doc in docs {
         if doc.root.is_null() && doc.root.as_str() == Some("") {
@@ -128,13 +191,7 @@ pub fn read(src: &str, options: ReadOptions) -> Outcome {
             out.documents.push(v);
         }
     }
-    if out.documents.is_empty() && out.diagnostics.is_empty() {
-        out.diagnostics.push(
-            Diagnostic::error(Code::MissingPathValue, "the input holds no document")
-                .at(Span::START),
-        );
-    }
-    out
+    Ok(out)
 }
 
 fn infer_kind(root: &Node) -> Option<Kind> {
