@@ -258,34 +258,23 @@ impl Selected {
         }
     }
 
+    /// Keeps what must survive this process: the memory driver's whole
+    /// state; for the others (whose instances live in the orchestrator) only
+    /// the route weights, since no gateway runs in front of them here.
     fn save(&self) -> Result<(), Failure> {
-        match self {
-            Selected::Memory(d) => {
-                let v = serde_json::to_value(d.state())
-                    .map_err(|e| Failure::new("io", e.to_string()))?;
-                write_json(&state_dir().join("memory.json"), &v)
-            }
-            // Containers live in the daemon; only the route weights (no
-            // gateway runs in front of them here) are kept between runs.
+        let (file, value) = match self {
+            Selected::Memory(d) => ("memory.json", serde_json::to_value(d.state())),
             #[cfg(feature = "docker")]
-            Selected::Docker(d) => {
-                let v = serde_json::to_value(d.weights())
-                    .map_err(|e| Failure::new("io", e.to_string()))?;
-                write_json(&state_dir().join("docker-weights.json"), &v)
-            }
+            Selected::Docker(d) => ("docker-weights.json", serde_json::to_value(d.weights())),
             #[cfg(feature = "kubernetes")]
             Selected::Kubernetes(d) => {
-                let v = serde_json::to_value(d.weights())
-                    .map_err(|e| Failure::new("io", e.to_string()))?;
-                write_json(&state_dir().join("kubernetes-weights.json"), &v)
+                ("kubernetes-weights.json", serde_json::to_value(d.weights()))
             }
             #[cfg(feature = "marathon")]
-            Selected::Marathon(d) => {
-                let v = serde_json::to_value(d.weights())
-                    .map_err(|e| Failure::new("io", e.to_string()))?;
-                write_json(&state_dir().join("marathon-weights.json"), &v)
-            }
-        }
+            Selected::Marathon(d) => ("marathon-weights.json", serde_json::to_value(d.weights())),
+        };
+        let value = value.map_err(|e| Failure::new("io", e.to_string()))?;
+        write_json(&state_dir().join(file), &value)
     }
 }
 
