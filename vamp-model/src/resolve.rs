@@ -50,6 +50,7 @@
 //! assert_eq!(d.spec.clusters["web"].services[0].scale.memory, 1000.0);
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use crate::artifact::{
@@ -272,17 +273,19 @@ fn fetch(
     }
 }
 
+/// The path is only built when an error is reported.
 fn load_breed(
     store: &dyn Store,
     b: &OrRef<Breed>,
     span: Option<Span>,
-    path: &str,
+    path: impl Fn() -> String,
 ) -> Result<Breed, Diagnostic> {
     match b {
         OrRef::Inline(b) => Ok(b.clone()),
-        OrRef::Reference(r) => match fetch(store, Kind::Breed, r, span, path)? {
-            Document::Breed(b) => Ok(b),
-            _ => Err(unresolved(Kind::Breed, r, span, path)),
+        OrRef::Reference(r) => match store.get(Kind::Breed, &r.name) {
+            Ok(Some(Document::Breed(b))) => Ok(b),
+            Ok(_) => Err(unresolved(Kind::Breed, r, span, &path())),
+            Err(e) => Err(e.to_diagnostic().at_opt(r.span.or(span)).with_path(path())),
         },
     }
 }
@@ -525,14 +528,19 @@ pub(crate) fn load(bp: &Artifact<Blueprint>, store: &dyn Store) -> Result<Loaded
     let mut sites = Sites::with_capacity(n);
     let mut clusters = Map::with_capacity(bp.spec.clusters.len());
     for (cname, c) in &bp.spec.clusters {
-        let cpath = format!("clusters.{cname}");
         let mut services = Vec::with_capacity(c.services.len());
         for (i, s) in c.services.iter().enumerate() {
-            let spath = format!("{cpath}.services[{i}]");
             let span = s.span.or(c.span);
-            let breed = load_breed(store, &s.breed, span, &format!("{spath}.breed"))?;
+            let breed = load_breed(store, &s.breed, span, || {
+                format!("clusters.{cname}.services[{i}].breed")
+            })?;
             let scale = match &s.scale {
-                Some(sc) => Some(load_scale(store, sc, span, &format!("{spath}.scale"))?),
+                Some(sc) => Some(load_scale(
+                    store,
+                    sc,
+                    span,
+                    &format!("clusters.{cname}.services[{i}].scale"),
+                )?),
                 None => None,
             };
             let site_span = match &s.breed {
@@ -565,14 +573,19 @@ pub(crate) fn load(bp: &Artifact<Blueprint>, store: &dyn Store) -> Result<Loaded
             ));
         }
         let sla = match &c.sla {
-            Some(sla) => Some(load_sla(store, sla, c.span, &format!("{cpath}.sla"))?),
+            Some(sla) => Some(load_sla(
+                store,
+                sla,
+                c.span,
+                &format!("clusters.{cname}.sla"),
+            )?),
             None => None,
         };
-        let mut gateways = Map::new();
+        let mut gateways = Map::with_capacity(c.gateways.len());
         for (port, g) in &c.gateways {
             gateways.insert(
                 port.clone(),
-                load_gateway(store, g, &format!("{cpath}.gateways.{port}"))?,
+                load_gateway(store, g, &format!("clusters.{cname}.gateways.{port}"))?,
             );
         }
         clusters.insert(
@@ -623,22 +636,34 @@ pub struct ServiceRef {
 /// The services of a deployment, flattened, with lookup tables.
 struct Flat<'a> {
     items: Vec<(&'a str, &'a DeployedService)>,
-    by_breed: HashMap<&'a str, usize>,
+    by_breed: FxMap<&'a str, usize>,
     d: &'a Deployment,
     /// Where each cluster's services start in `items` (by cluster index),
     /// plus the end.
     starts: Vec<usize>,
+    /// The first breed run by two services: (first, second) item.
+    duplicate: Option<(usize, usize)>,
 }
 
 impl<'a> Flat<'a> {
     fn new(d: &'a Deployment) -> Self {
         let mut items = Vec::with_capacity(d.clusters.len());
-        let mut by_breed = HashMap::with_capacity(d.clusters.len());
+        let mut by_breed = FxMap::with_capacity_and_hasher(d.clusters.len(), FxBuild::default());
         let mut starts = Vec::with_capacity(d.clusters.len() + 1);
+        let mut duplicate = None;
         for (cname, c) in &d.clusters {
             starts.push(items.len());
             for s in &c.services {
-                by_breed.entry(s.breed.name.as_str()).or_insert(items.len());
+                match by_breed.entry(s.breed.name.as_str()) {
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(items.len());
+                    }
+                    std::collections::hash_map::Entry::Occupied(e) => {
+                        if duplicate.is_none() {
+                            duplicate = Some((*e.get(), items.len()));
+                        }
+                    }
+                }
                 items.push((cname.as_str(), s));
             }
         }
@@ -648,6 +673,7 @@ impl<'a> Flat<'a> {
             by_breed,
             d,
             starts,
+            duplicate,
         }
     }
 
@@ -692,14 +718,17 @@ fn service_path(d: &Deployment, cluster: &str, breed: &str) -> String {
 }
 
 /// Edges service -> provider service, by flat index.
-fn edges(flat: &Flat<'_>, d: &Deployment, sites: &Sites) -> Result<Vec<Vec<usize>>, Diagnostic> {
-    let mut out = Vec::with_capacity(flat.items.len());
+fn edges(flat: &Flat<'_>, d: &Deployment, sites: &Sites) -> Result<Edges, Diagnostic> {
+    let mut out = Edges {
+        targets: Vec::with_capacity(flat.items.len()),
+        starts: Vec::with_capacity(flat.items.len() + 1),
+    };
     for (cname, s) in &flat.items {
-        let mut e = Vec::with_capacity(s.breed.dependencies.len());
+        out.starts.push(out.targets.len());
         for (alias, dep) in &s.breed.dependencies {
             let name = dependency_name(dep);
             match flat.provider(name) {
-                Some(j) => e.push(j),
+                Some(j) => out.targets.push(j),
                 None => {
                     return Err(Diagnostic::error(
                         Code::UnresolvedBreedDependency,
@@ -713,14 +742,27 @@ fn edges(flat: &Flat<'_>, d: &Deployment, sites: &Sites) -> Result<Vec<Vec<usize
                 }
             }
         }
-        out.push(e);
     }
+    out.starts.push(out.targets.len());
     Ok(out)
+}
+
+/// Edges service -> provider services, by flat index (compressed rows).
+struct Edges {
+    targets: Vec<usize>,
+    /// Where each service's targets start, plus the end.
+    starts: Vec<usize>,
+}
+
+impl Edges {
+    fn of(&self, i: usize) -> &[usize] {
+        &self.targets[self.starts[i]..self.starts[i + 1]]
+    }
 }
 
 /// Depth-first post-order over the dependency edges: dependencies first.
 /// Fails on a cycle, naming it.
-fn topo(flat: &Flat<'_>, edges: &[Vec<usize>], sites: &Sites) -> Result<Vec<usize>, Diagnostic> {
+fn topo(flat: &Flat<'_>, edges: &Edges, sites: &Sites) -> Result<Vec<usize>, Diagnostic> {
     let n = flat.items.len();
     let mut state = vec![0u8; n];
     let mut order = Vec::with_capacity(n);
@@ -731,7 +773,7 @@ fn topo(flat: &Flat<'_>, edges: &[Vec<usize>], sites: &Sites) -> Result<Vec<usiz
         let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
         state[root] = 1;
         while let Some(&(node, idx)) = stack.last() {
-            if let Some(&next) = edges[node].get(idx) {
+            if let Some(&next) = edges.of(node).get(idx) {
                 if let Some(top) = stack.last_mut() {
                     top.1 += 1;
                 }
@@ -791,6 +833,47 @@ pub fn deploy_order(deployment: &Deployment) -> Result<Vec<ServiceRef>, Diagnost
 // ---------------------------------------------------------------------------
 // Step 3: environment variables.
 
+/// A cheap, deterministic hasher (FxHash) for the resolver's own lookup
+/// tables, whose keys come from the blueprint being resolved.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+type FxMap<K, V> = HashMap<K, V, FxBuild>;
+
 struct Var<'a> {
     name: &'a str,
     value: Option<&'a str>,
@@ -803,6 +886,8 @@ struct Var<'a> {
 /// Scopes breed < cluster < service, in breed order.
 fn merged<'a>(d: &'a Deployment, cluster: &str, s: &'a DeployedService) -> Vec<Var<'a>> {
     let mut key = String::new();
+    let blueprint_scope = !d.environment_variables.is_empty();
+    let service_scope = !s.environment_variables.is_empty();
     s.breed
         .environment_variables
         .iter()
@@ -814,17 +899,21 @@ fn merged<'a>(d: &'a Deployment, cluster: &str, s: &'a DeployedService) -> Vec<V
                 span: tv.span,
                 from_breed: true,
             };
-            key.clear();
-            key.push_str(cluster);
-            key.push_str(".environment_variables.");
-            key.push_str(name);
-            for over in [
-                d.environment_variables.get(key.as_str()),
-                s.environment_variables.get(name.as_str()),
-            ]
-            .into_iter()
-            .flatten()
-            {
+            let blueprint = if blueprint_scope {
+                key.clear();
+                key.push_str(cluster);
+                key.push_str(".environment_variables.");
+                key.push_str(name);
+                d.environment_variables.get(key.as_str())
+            } else {
+                None
+            };
+            let service = if service_scope {
+                s.environment_variables.get(name.as_str())
+            } else {
+                None
+            };
+            for over in [blueprint, service].into_iter().flatten() {
                 if over.value.is_some() {
                     v.value = over.value.as_deref();
                     v.span = over.span;
@@ -843,24 +932,60 @@ fn is_name_char(c: char) -> bool {
     !c.is_whitespace() && !matches!(c, '/' | '[' | ']' | '.' | '{' | '}' | ':' | ';' | ',' | '$')
 }
 
-enum Piece {
-    Lit(String),
+enum Piece<'p> {
+    Lit(Cow<'p, str>),
     Ref(String),
+    /// A computed local value (see [`Slot`]).
+    Local(Slot),
+}
+
+/// Where `$NAME` of the same service was computed.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// `Locals::vars_memo[k]`.
+    Var(usize),
+    /// `Locals::constants_memo[k]`.
+    Const(usize),
+    /// A place holder: empty.
+    Empty,
+}
+
+impl Locals<'_> {
+    fn slot(&self, slot: Slot) -> &str {
+        match slot {
+            Slot::Var(k) => self.vars_memo[k].as_deref().unwrap_or_default(),
+            Slot::Const(k) => self.constants_memo[k].as_deref().unwrap_or_default(),
+            Slot::Empty => "",
+        }
+    }
 }
 
 /// Joins text and kept references; literal `$` is escaped only when a
 /// reference is kept (so a runtime can interpolate the text again).
-fn render(pieces: Vec<Piece>) -> String {
+fn render(pieces: &[Piece<'_>], locals: &Locals<'_>) -> String {
+    fn piece_text<'p>(p: &'p Piece<'_>, locals: &'p Locals<'_>) -> Option<&'p str> {
+        match p {
+            Piece::Lit(t) => Some(t),
+            Piece::Local(slot) => Some(locals.slot(*slot)),
+            Piece::Ref(_) => None,
+        }
+    }
+    let text = |p| piece_text(p, locals);
     let kept = pieces.iter().any(|p| matches!(p, Piece::Ref(_)));
-    let mut out = String::new();
+    let len: usize = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Ref(t) => t.len() + 3,
+            p => text(p).map_or(0, str::len),
+        })
+        .sum();
+    let mut out = String::with_capacity(len);
     for (i, p) in pieces.iter().enumerate() {
         match p {
-            Piece::Lit(t) if kept => out.push_str(&t.replace('$', "$$")),
-            Piece::Lit(t) => out.push_str(t),
             Piece::Ref(r) => {
-                let braced = match pieces.get(i + 1) {
-                    Some(Piece::Lit(t)) => t.starts_with(|c: char| is_name_char(c) || c == '.'),
-                    _ => false,
+                let braced = match pieces.get(i + 1).and_then(text) {
+                    Some(t) => t.starts_with(|c: char| is_name_char(c) || c == '.'),
+                    None => false,
                 };
                 if braced || r.contains("://") {
                     out.push_str("${");
@@ -871,33 +996,59 @@ fn render(pieces: Vec<Piece>) -> String {
                     out.push_str(r);
                 }
             }
+            p => {
+                let t = text(p).unwrap_or_default();
+                if kept && t.contains('$') {
+                    out.push_str(&t.replace('$', "$$"));
+                } else {
+                    out.push_str(t);
+                }
+            }
         }
     }
     out
 }
 
-/// Computed values of one service.
-#[derive(Default)]
+/// Computed values of one service, by index: `vars` follows the breed's
+/// environment variables (None when they are, in the same order, the
+/// values of the service's environment), `constants` the breed's constants
+/// (None for a constant without a value).
 struct Computed {
-    vars: HashMap<String, String>,
-    constants: HashMap<String, String>,
+    vars: Option<Vec<String>>,
+    constants: Vec<Option<String>>,
 }
 
 struct Interp<'a> {
     name: &'a str,
     d: &'a Deployment,
     flat: &'a Flat<'a>,
+    /// Per flat item: dependency alias -> providing cluster.
+    deps: &'a [Map<String>],
     sites: &'a Sites,
     runtime: &'a dyn Runtime,
     computed: Vec<Option<Computed>>,
+    /// The environment of each computed service.
+    envs: Vec<Map<String>>,
+}
+
+/// Where a value was written; resolved to a position only for errors.
+#[derive(Clone, Copy)]
+enum Where {
+    /// Inside the service's site (the breed's own span when inline).
+    Site(Option<Span>),
+    /// Exactly here.
+    Exact(Span),
 }
 
 /// Where a value being interpolated was written.
 struct At<'a> {
     d: &'a Deployment,
+    sites: &'a Sites,
     cluster: &'a str,
     service: &'a DeployedService,
-    span: Span,
+    /// Dependency alias -> providing cluster.
+    deps: &'a Map<String>,
+    at: Where,
     /// `environment_variables` or `breed.constants`.
     group: &'static str,
     name: &'a str,
@@ -906,8 +1057,12 @@ struct At<'a> {
 impl At<'_> {
     fn err(&self, code: Code, message: String) -> Diagnostic {
         let spath = service_path(self.d, self.cluster, &self.service.breed.name);
+        let span = match self.at {
+            Where::Exact(s) => s,
+            Where::Site(inner) => locate(self.sites, self.cluster, &self.service.breed.name, inner),
+        };
         Diagnostic::error(code, message)
-            .at(self.span)
+            .at(span)
             .with_path(format!("{spath}.{}.{}", self.group, self.name))
     }
 }
@@ -922,8 +1077,11 @@ fn locate_site(site: Option<&Site>, inner: Option<Span>) -> Span {
 
 struct Locals<'a> {
     vars: &'a [Var<'a>],
-    memo: HashMap<String, String>,
-    stack: Vec<String>,
+    /// Computed values of `vars`, by index.
+    vars_memo: Vec<Option<String>>,
+    /// Computed values of the breed's constants, by index.
+    constants_memo: Vec<Option<String>>,
+    stack: Vec<&'a str>,
 }
 
 impl<'a> Interp<'a> {
@@ -933,7 +1091,7 @@ impl<'a> Interp<'a> {
         alias: &str,
         value: &str,
     ) -> Result<&'a str, Diagnostic> {
-        if let Some(c) = at.service.dependencies.get(alias) {
+        if let Some(c) = at.deps.get(alias) {
             if let Some((k, _)) = self.d.clusters.get_key_value(c.as_str()) {
                 return Ok(k);
             }
@@ -963,12 +1121,15 @@ impl<'a> Interp<'a> {
         )
     }
 
-    fn interpolate(
+    fn interpolate<'v>(
         &self,
-        at: &At<'_>,
+        at: &At<'v>,
         value: &str,
-        locals: &mut Locals<'_>,
+        locals: &mut Locals<'v>,
     ) -> Result<String, Diagnostic> {
+        if !value.contains('$') {
+            return Ok(value.to_owned());
+        }
         let parts = parse(value).map_err(|e| {
             at.err(
                 Code::Parser,
@@ -978,13 +1139,17 @@ impl<'a> Interp<'a> {
         let mut pieces = Vec::with_capacity(parts.len());
         for part in parts {
             let piece = match part {
-                Part::Text(t) => Piece::Lit(t),
-                Part::Local(n) => Piece::Lit(self.local(at, &n, value, locals)?),
+                Part::Text(t) => Piece::Lit(Cow::Owned(t)),
+                Part::Local(n) => Piece::Local(self.local(at, &n, value, locals)?),
                 Part::Host(alias) => {
                     let c = self.provider_cluster(at, &alias, value)?;
                     match self.runtime.host(self.name, c) {
-                        Some(h) => Piece::Lit(h),
-                        None => Piece::Ref(format!("{alias}.host")),
+                        Some(h) => Piece::Lit(Cow::Owned(h)),
+                        None => {
+                            let mut r = alias;
+                            r.push_str(".host");
+                            Piece::Ref(r)
+                        }
                     }
                 }
                 Part::Trait {
@@ -1001,34 +1166,38 @@ impl<'a> Interp<'a> {
                                 return Err(Self::missing_trait(at, value, c, &group, &name));
                             }
                             match self.runtime.port(self.name, c, &name) {
-                                Some(p) => Piece::Lit(p.to_string()),
+                                Some(p) => Piece::Lit(Cow::Owned(p.to_string())),
                                 None => kept(),
                             }
                         }
                         "environment_variables" => {
-                            let Some(j) = members.clone().rev().find(|&j| self.flat.items[j].1.breed.environment_variables.contains_key(&name)) else {
+                            let Some((j, k)) = members.clone().rev().find_map(|j| self.flat.items[j].1.breed.environment_variables.get_index_of(&name).map(|k| (j, k))) else {
                                 return Err(Self::missing_trait(at, value, c, &group, &name));
                             };
-                            match self.computed[j].as_ref().and_then(|x| x.vars.get(&name)) {
-                                Some(v) => Piece::Lit(v.clone()),
+                            let computed = self.computed[j].as_ref().and_then(|x| match &x.vars {
+                                Some(vars) => vars.get(k),
+                                None => self.envs[j].get_index(k).map(|(_, v)| v),
+                            });
+                            match computed {
+                                Some(v) => Piece::Lit(Cow::Borrowed(v)),
                                 None => {
                                     let (pc, ps) = self.flat.items[j];
                                     let vars = merged(self.d, pc, ps);
                                     match vars.iter().find(|v| v.name == name).and_then(|v| v.value) {
-                                        Some(v) => Piece::Lit(v.to_owned()),
+                                        Some(v) => Piece::Lit(Cow::Owned(v.to_owned())),
                                         None => kept(),
                                     }
                                 }
                             }
                         }
                         "constants" => {
-                            let Some(j) = members.clone().rev().find(|&j| self.flat.items[j].1.breed.constants.contains_key(&name)) else {
+                            let Some((j, k)) = members.clone().rev().find_map(|j| self.flat.items[j].1.breed.constants.get_index_of(&name).map(|k| (j, k))) else {
                                 return Err(Self::missing_trait(at, value, c, &group, &name));
                             };
-                            match self.computed[j].as_ref().and_then(|x| x.constants.get(&name)) {
-                                Some(v) => Piece::Lit(v.clone()),
-                                None => match self.flat.items[j].1.breed.constants.get(&name).and_then(|t| t.value.as_ref()) {
-                                    Some(v) => Piece::Lit(v.clone()),
+                            match self.computed[j].as_ref().and_then(|x| x.constants.get(k)).and_then(Option::as_ref) {
+                                Some(v) => Piece::Lit(Cow::Borrowed(v)),
+                                None => match self.flat.items[j].1.breed.constants.get_index(k).and_then(|(_, t)| t.value.as_ref()) {
+                                    Some(v) => Piece::Lit(Cow::Borrowed(v)),
                                     None => kept(),
                                 },
                             }
@@ -1042,46 +1211,54 @@ impl<'a> Interp<'a> {
                     }
                 }
                 Part::Global { scheme, path } => match self.runtime.global(&scheme, &path) {
-                    Some(v) => Piece::Lit(v),
+                    Some(v) => Piece::Lit(Cow::Owned(v)),
                     None => Piece::Ref(format!("{scheme}://{path}")),
                 },
             };
             pieces.push(piece);
         }
-        Ok(render(pieces))
+        Ok(render(&pieces, locals))
     }
 
-    /// `$NAME`: a variable (after scopes) or constant of the same service.
-    fn local(
+    /// `$NAME`: a variable (after scopes) or constant of the same service;
+    /// computed once, into `locals`.
+    fn local<'v>(
         &self,
-        at: &At<'_>,
+        at: &At<'v>,
         name: &str,
         value: &str,
-        locals: &mut Locals<'_>,
-    ) -> Result<String, Diagnostic> {
-        if let Some(v) = locals.memo.get(name) {
-            return Ok(v.clone());
-        }
-        let raw = match locals.vars.iter().find(|v| v.name == name) {
-            Some(v) => v.value,
-            None => at
-                .service
-                .breed
-                .constants
-                .get(name)
-                .and_then(|t| t.value.as_deref()),
-        };
-        let Some(raw) = raw else {
-            if locals.vars.iter().any(|v| v.name == name) {
-                // A place holder; reported where it is declared.
-                return Ok(String::new());
+        locals: &mut Locals<'v>,
+    ) -> Result<Slot, Diagnostic> {
+        // Variables shadow constants.
+        let (key, raw, slot) = match locals.vars.iter().position(|v| v.name == name) {
+            Some(k) => {
+                if locals.vars_memo[k].is_some() {
+                    return Ok(Slot::Var(k));
+                }
+                let v = &locals.vars[k];
+                let Some(raw) = v.value else {
+                    // A place holder; reported where it is declared.
+                    return Ok(Slot::Empty);
+                };
+                (v.name, raw, Slot::Var(k))
             }
-            return Err(at.err(
-                Code::UnresolvedEnvironmentVariable,
-                format!("`{value}` refers to `${name}`, but the breed `{}` has no environment variable or constant `{name}`", at.service.breed.name),
-            ));
+            None => {
+                let service: &'v DeployedService = at.service;
+                match service.breed.constants.get_full(name) {
+                    Some((k, key, tv)) => {
+                        if locals.constants_memo[k].is_some() {
+                            return Ok(Slot::Const(k));
+                        }
+                        match tv.value.as_deref() {
+                            Some(raw) => (key.as_str(), raw, Slot::Const(k)),
+                            None => return Err(Self::no_local(at, name, value)),
+                        }
+                    }
+                    None => return Err(Self::no_local(at, name, value)),
+                }
+            }
         };
-        if locals.stack.iter().any(|s| s == name) {
+        if locals.stack.contains(&key) {
             return Err(at.err(
                 Code::RecursiveDependencies,
                 format!(
@@ -1091,21 +1268,33 @@ impl<'a> Interp<'a> {
                 ),
             ));
         }
-        locals.stack.push(name.to_owned());
+        locals.stack.push(key);
         let out = self.interpolate(at, raw, locals);
         locals.stack.pop();
         let out = out?;
-        locals.memo.insert(name.to_owned(), out.clone());
-        Ok(out)
+        match slot {
+            Slot::Var(k) => locals.vars_memo[k] = Some(out),
+            Slot::Const(k) => locals.constants_memo[k] = Some(out),
+            Slot::Empty => {}
+        }
+        Ok(slot)
     }
 
-    /// The environment of service `i`: place holders checked, values interpolated.
-    fn compute(&mut self, i: usize) -> Result<Map<String>, Diagnostic> {
+    fn no_local(at: &At<'_>, name: &str, value: &str) -> Diagnostic {
+        at.err(
+            Code::UnresolvedEnvironmentVariable,
+            format!("`{value}` refers to `${name}`, but the breed `{}` has no environment variable or constant `{name}`", at.service.breed.name),
+        )
+    }
+
+    /// The environment of service `i` (into `envs[i]`): place holders
+    /// checked, values interpolated.
+    fn compute(&mut self, i: usize) -> Result<(), Diagnostic> {
         let (cname, s) = self.flat.items[i];
-        let site = self.sites.get(&(cname.to_owned(), s.breed.name.clone()));
         let vars = merged(self.d, cname, s);
         for v in &vars {
             if v.value.is_none() {
+                let site = self.sites.get(&(cname.to_owned(), s.breed.name.clone()));
                 return Err(Diagnostic::error(
                     Code::MissingEnvironmentVariable,
                     format!(
@@ -1123,48 +1312,74 @@ impl<'a> Interp<'a> {
         }
         let mut locals = Locals {
             vars: &vars,
-            memo: HashMap::new(),
+            vars_memo: vec![None; vars.len()],
+            constants_memo: vec![None; s.breed.constants.len()],
             stack: Vec::new(),
         };
-        let mut env = Map::with_capacity(vars.len());
-        let mut out = Computed::default();
+        let deps = &self.deps[i];
         for v in &vars {
-            let span = if v.from_breed {
-                locate_site(site, v.span)
-            } else {
-                v.span.unwrap_or_else(|| locate_site(site, None))
-            };
             let at = At {
                 d: self.d,
+                sites: self.sites,
                 cluster: cname,
                 service: s,
-                span,
+                deps,
+                at: match (v.from_breed, v.span) {
+                    (false, Some(span)) => Where::Exact(span),
+                    (true, inner) => Where::Site(inner),
+                    (false, None) => Where::Site(None),
+                },
                 group: "environment_variables",
                 name: v.name,
             };
-            let value = self.local(&at, v.name, v.value.unwrap_or_default(), &mut locals)?;
-            env.insert(v.alias.unwrap_or(v.name).to_owned(), value.clone());
-            out.vars.insert(v.name.to_owned(), value);
+            self.local(&at, v.name, v.value.unwrap_or_default(), &mut locals)?;
         }
-        for (k, tv) in &s.breed.constants {
+        for (k, (key, tv)) in s.breed.constants.iter().enumerate() {
             let Some(raw) = &tv.value else { continue };
             let at = At {
                 d: self.d,
+                sites: self.sites,
                 cluster: cname,
                 service: s,
-                span: locate_site(site, tv.span),
+                deps,
+                at: Where::Site(tv.span),
                 group: "breed.constants",
-                name: k,
+                name: key,
             };
-            let value = if vars.iter().any(|v| v.name == k) {
-                self.interpolate(&at, raw, &mut locals)?
+            if vars.iter().any(|v| v.name == key) {
+                let value = self.interpolate(&at, raw, &mut locals)?;
+                locals.constants_memo[k] = Some(value);
             } else {
-                self.local(&at, k, raw, &mut locals)?
-            };
-            out.constants.insert(k.clone(), value);
+                self.local(&at, key, raw, &mut locals)?;
+            }
         }
-        self.computed[i] = Some(out);
-        Ok(env)
+        let Locals {
+            vars_memo,
+            constants_memo,
+            ..
+        } = locals;
+        // Without aliases the environment holds the variables in breed
+        // order, and dependents read them from there.
+        let aliased = vars.iter().any(|v| v.alias.is_some());
+        let kept = aliased.then(|| {
+            vars_memo
+                .iter()
+                .map(|v| v.clone().unwrap_or_default())
+                .collect::<Vec<_>>()
+        });
+        let mut env = Map::with_capacity(vars.len());
+        for (v, value) in vars.iter().zip(vars_memo) {
+            env.insert(
+                v.alias.unwrap_or(v.name).to_owned(),
+                value.unwrap_or_default(),
+            );
+        }
+        self.envs[i] = env;
+        self.computed[i] = Some(Computed {
+            vars: kept,
+            constants: constants_memo,
+        });
+        Ok(())
     }
 }
 
@@ -1232,97 +1447,95 @@ pub(crate) fn finalize(
     sites: &Sites,
     runtime: &dyn Runtime,
 ) -> Result<Vec<ServiceRef>, Diagnostic> {
-    check_unique(&d.spec, sites)?;
-    // Dependencies: alias -> providing cluster.
-    let (order, deps) = {
+    let (order, deps, envs) = {
         let flat = Flat::new(&d.spec);
+        check_unique(&flat, sites)?;
+        // Dependencies: alias -> providing cluster.
         let e = edges(&flat, &d.spec, sites)?;
         let order = topo(&flat, &e, sites)?;
         let deps: Vec<Map<String>> = flat
             .items
             .iter()
-            .zip(&e)
-            .map(|((_, s), targets)| {
-                s.breed
-                    .dependencies
-                    .keys()
-                    .zip(targets)
-                    .map(|(alias, &j)| (alias.clone(), flat.items[j].0.to_owned()))
-                    .collect()
+            .enumerate()
+            .map(|(i, (_, s))| {
+                let targets = e.of(i);
+                let mut m = Map::with_capacity(targets.len());
+                for (alias, &j) in s.breed.dependencies.keys().zip(targets) {
+                    m.insert(alias.clone(), flat.items[j].0.to_owned());
+                }
+                m
             })
             .collect();
-        (order, deps)
-    };
-    let mut it = deps.into_iter();
-    for c in d.spec.clusters.values_mut() {
-        for s in &mut c.services {
-            if let Some(m) = it.next() {
-                s.dependencies = m;
-            }
-        }
-    }
-    check_blueprint_env(&d.spec)?;
-    check_overrides(&d.spec, sites)?;
-    // Environments, dependencies first.
-    let envs = {
-        let flat = Flat::new(&d.spec);
+        drop(e);
+        check_blueprint_env(&d.spec)?;
+        check_overrides(&d.spec, sites)?;
+        // Environments, dependencies first. Breed names are unique (checked
+        // above), so when every service is touched no lookup is needed.
+        let all = touched.len() >= flat.items.len();
         let mut interp = Interp {
             name: &d.name,
             d: &d.spec,
             flat: &flat,
+            deps: &deps,
             sites,
             runtime,
             computed: (0..flat.items.len()).map(|_| None).collect(),
+            envs: (0..flat.items.len()).map(|_| Map::new()).collect(),
         };
-        let mut envs: Vec<Option<Map<String>>> = (0..flat.items.len()).map(|_| None).collect();
         for &i in &order {
-            let env = interp.compute(i)?;
-            let (c, s) = flat.items[i];
-            if touched.contains(&(c.to_owned(), s.breed.name.clone())) {
-                envs[i] = Some(env);
-            }
+            interp.compute(i)?;
         }
-        envs
+        let envs: Vec<Option<Map<String>>> = interp
+            .envs
+            .into_iter()
+            .zip(&flat.items)
+            .map(|(env, (c, s))| {
+                (all || touched.contains(&((*c).to_owned(), s.breed.name.clone()))).then_some(env)
+            })
+            .collect();
+        let order: Vec<ServiceRef> = order
+            .into_iter()
+            .map(|i| ServiceRef {
+                cluster: flat.items[i].0.to_owned(),
+                service: flat.items[i].1.breed.name.clone(),
+            })
+            .collect();
+        (order, deps, envs)
     };
-    let mut it = envs.into_iter();
+    let mut deps = deps.into_iter();
+    let mut envs = envs.into_iter();
     for c in d.spec.clusters.values_mut() {
         for s in &mut c.services {
-            if let Some(Some(env)) = it.next() {
+            if let Some(m) = deps.next() {
+                s.dependencies = m;
+            }
+            if let Some(Some(env)) = envs.next() {
                 s.environment = env;
             }
         }
     }
-    let names: HashSet<&str> = d.spec.clusters.keys().map(String::as_str).collect();
+    let names: HashSet<&str, FxBuild> = d.spec.clusters.keys().map(String::as_str).collect();
     for (cname, c) in &d.spec.clusters {
         if let Some(sla) = &c.sla {
             check_targets(&names, sla.escalations(), cname)?;
         }
     }
-    let flat = Flat::new(&d.spec);
-    Ok(order
-        .into_iter()
-        .map(|i| ServiceRef {
-            cluster: flat.items[i].0.to_owned(),
-            service: flat.items[i].1.breed.name.clone(),
-        })
-        .collect())
+    Ok(order)
 }
 
-fn check_unique(d: &Deployment, sites: &Sites) -> Result<(), Diagnostic> {
-    let mut seen: HashMap<&str, &str> = HashMap::new();
-    for (cname, c) in &d.clusters {
-        for s in &c.services {
-            if let Some(first) = seen.insert(&s.breed.name, cname) {
-                return Err(Diagnostic::error(
-                    Code::NonUniqueBreedReference,
-                    format!("the breed `{}` runs in the clusters `{first}` and `{cname}`: each service needs its own breed", s.breed.name),
-                )
-                .at(locate(sites, cname, &s.breed.name, None))
-                .with_path(service_path(d, cname, &s.breed.name)));
-            }
-        }
-    }
-    Ok(())
+/// Every breed runs in one service.
+fn check_unique(flat: &Flat<'_>, sites: &Sites) -> Result<(), Diagnostic> {
+    let Some((first, second)) = flat.duplicate else {
+        return Ok(());
+    };
+    let first = flat.items[first].0;
+    let (cname, s) = flat.items[second];
+    Err(Diagnostic::error(
+        Code::NonUniqueBreedReference,
+        format!("the breed `{}` runs in the clusters `{first}` and `{cname}`: each service needs its own breed", s.breed.name),
+    )
+    .at(locate(sites, cname, &s.breed.name, None))
+    .with_path(service_path(flat.d, cname, &s.breed.name)))
 }
 
 fn check_blueprint_env(d: &Deployment) -> Result<(), Diagnostic> {
@@ -1359,10 +1572,12 @@ fn check_overrides(d: &Deployment, sites: &Sites) -> Result<(), Diagnostic> {
     for (cname, c) in &d.clusters {
         for (i, s) in c.services.iter().enumerate() {
             for (name, tv) in &s.environment_variables {
-                let at = tv
-                    .span
-                    .unwrap_or_else(|| locate(sites, cname, &s.breed.name, None));
-                let path = format!("clusters.{cname}.services[{i}].environment_variables.{name}");
+                let at = || {
+                    tv.span
+                        .unwrap_or_else(|| locate(sites, cname, &s.breed.name, None))
+                };
+                let path =
+                    || format!("clusters.{cname}.services[{i}].environment_variables.{name}");
                 if !s.breed.environment_variables.contains_key(name) {
                     return Err(Diagnostic::error(
                         Code::UnresolvedDependencyInTraitValue,
@@ -1371,16 +1586,16 @@ fn check_overrides(d: &Deployment, sites: &Sites) -> Result<(), Diagnostic> {
                             s.breed.name
                         ),
                     )
-                    .at(at)
-                    .with_path(path));
+                    .at(at())
+                    .with_path(path()));
                 }
                 if tv.value.is_none() {
                     return Err(Diagnostic::error(
                         Code::MissingEnvironmentVariable,
                         format!("the service sets `{name}` without a value: give it one"),
                     )
-                    .at(at)
-                    .with_path(path));
+                    .at(at())
+                    .with_path(path()));
                 }
             }
         }
@@ -1389,7 +1604,7 @@ fn check_overrides(d: &Deployment, sites: &Sites) -> Result<(), Diagnostic> {
 }
 
 fn check_targets(
-    names: &HashSet<&str>,
+    names: &HashSet<&str, FxBuild>,
     escalations: &[Escalation],
     cluster: &str,
 ) -> Result<(), Diagnostic> {
