@@ -55,7 +55,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::artifact::{Blueprint, Gateway, Map, OrRef, Route};
-use crate::deployment::{DeployedCluster, Deployment, Status};
+use crate::deployment::{DeployedCluster, DeployedService, Deployment, Status};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::{
     self, fill_weights, load, merge_traits, merge_values, NoRuntime, Runtime, ServiceRef,
@@ -195,33 +195,14 @@ pub fn merge_with(
         }
         for (svc, scale_written) in lc.services {
             let key = (cname.clone(), svc.breed.name.clone());
-            match c
-                .services
-                .iter_mut()
-                .find(|s| s.breed.name == svc.breed.name)
-            {
-                Some(old) => {
-                    old.breed = svc.breed;
-                    if scale_written {
-                        old.scale = svc.scale;
-                    }
-                    old.environment_variables = svc.environment_variables;
-                    old.arguments = svc.arguments;
-                    old.health_checks = svc.health_checks;
-                    old.network = svc.network;
-                    old.dialects = svc.dialects;
-                    old.environment = Map::new();
-                    old.instances = Vec::new();
-                    old.status = Status::deploy();
-                    redeployed.insert(key.clone());
-                }
-                None => c.services.push(svc),
+            if add_service(c, svc, scale_written) {
+                redeployed.insert(key.clone());
             }
             touched.insert(key);
         }
         cluster_gateways(c, &lc.gateways, &cname, lc.span)?;
     }
-    let order = resolve::finalize(&mut out, &touched, &loaded.sites, runtime)?;
+    let order = resolve::finalize(&mut out, Some(&touched), &loaded.sites, runtime, true)?;
     for s in order {
         let key = (s.cluster, s.service);
         if !touched.contains(&key) {
@@ -243,6 +224,40 @@ pub fn merge_with(
     })
 }
 
+/// Adds a loaded service to a cluster; a service whose breed already runs
+/// there is redeployed with the new settings instead (returns true).
+pub(crate) fn add_service(
+    c: &mut DeployedCluster,
+    svc: DeployedService,
+    scale_written: bool,
+) -> bool {
+    match c
+        .services
+        .iter_mut()
+        .find(|s| s.breed.name == svc.breed.name)
+    {
+        Some(old) => {
+            old.breed = svc.breed;
+            if scale_written {
+                old.scale = svc.scale;
+            }
+            old.environment_variables = svc.environment_variables;
+            old.arguments = svc.arguments;
+            old.health_checks = svc.health_checks;
+            old.network = svc.network;
+            old.dialects = svc.dialects;
+            old.environment = Map::new();
+            old.instances = Vec::new();
+            old.status = Status::deploy();
+            true
+        }
+        None => {
+            c.services.push(svc);
+            false
+        }
+    }
+}
+
 fn default_route() -> OrRef<Route> {
     OrRef::Inline(Route {
         weight: None,
@@ -257,17 +272,18 @@ fn default_route() -> OrRef<Route> {
 
 /// Recomputes a cluster's internal gateways: one per port its services
 /// offer, a route per service exposing the port, weights filled.
-fn cluster_gateways(
+pub(crate) fn cluster_gateways(
     c: &mut DeployedCluster,
     written: &Map<Gateway>,
     cname: &str,
     span: Option<Span>,
 ) -> Result<(), Diagnostic> {
-    let mut ports: Vec<String> = Vec::new();
-    for s in &c.services {
+    let services = &c.services;
+    let mut ports: Vec<&str> = Vec::new();
+    for s in services {
         for p in s.breed.ports.keys() {
-            if !ports.contains(p) {
-                ports.push(p.clone());
+            if !ports.contains(&p.as_str()) {
+                ports.push(p);
             }
         }
     }
@@ -285,7 +301,7 @@ fn cluster_gateways(
                 .with_path(gpath));
             }
             match ports.as_slice() {
-                [one] => one.clone(),
+                [one] => (*one).to_owned(),
                 _ => {
                     return Err(Diagnostic::error(
                         Code::UnresolvedGatewayPort,
@@ -298,7 +314,7 @@ fn cluster_gateways(
         } else {
             key.clone()
         };
-        if !ports.contains(&port) {
+        if !ports.contains(&port.as_str()) {
             return Err(Diagnostic::error(
                 Code::UnresolvedGatewayPort,
                 format!("the cluster gateway routes the port `{port}`, which no breed of the cluster `{cname}` has"),
@@ -320,16 +336,19 @@ fn cluster_gateways(
         by_port.insert(port, g);
     }
     let old = std::mem::take(&mut c.gateways);
-    let mut order: Vec<&String> = old.keys().filter(|k| ports.contains(k)).collect();
-    for p in &ports {
+    let mut order: Vec<&str> = old
+        .keys()
+        .map(String::as_str)
+        .filter(|k| ports.contains(k))
+        .collect();
+    for &p in &ports {
         if !order.contains(&p) {
             order.push(p);
         }
     }
-    let mut new = Map::new();
+    let mut new = Map::with_capacity(order.len());
     for port in order {
-        let exposing = c
-            .services
+        let exposing = services
             .iter()
             .filter(|s| s.breed.ports.contains_key(port))
             .map(|s| &s.breed.name);
@@ -369,7 +388,7 @@ fn cluster_gateways(
             .at(g.routes_span.or(g.span).or(span).unwrap_or(Span::START))
             .with_path(format!("clusters.{cname}.gateways.{port}.routes"))
         })?;
-        new.insert(port.clone(), g);
+        new.insert(port.to_owned(), g);
     }
     c.gateways = new;
     Ok(())

@@ -156,8 +156,50 @@ pub fn resolve_blueprint_with(
     store: &dyn Store,
     runtime: &dyn Runtime,
 ) -> Result<Artifact<Deployment>, Diagnostic> {
-    let empty = Artifact::new(blueprint.name.clone(), Deployment::empty());
-    crate::lifecycle::merge_with(&empty, blueprint, store, runtime).map(|p| p.deployment)
+    // The same result as `lifecycle::merge_with` into an empty deployment,
+    // without the plan: no steps, no gateway comparison, and every loaded
+    // cluster is moved (not cloned) into the deployment.
+    let loaded = load(blueprint, store)?;
+    let mut out = Artifact::new(blueprint.name.clone(), Deployment::empty());
+    merge_values(&mut out.metadata, &blueprint.metadata);
+    merge_values(&mut out.spec.dialects, &blueprint.spec.dialects);
+    merge_traits(
+        &mut out.spec.environment_variables,
+        &blueprint.spec.environment_variables,
+    );
+    for (key, mut g) in loaded.gateways {
+        fill_weights(&mut g.routes).map_err(|m| {
+            Diagnostic::error(
+                Code::GatewayRouteWeight,
+                format!("the gateway `{key}`: {m}"),
+            )
+            .at(g.routes_span.or(g.span).unwrap_or(Span::START))
+            .with_path(format!("gateways.{key}.routes"))
+        })?;
+        out.spec.gateways.insert(key, g);
+    }
+    out.spec.clusters.reserve(loaded.clusters.len());
+    for (cname, lc) in loaded.clusters {
+        let mut c = lc.cluster;
+        let services = lc.services;
+        let unique = services.iter().enumerate().all(|(i, (a, _))| {
+            services[..i]
+                .iter()
+                .all(|(b, _)| a.breed.name != b.breed.name)
+        });
+        if unique {
+            // Nothing to redeploy: the services are the cluster's, in order.
+            c.services = services.into_iter().map(|(s, _)| s).collect();
+        } else {
+            for (svc, scale_written) in services {
+                crate::lifecycle::add_service(&mut c, svc, scale_written);
+            }
+        }
+        crate::lifecycle::cluster_gateways(&mut c, &lc.gateways, &cname, lc.span)?;
+        out.spec.clusters.insert(cname, c);
+    }
+    finalize(&mut out, None, &loaded.sites, runtime, false)?;
+    Ok(out)
 }
 
 /// Writes a deployment back as a blueprint with everything inline (breeds,
@@ -222,14 +264,62 @@ pub(crate) struct Site {
     pub(crate) inline: bool,
 }
 
-/// Sites by (cluster, breed name).
-pub(crate) type Sites = HashMap<(String, String), Site>;
+/// Sites by (cluster, breed name), the names borrowed from the blueprint.
+#[derive(Default)]
+pub(crate) struct Sites<'a> {
+    /// Site and insertion number (a later insert for the same key wins).
+    by_name: FxMap<(&'a str, &'a str), (Site, usize)>,
+    /// Stored breeds whose name is not the name they were referenced by.
+    renamed: FxMap<(String, String), (Site, usize)>,
+    inserts: usize,
+}
+
+impl<'a> Sites<'a> {
+    fn with_capacity(n: usize) -> Self {
+        Sites {
+            by_name: FxMap::with_capacity_and_hasher(n, FxBuild::default()),
+            renamed: FxMap::default(),
+            inserts: 0,
+        }
+    }
+
+    fn insert(&mut self, cluster: &'a str, written: &'a str, breed: &str, site: Site) {
+        let seq = self.inserts;
+        self.inserts += 1;
+        if written == breed {
+            self.by_name.insert((cluster, written), (site, seq));
+        } else {
+            self.renamed
+                .insert((cluster.to_owned(), breed.to_owned()), (site, seq));
+        }
+    }
+
+    fn get(&self, cluster: &str, breed: &str) -> Option<Site> {
+        let by_name: &FxMap<(&str, &str), (Site, usize)> = &self.by_name;
+        let plain = by_name.get(&(cluster, breed)).cloned();
+        if self.renamed.is_empty() {
+            return plain.map(|(site, _)| site);
+        }
+        let renamed = self
+            .renamed
+            .get(&(cluster.to_owned(), breed.to_owned()))
+            .cloned();
+        match (plain, renamed) {
+            (Some(p), Some(r)) => Some(if p.1 > r.1 { p.0 } else { r.0 }),
+            (p, r) => p.or(r).map(|(site, _)| site),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.by_name.len() + self.renamed.len()
+    }
+}
 
 /// A blueprint whose references are loaded, before it is merged.
-pub(crate) struct Loaded {
+pub(crate) struct Loaded<'a> {
     pub(crate) gateways: Map<Gateway>,
     pub(crate) clusters: Map<LoadedCluster>,
-    pub(crate) sites: Sites,
+    pub(crate) sites: Sites<'a>,
 }
 
 /// A cluster of a loaded blueprint.
@@ -523,7 +613,10 @@ fn load_gateway(store: &dyn Store, g: &Gateway, path: &str) -> Result<Gateway, D
 }
 
 /// Loads every reference of a blueprint.
-pub(crate) fn load(bp: &Artifact<Blueprint>, store: &dyn Store) -> Result<Loaded, Diagnostic> {
+pub(crate) fn load<'a>(
+    bp: &'a Artifact<Blueprint>,
+    store: &dyn Store,
+) -> Result<Loaded<'a>, Diagnostic> {
     let n: usize = bp.spec.clusters.values().map(|c| c.services.len()).sum();
     let mut sites = Sites::with_capacity(n);
     let mut clusters = Map::with_capacity(bp.spec.clusters.len());
@@ -543,12 +636,14 @@ pub(crate) fn load(bp: &Artifact<Blueprint>, store: &dyn Store) -> Result<Loaded
                 )?),
                 None => None,
             };
-            let site_span = match &s.breed {
-                OrRef::Reference(r) => r.span.or(span),
-                OrRef::Inline(b) => b.span.or(span),
+            let (site_span, written_name) = match &s.breed {
+                OrRef::Reference(r) => (r.span.or(span), r.name.as_str()),
+                OrRef::Inline(b) => (b.span.or(span), b.name.as_str()),
             };
             sites.insert(
-                (cname.clone(), breed.name.clone()),
+                cname,
+                written_name,
+                &breed.name,
                 Site {
                     span: site_span,
                     inline: s.breed.as_inline().is_some(),
@@ -704,8 +799,8 @@ fn dependency_name(d: &OrRef<Breed>) -> &str {
     }
 }
 
-fn locate(sites: &Sites, cluster: &str, breed: &str, inner: Option<Span>) -> Span {
-    locate_site(sites.get(&(cluster.to_owned(), breed.to_owned())), inner)
+fn locate(sites: &Sites<'_>, cluster: &str, breed: &str, inner: Option<Span>) -> Span {
+    locate_site(sites.get(cluster, breed).as_ref(), inner)
 }
 
 fn service_path(d: &Deployment, cluster: &str, breed: &str) -> String {
@@ -718,7 +813,7 @@ fn service_path(d: &Deployment, cluster: &str, breed: &str) -> String {
 }
 
 /// Edges service -> provider service, by flat index.
-fn edges(flat: &Flat<'_>, d: &Deployment, sites: &Sites) -> Result<Edges, Diagnostic> {
+fn edges(flat: &Flat<'_>, d: &Deployment, sites: &Sites<'_>) -> Result<Edges, Diagnostic> {
     let mut out = Edges {
         targets: Vec::with_capacity(flat.items.len()),
         starts: Vec::with_capacity(flat.items.len() + 1),
@@ -762,7 +857,7 @@ impl Edges {
 
 /// Depth-first post-order over the dependency edges: dependencies first.
 /// Fails on a cycle, naming it.
-fn topo(flat: &Flat<'_>, edges: &Edges, sites: &Sites) -> Result<Vec<usize>, Diagnostic> {
+fn topo(flat: &Flat<'_>, edges: &Edges, sites: &Sites<'_>) -> Result<Vec<usize>, Diagnostic> {
     let n = flat.items.len();
     let mut state = vec![0u8; n];
     let mut order = Vec::with_capacity(n);
@@ -818,7 +913,7 @@ fn topo(flat: &Flat<'_>, edges: &Edges, sites: &Sites) -> Result<Vec<usize>, Dia
 /// `recursive_dependencies` naming the cycle.
 pub fn deploy_order(deployment: &Deployment) -> Result<Vec<ServiceRef>, Diagnostic> {
     let flat = Flat::new(deployment);
-    let sites = Sites::new();
+    let sites = Sites::default();
     let e = edges(&flat, deployment, &sites)?;
     let order = topo(&flat, &e, &sites)?;
     Ok(order
@@ -836,7 +931,7 @@ pub fn deploy_order(deployment: &Deployment) -> Result<Vec<ServiceRef>, Diagnost
 /// A cheap, deterministic hasher (FxHash) for the resolver's own lookup
 /// tables, whose keys come from the blueprint being resolved.
 #[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
+pub(crate) struct FxHasher(u64);
 
 impl std::hash::Hasher for FxHasher {
     fn finish(&self) -> u64 {
@@ -871,7 +966,7 @@ impl FxHasher {
     }
 }
 
-type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 type FxMap<K, V> = HashMap<K, V, FxBuild>;
 
 struct Var<'a> {
@@ -1024,7 +1119,7 @@ struct Interp<'a> {
     flat: &'a Flat<'a>,
     /// Per flat item: dependency alias -> providing cluster.
     deps: &'a [Map<String>],
-    sites: &'a Sites,
+    sites: &'a Sites<'a>,
     runtime: &'a dyn Runtime,
     computed: Vec<Option<Computed>>,
     /// The environment of each computed service.
@@ -1043,7 +1138,7 @@ enum Where {
 /// Where a value being interpolated was written.
 struct At<'a> {
     d: &'a Deployment,
-    sites: &'a Sites,
+    sites: &'a Sites<'a>,
     cluster: &'a str,
     service: &'a DeployedService,
     /// Dependency alias -> providing cluster.
@@ -1294,7 +1389,7 @@ impl<'a> Interp<'a> {
         let vars = merged(self.d, cname, s);
         for v in &vars {
             if v.value.is_none() {
-                let site = self.sites.get(&(cname.to_owned(), s.breed.name.clone()));
+                let site = self.sites.get(cname, &s.breed.name);
                 return Err(Diagnostic::error(
                     Code::MissingEnvironmentVariable,
                     format!(
@@ -1302,7 +1397,7 @@ impl<'a> Interp<'a> {
                         s.breed.name, v.name, v.name
                     ),
                 )
-                .at(locate_site(site, v.span))
+                .at(locate_site(site.as_ref(), v.span))
                 .with_path(format!(
                     "{}.breed.environment_variables.{}",
                     service_path(self.d, cname, &s.breed.name),
@@ -1443,9 +1538,10 @@ pub fn fill_weights(routes: &mut Map<OrRef<Route>>) -> Result<(), String> {
 /// and fills gateway weights. Returns the deploy order.
 pub(crate) fn finalize(
     d: &mut Artifact<Deployment>,
-    touched: &HashSet<(String, String)>,
-    sites: &Sites,
+    touched: Option<&HashSet<(String, String)>>,
+    sites: &Sites<'_>,
     runtime: &dyn Runtime,
+    want_order: bool,
 ) -> Result<Vec<ServiceRef>, Diagnostic> {
     let (order, deps, envs) = {
         let flat = Flat::new(&d.spec);
@@ -1453,25 +1549,25 @@ pub(crate) fn finalize(
         // Dependencies: alias -> providing cluster.
         let e = edges(&flat, &d.spec, sites)?;
         let order = topo(&flat, &e, sites)?;
-        let deps: Vec<Map<String>> = flat
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, (_, s))| {
-                let targets = e.of(i);
+        check_blueprint_env(&d.spec)?;
+        // One pass over the services (deployment order, as `flat`): their
+        // dependencies (alias -> providing cluster) and their overrides.
+        let mut deps: Vec<Map<String>> = Vec::with_capacity(flat.items.len());
+        for (cname, c) in &d.spec.clusters {
+            for (i, s) in c.services.iter().enumerate() {
+                check_service_overrides(cname, i, s, sites)?;
+                let targets = e.of(deps.len());
                 let mut m = Map::with_capacity(targets.len());
                 for (alias, &j) in s.breed.dependencies.keys().zip(targets) {
                     m.insert(alias.clone(), flat.items[j].0.to_owned());
                 }
-                m
-            })
-            .collect();
+                deps.push(m);
+            }
+        }
         drop(e);
-        check_blueprint_env(&d.spec)?;
-        check_overrides(&d.spec, sites)?;
         // Environments, dependencies first. Breed names are unique (checked
         // above), so when every service is touched no lookup is needed.
-        let all = touched.len() >= flat.items.len();
+        let all = touched.is_none_or(|t| t.len() >= flat.items.len());
         let mut interp = Interp {
             name: &d.name,
             d: &d.spec,
@@ -1490,21 +1586,31 @@ pub(crate) fn finalize(
             .into_iter()
             .zip(&flat.items)
             .map(|(env, (c, s))| {
-                (all || touched.contains(&((*c).to_owned(), s.breed.name.clone()))).then_some(env)
+                (all || touched
+                    .is_some_and(|t| t.contains(&((*c).to_owned(), s.breed.name.clone()))))
+                .then_some(env)
             })
             .collect();
-        let order: Vec<ServiceRef> = order
-            .into_iter()
-            .map(|i| ServiceRef {
-                cluster: flat.items[i].0.to_owned(),
-                service: flat.items[i].1.breed.name.clone(),
-            })
-            .collect();
+        let order: Vec<ServiceRef> = if !want_order {
+            Vec::new()
+        } else {
+            order
+                .into_iter()
+                .map(|i| ServiceRef {
+                    cluster: flat.items[i].0.to_owned(),
+                    service: flat.items[i].1.breed.name.clone(),
+                })
+                .collect()
+        };
         (order, deps, envs)
     };
     let mut deps = deps.into_iter();
     let mut envs = envs.into_iter();
-    for c in d.spec.clusters.values_mut() {
+    let mut with_sla = Vec::new();
+    for (k, c) in d.spec.clusters.values_mut().enumerate() {
+        if c.sla.is_some() {
+            with_sla.push(k);
+        }
         for s in &mut c.services {
             if let Some(m) = deps.next() {
                 s.dependencies = m;
@@ -1514,17 +1620,21 @@ pub(crate) fn finalize(
             }
         }
     }
-    let names: HashSet<&str, FxBuild> = d.spec.clusters.keys().map(String::as_str).collect();
-    for (cname, c) in &d.spec.clusters {
-        if let Some(sla) = &c.sla {
-            check_targets(&names, sla.escalations(), cname)?;
+    if !with_sla.is_empty() {
+        let names: HashSet<&str, FxBuild> = d.spec.clusters.keys().map(String::as_str).collect();
+        for k in with_sla {
+            if let Some((cname, c)) = d.spec.clusters.get_index(k) {
+                if let Some(sla) = &c.sla {
+                    check_targets(&names, sla.escalations(), cname)?;
+                }
+            }
         }
     }
     Ok(order)
 }
 
 /// Every breed runs in one service.
-fn check_unique(flat: &Flat<'_>, sites: &Sites) -> Result<(), Diagnostic> {
+fn check_unique(flat: &Flat<'_>, sites: &Sites<'_>) -> Result<(), Diagnostic> {
     let Some((first, second)) = flat.duplicate else {
         return Ok(());
     };
@@ -1568,36 +1678,37 @@ fn check_blueprint_env(d: &Deployment) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-fn check_overrides(d: &Deployment, sites: &Sites) -> Result<(), Diagnostic> {
-    for (cname, c) in &d.clusters {
-        for (i, s) in c.services.iter().enumerate() {
-            for (name, tv) in &s.environment_variables {
-                let at = || {
-                    tv.span
-                        .unwrap_or_else(|| locate(sites, cname, &s.breed.name, None))
-                };
-                let path =
-                    || format!("clusters.{cname}.services[{i}].environment_variables.{name}");
-                if !s.breed.environment_variables.contains_key(name) {
-                    return Err(Diagnostic::error(
-                        Code::UnresolvedDependencyInTraitValue,
-                        format!(
-                            "the breed `{}` declares no environment variable `{name}` to override",
-                            s.breed.name
-                        ),
-                    )
-                    .at(at())
-                    .with_path(path()));
-                }
-                if tv.value.is_none() {
-                    return Err(Diagnostic::error(
-                        Code::MissingEnvironmentVariable,
-                        format!("the service sets `{name}` without a value: give it one"),
-                    )
-                    .at(at())
-                    .with_path(path()));
-                }
-            }
+/// A service may only override variables its breed declares, with a value.
+fn check_service_overrides(
+    cname: &str,
+    i: usize,
+    s: &DeployedService,
+    sites: &Sites<'_>,
+) -> Result<(), Diagnostic> {
+    for (name, tv) in &s.environment_variables {
+        let at = || {
+            tv.span
+                .unwrap_or_else(|| locate(sites, cname, &s.breed.name, None))
+        };
+        let path = || format!("clusters.{cname}.services[{i}].environment_variables.{name}");
+        if !s.breed.environment_variables.contains_key(name) {
+            return Err(Diagnostic::error(
+                Code::UnresolvedDependencyInTraitValue,
+                format!(
+                    "the breed `{}` declares no environment variable `{name}` to override",
+                    s.breed.name
+                ),
+            )
+            .at(at())
+            .with_path(path()));
+        }
+        if tv.value.is_none() {
+            return Err(Diagnostic::error(
+                Code::MissingEnvironmentVariable,
+                format!("the service sets `{name}` without a value: give it one"),
+            )
+            .at(at())
+            .with_path(path()));
         }
     }
     Ok(())

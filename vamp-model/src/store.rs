@@ -21,7 +21,7 @@
 //! assert_eq!(changes[0].path, "/cpu");
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -235,8 +235,11 @@ pub fn diff_values(a: &Value, b: &Value, path: String, out: &mut Vec<Change>) {
 /// Keeps artifacts and their revisions in memory.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    entries: BTreeMap<(&'static str, String), Vec<Revision>>,
+    /// Kind, then name (hashed; `list` sorts).
+    entries: HashMap<&'static str, NameMap>,
 }
+
+type NameMap = HashMap<String, Vec<Revision>, crate::resolve::FxBuild>;
 
 impl MemoryStore {
     /// A store holding these documents (each as revision 1, later ones of
@@ -251,8 +254,12 @@ impl MemoryStore {
 
     /// Stores a new revision; infallible version of [`Store::put`].
     pub fn insert(&mut self, document: Document) -> u32 {
-        let key = (document.kind().as_str(), document.name().to_owned());
-        let revisions = self.entries.entry(key).or_default();
+        let revisions = self
+            .entries
+            .entry(document.kind().as_str())
+            .or_default()
+            .entry(document.name().to_owned())
+            .or_default();
         let revision = revisions.last().map_or(1, |r| r.revision + 1);
         revisions.push(Revision {
             revision,
@@ -266,7 +273,8 @@ impl Store for MemoryStore {
     fn get(&self, kind: Kind, name: &str) -> Result<Option<Document>, StoreError> {
         Ok(self
             .entries
-            .get(&(kind.as_str(), name.to_owned()))
+            .get(kind.as_str())
+            .and_then(|m| m.get(name))
             .and_then(|r| r.last())
             .and_then(|r| r.document.clone()))
     }
@@ -276,7 +284,11 @@ impl Store for MemoryStore {
     }
 
     fn delete(&mut self, kind: Kind, name: &str) -> Result<bool, StoreError> {
-        let Some(revisions) = self.entries.get_mut(&(kind.as_str(), name.to_owned())) else {
+        let Some(revisions) = self
+            .entries
+            .get_mut(kind.as_str())
+            .and_then(|m| m.get_mut(name))
+        else {
             return Ok(false);
         };
         match revisions.last() {
@@ -296,20 +308,23 @@ impl Store for MemoryStore {
     }
 
     fn list(&self, kind: Kind) -> Result<Vec<String>, StoreError> {
-        Ok(self
+        let mut names: Vec<String> = self
             .entries
-            .iter()
-            .filter(|((k, _), r)| {
-                *k == kind.as_str() && r.last().is_some_and(|r| r.document.is_some())
-            })
-            .map(|((_, n), _)| n.clone())
-            .collect())
+            .get(kind.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|(_, r)| r.last().is_some_and(|r| r.document.is_some()))
+            .map(|(n, _)| n.clone())
+            .collect();
+        names.sort_unstable();
+        Ok(names)
     }
 
     fn history(&self, kind: Kind, name: &str) -> Result<Vec<Revision>, StoreError> {
         Ok(self
             .entries
-            .get(&(kind.as_str(), name.to_owned()))
+            .get(kind.as_str())
+            .and_then(|m| m.get(name))
             .cloned()
             .unwrap_or_default())
     }

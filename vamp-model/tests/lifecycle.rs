@@ -242,6 +242,15 @@ proptest! {
     }
 
     #[test]
+    fn fresh_resolution_is_a_merge_into_nothing(shapes in prop::collection::vec(shape(), 1..6)) {
+        let mut store = MemoryStore::default();
+        let (bp, _) = build("b", &shapes, &[], &mut store, "shop");
+        let empty = Artifact::new("shop", Deployment::empty());
+        let slow = merge(&empty, &bp, &store).map(|p| p.deployment);
+        prop_assert_eq!(resolve_blueprint(&bp, &store), slow);
+    }
+
+    #[test]
     fn weights_always_total_100(shapes in prop::collection::vec(shape(), 1..6), more in prop::collection::vec(shape(), 1..4)) {
         let mut store = MemoryStore::default();
         let (bp, names) = build("b", &shapes, &[], &mut store, "shop");
