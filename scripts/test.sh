@@ -53,7 +53,7 @@ cargo_tests() {
   local log
   log=$(mktemp)
   local rc=0
-  cargo test --workspace --quiet 2>&1 | tee "$log" || rc=1
+  cargo test --workspace --no-fail-fast --quiet 2>&1 | tee "$log" || rc=1
   grep -E '^test result: ' "$log" | awk '{p+=$4; f+=$6} END {printf "cargo: %d passed, %d failed\n", p, f}'
   rm -f "$log"
   return $rc
