@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::driver::{ActualState, Capabilities, InstanceState, ObservedInstance};
+use crate::driver::{ActualState, Capabilities, InstanceState};
 use crate::error::PlanError;
 use crate::spec::{write_instance_name, Desired, ServiceKey, ServiceSpec};
 
@@ -68,6 +68,81 @@ impl Hasher for FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// The Fx hash of some bytes.
+#[inline]
+fn fx_hash(parts: &[&[u8]]) -> u64 {
+    let mut h = FxHasher::default();
+    for p in parts {
+        h.write(p);
+        h.write_u8(0xff);
+    }
+    h.finish()
+}
+
+/// A compact open-addressing table from a hash to a `u32` position in
+/// some other (compact) store: 8 bytes a slot, so that it stays in cache
+/// next to the planner's other buffers when the inputs do not. The caller
+/// confirms candidates (the tags are only a filter).
+struct PosTable {
+    /// `(tag, position)`; position `u32::MAX` is empty.
+    slots: Vec<(u32, u32)>,
+    shift: u32,
+}
+
+impl PosTable {
+    const EMPTY: u32 = u32::MAX;
+
+    fn with_capacity(n: usize) -> Self {
+        let size = (n + n / 2).max(8).next_power_of_two();
+        PosTable {
+            slots: vec![(0, Self::EMPTY); size],
+            shift: 64 - size.trailing_zeros(),
+        }
+    }
+
+    #[inline]
+    fn start(&self, h: u64) -> (usize, u32) {
+        ((h >> self.shift) as usize, (h >> 8) as u32)
+    }
+
+    /// The position stored for `h` that `eq` confirms.
+    #[inline]
+    fn find(&self, h: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let (mut i, tag) = self.start(h);
+        loop {
+            let (t, v) = self.slots[i];
+            if v == Self::EMPTY {
+                return None;
+            }
+            if t == tag && eq(v) {
+                return Some(v);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Stores `v` for `h`, replacing a position that `eq` confirms (true
+    /// when it did).
+    #[inline]
+    fn insert(&mut self, h: u64, v: u32, mut eq: impl FnMut(u32) -> bool) -> bool {
+        let mask = self.slots.len() - 1;
+        let (mut i, tag) = self.start(h);
+        loop {
+            let (t, old) = self.slots[i];
+            if old == Self::EMPTY {
+                self.slots[i] = (tag, v);
+                return false;
+            }
+            if t == tag && eq(old) {
+                self.slots[i].1 = v;
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
 
 /// Why an instance is removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -282,6 +357,12 @@ fn cluster_order(clusters: &[&str], edges: &[(u32, u32)]) -> Result<Vec<u32>, Pl
     Ok(order)
 }
 
+/// A service's cluster, service and fingerprint in the planner's `keys`.
+#[inline]
+fn key_parts(keys: &str, [at, c, s, f]: [usize; 4]) -> (&str, &str, &str) {
+    (&keys[at..c], &keys[c..s], &keys[s..f])
+}
+
 /// `deployment/cluster/service` (what `Display` prints), without the
 /// formatting machinery.
 fn service_label(key: &ServiceKey) -> String {
@@ -326,13 +407,18 @@ pub fn plan(
     let mut cluster_of: Vec<u32> = Vec::with_capacity(desired.services.len());
     let mut edges: Vec<(u32, u32)> = Vec::new();
     let mut later_edges: Vec<(&str, u32)> = Vec::new();
-    let mut fp_of: FxMap<(&str, &str), &str> =
-        FxMap::with_capacity_and_hasher(desired.services.len(), Default::default());
+    // Every service's cluster, service and fingerprint, back to back in
+    // `keys` (`key_at[si]` is where they start), found by hash in
+    // `service_at` (the last of several services with one key wins).
+    let mut keys = String::with_capacity(desired.services.len() * 32);
+    let mut key_at: Vec<[usize; 4]> = Vec::with_capacity(desired.services.len());
+    let mut service_at = PosTable::with_capacity(desired.services.len());
     // Every wanted instance: its name in `names[span]`, service and index.
     // (Capacities are guesses: two instances of ~48-byte names a service.)
     let mut names = String::with_capacity(desired.services.len() * 80);
     let mut wanted: Vec<(std::ops::Range<usize>, u32, u32)> =
         Vec::with_capacity(desired.services.len() * 2);
+    let mut hashes: Vec<u64> = Vec::with_capacity(desired.services.len() * 2);
     let mut name = String::with_capacity(96);
     for (si, s) in desired.services.iter().enumerate() {
         let spec = &*s.spec;
@@ -352,11 +438,29 @@ pub fn plan(
                 None => later_edges.push((dep.as_str(), c)),
             }
         }
-        fp_of.insert((cluster, spec.key.service.as_str()), s.fingerprint.as_str());
+        let service = spec.key.service.as_str();
+        let at = keys.len();
+        keys.push_str(cluster);
+        let c_end = keys.len();
+        keys.push_str(service);
+        let s_end = keys.len();
+        keys.push_str(&s.fingerprint);
+        key_at.push([at, c_end, s_end, keys.len()]);
+        let keys_ref = &keys;
+        let key_at_ref = &key_at;
+        service_at.insert(
+            fx_hash(&[cluster.as_bytes(), service.as_bytes()]),
+            si as u32,
+            |other| {
+                let (c, sv, _) = key_parts(keys_ref, key_at_ref[other as usize]);
+                c == cluster && sv == service
+            },
+        );
         for index in 0..spec.instances {
             write_instance_name(&mut name, &spec.key, &s.fingerprint, index);
             let start = names.len();
             names.push_str(&name);
+            hashes.push(fx_hash(&[name.as_bytes()]));
             wanted.push((start..names.len(), si as u32, index));
         }
     }
@@ -374,27 +478,56 @@ pub fn plan(
 
     // The instances of this deployment, matched with the wanted ones by
     // name (the last of several instances with one name wins).
-    let mut by_name: FxMap<&str, u32> =
-        FxMap::with_capacity_and_hasher(wanted.len(), Default::default());
-    for (w, (span, _, _)) in wanted.iter().enumerate() {
-        by_name.insert(&names[span.clone()], w as u32);
+    // (Instances usually come in the order the services want them, so the
+    // next wanted name is tried before the table, unless names repeat.)
+    let mut by_name = PosTable::with_capacity(wanted.len());
+    let mut repeated = false;
+    for (w, h) in hashes.iter().enumerate() {
+        let mine = &names[wanted[w].0.clone()];
+        repeated |= by_name.insert(*h, w as u32, |other| {
+            &names[wanted[other as usize].0.clone()] == mine
+        });
     }
+    drop(hashes);
     const NONE: u32 = u32::MAX;
     const OURS: u8 = 1;
     const KEPT: u8 = 2;
     let mut found = vec![NONE; wanted.len()];
+    // What the instance found for each wanted one is doing (so that the
+    // creations below need not read the instances again).
+    const ABSENT: u8 = 0;
+    const SERVING: u8 = 1;
+    const EXITED: u8 = 2;
+    const DRAINING: u8 = 3;
+    let mut status = vec![ABSENT; wanted.len()];
     let mut flags = vec![0u8; actual.instances.len()];
+    let mut next = 0usize;
     for (i, o) in actual.instances.iter().enumerate() {
         if o.key.deployment != desired.deployment {
             continue;
         }
         flags[i] = OURS;
-        if let Some(&w) = by_name.get(o.name.as_str()) {
+        let o_name = o.name.as_str();
+        let hit = match wanted.get(next) {
+            Some((span, _, _)) if !repeated && &names[span.clone()] == o_name => Some(next as u32),
+            _ => by_name.find(fx_hash(&[o_name.as_bytes()]), |w| {
+                &names[wanted[w as usize].0.clone()] == o_name
+            }),
+        };
+        if let Some(w) = hit {
+            next = w as usize + 1;
             let previous = found[w as usize];
             if previous != NONE {
                 flags[previous as usize] = OURS;
             }
             found[w as usize] = i as u32;
+            status[w as usize] = if o.state == InstanceState::Exited {
+                EXITED
+            } else if o.draining {
+                DRAINING
+            } else {
+                SERVING
+            };
             flags[i] = OURS | KEPT;
         }
     }
@@ -419,11 +552,8 @@ pub fn plan(
     let mut label: Option<(u32, String)> = None;
     for w in sorted {
         let (span, si, index) = &wanted[w as usize];
-        let observed = match found[w as usize] {
-            NONE => None,
-            i => Some(&actual.instances[i as usize]),
-        };
-        if observed.is_some_and(|o| o.state != InstanceState::Exited && !o.draining) {
+        let observed = status[w as usize];
+        if observed == SERVING {
             continue;
         }
         let s = &desired.services[*si as usize];
@@ -436,7 +566,7 @@ pub fn plan(
             }
         };
         let name = &names[span.clone()];
-        if observed.is_some_and(|o| o.state == InstanceState::Exited) {
+        if observed == EXITED {
             steps.push(Step::Remove {
                 key: s.spec.key.clone(),
                 service: service.clone(),
@@ -479,38 +609,64 @@ pub fn plan(
     }
 
     // 3. Drain, wait, remove: dependants first, vanished services before all.
-    let mut leaving: Vec<Vec<(&ObservedInstance, RemoveReason)>> =
-        vec![Vec::new(); order.len() + 1];
+    // One pass over the leaving instances copies what the steps need.
+    struct Leaving {
+        exited: bool,
+        draining: bool,
+        reason: RemoveReason,
+        key: ServiceKey,
+        service: String,
+        name: String,
+    }
+    let mut leaving: Vec<Vec<Leaving>> = Vec::new();
+    leaving.resize_with(order.len() + 1, Vec::new);
     for (o, _) in actual
         .instances
         .iter()
         .zip(&flags)
         .filter(|(_, f)| **f & (OURS | KEPT) == OURS)
     {
-        let reason = match fp_of.get(&(o.key.cluster.as_str(), o.key.service.as_str())) {
-            None => RemoveReason::Orphan,
-            Some(_) if o.state == InstanceState::Exited => RemoveReason::Failed,
-            Some(fp) if *fp != o.fingerprint => RemoveReason::Outdated,
-            Some(_) => RemoveReason::Surplus,
+        let cluster = o.key.cluster.as_str();
+        let service = o.key.service.as_str();
+        let si = service_at.find(fx_hash(&[cluster.as_bytes(), service.as_bytes()]), |si| {
+            let (c, sv, _) = key_parts(&keys, key_at[si as usize]);
+            c == cluster && sv == service
+        });
+        let exited = o.state == InstanceState::Exited;
+        let (reason, bucket) = match si {
+            None => (RemoveReason::Orphan, 0),
+            Some(si) => {
+                let reason = if exited {
+                    RemoveReason::Failed
+                } else if key_parts(&keys, key_at[si as usize]).2 != o.fingerprint {
+                    RemoveReason::Outdated
+                } else {
+                    RemoveReason::Surplus
+                };
+                (reason, order.len() - rank[cluster_of[si as usize] as usize])
+            }
         };
-        let bucket = match cluster_index.get(o.key.cluster.as_str()) {
-            Some(&c) if reason != RemoveReason::Orphan => order.len() - rank[c as usize],
-            _ => 0,
-        };
-        leaving[bucket].push((o, reason));
+        leaving[bucket].push(Leaving {
+            exited,
+            draining: o.draining,
+            reason,
+            key: o.key.clone(),
+            service: service_label(&o.key),
+            name: o.name.clone(),
+        });
     }
     let mut drained = false;
-    for (o, _) in leaving.iter().flatten() {
-        if o.state == InstanceState::Exited {
+    for l in leaving.iter().flatten() {
+        if l.exited {
             continue;
         }
         // An instance drained by an interrupted run still gets its wait.
         drained = true;
-        if !o.draining {
+        if !l.draining {
             steps.push(Step::Drain {
-                key: o.key.clone(),
-                service: service_label(&o.key),
-                name: o.name.clone(),
+                key: l.key.clone(),
+                service: l.service.clone(),
+                name: l.name.clone(),
             });
         }
     }
@@ -519,12 +675,12 @@ pub fn plan(
             millis: u64::try_from(opts.drain_period.as_millis()).unwrap_or(u64::MAX),
         });
     }
-    for (o, reason) in leaving.iter().flatten() {
+    for l in leaving.into_iter().flatten() {
         steps.push(Step::Remove {
-            key: o.key.clone(),
-            service: o.key.to_string(),
-            name: o.name.clone(),
-            reason: *reason,
+            key: l.key,
+            service: l.service,
+            name: l.name,
+            reason: l.reason,
         });
     }
     Ok(Plan {
