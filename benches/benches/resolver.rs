@@ -12,107 +12,11 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BatchSize, Criterion, Throughput};
 use vamp_model::resolve::resolve_blueprint;
-use vamp_model::store::MemoryStore;
-use vamp_model::{
-    Artifact, Blueprint, Breed, Cluster, Deployable, Document, Map, OrRef, Port, Reference,
-    Service, TraitValue,
-};
 
-const CHAIN: usize = 50;
-
-fn tv(v: &str) -> TraitValue {
-    TraitValue {
-        value: Some(v.to_owned()),
-        alias: None,
-        span: None,
-    }
-}
-
-fn breed(i: usize) -> Breed {
-    let mut ports = Map::new();
-    ports.insert("web".to_owned(), Port::parse("8080").expect("port"));
-    let mut env = Map::new();
-    env.insert("NAME".to_owned(), tv(&format!("service-{i}")));
-    env.insert("LABEL".to_owned(), tv("${PREFIX}-$NAME"));
-    let mut constants = Map::new();
-    constants.insert("PREFIX".to_owned(), tv("shop"));
-    let mut dependencies = Map::new();
-    if i % CHAIN != 0 {
-        dependencies.insert(
-            "up".to_owned(),
-            OrRef::Reference(Reference::new(format!("b{}", i - 1))),
-        );
-        env.insert(
-            "UP_URL".to_owned(),
-            tv("http://$up.host:$up.ports.web/${up.constants.PREFIX}"),
-        );
-        env.insert("UP_NAME".to_owned(), tv("$up.environment_variables.NAME"));
-    }
-    Breed {
-        name: format!("b{i}"),
-        metadata: Map::new(),
-        deployable: Deployable {
-            deployable_type: None,
-            definition: format!("acme/b{i}:1"),
-        },
-        ports,
-        environment_variables: env,
-        constants,
-        arguments: Vec::new(),
-        dependencies,
-        health_checks: None,
-        span: None,
-    }
-}
-
-fn input(n: usize) -> (Artifact<Blueprint>, MemoryStore) {
-    let mut store = MemoryStore::default();
-    let mut clusters = Map::new();
-    for i in 0..n {
-        let b = breed(i);
-        let breed = if i % 2 == 0 {
-            store.insert(Document::Breed(b.clone()));
-            OrRef::Reference(Reference::new(b.name.clone()))
-        } else {
-            OrRef::Inline(b)
-        };
-        let mut env = Map::new();
-        env.insert("NAME".to_owned(), tv(&format!("svc-{i}")));
-        let service = Service {
-            breed,
-            environment_variables: env,
-            scale: None,
-            arguments: Vec::new(),
-            health_checks: None,
-            network: None,
-            dialects: Map::new(),
-            span: None,
-        };
-        clusters.insert(
-            format!("c{i}"),
-            Cluster {
-                metadata: Map::new(),
-                services: vec![service],
-                gateways: Map::new(),
-                health_checks: None,
-                network: None,
-                sla: None,
-                dialects: Map::new(),
-                span: None,
-            },
-        );
-    }
-    let bp = Artifact::new(
-        "synthetic",
-        Blueprint {
-            gateways: Map::new(),
-            clusters,
-            environment_variables: Map::new(),
-            dialects: Map::new(),
-        },
-    );
-    (bp, store)
-}
+/// The same inputs as the resolver's equivalence tests.
+#[path = "../../vamp-model/tests/support/synthetic.rs"]
+mod synthetic;
+use synthetic::synthetic as input;
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("resolve");
