@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::live::{backends, free_port, Client, Haproxy};
+use common::live::{backends, free_port, port_of, Client, Haproxy};
 use common::{gateway, options};
 use vamp_router::engine::{
     targets_from_json, CompileOptions, Engine, RandomSource, Reason, SplitMix64,
@@ -52,13 +52,7 @@ fn within(observed: f64, expected_p: f64, n: f64, k: f64) -> bool {
 #[test]
 fn conditions_route_exactly_as_the_engine_predicts() {
     let (_b, by_port) = backends(&["plain", "firefox", "gold", "apple-edge-api", "admin"]);
-    let port_of = |name: &str| {
-        by_port
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(p, _)| *p)
-            .unwrap_or(0)
-    };
+    let port_of = |name: &str| port_of(&by_port, name);
     let port = free_port();
     let yaml = format!(
         r#"
@@ -216,13 +210,7 @@ routes:
 #[test]
 fn weight_and_strength_splits_match_the_configuration_and_the_simulation() {
     let (_b, by_port) = backends(&["a", "b", "c", "d"]);
-    let port_of = |name: &str| {
-        by_port
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(p, _)| *p)
-            .unwrap_or(0)
-    };
+    let port_of = |name: &str| port_of(&by_port, name);
     let port = free_port();
     let yaml = format!(
         r#"
@@ -311,13 +299,7 @@ routes:
 #[test]
 fn sticky_clients_stay_put() {
     let (_b, by_port) = backends(&["r1-i1", "r1-i2", "r2-i1"]);
-    let port_of = |name: &str| {
-        by_port
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(p, _)| *p)
-            .unwrap_or(0)
-    };
+    let port_of = |name: &str| port_of(&by_port, name);
     let port = free_port();
     let targets = targets_from_json(&serde_json::json!({
         "sticky/one": [
@@ -417,13 +399,7 @@ fn sticky_clients_stay_put() {
 #[test]
 fn a_reload_with_new_weights_loses_no_requests() {
     let (backends, by_port) = backends(&["old", "new"]);
-    let port_of = |name: &str| {
-        by_port
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(p, _)| *p)
-            .unwrap_or(0)
-    };
+    let port_of = |name: &str| port_of(&by_port, name);
     let port = free_port();
     let yaml = |old: u8, new: u8| {
         format!(

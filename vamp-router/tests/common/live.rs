@@ -350,6 +350,14 @@ impl Drop for Haproxy {
     }
 }
 
+/// The port of the backend called `name` (0 when there is none).
+pub fn port_of(by_port: &HashMap<u16, String>, name: &str) -> u16 {
+    by_port
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map_or(0, |(p, _)| *p)
+}
+
 /// Backends by name, and the reverse map port → name.
 pub fn backends(names: &[&str]) -> (Vec<Backend>, HashMap<u16, String>) {
     let list: Vec<Backend> = names.iter().map(|n| Backend::start(n)).collect();
