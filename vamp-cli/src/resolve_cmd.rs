@@ -1,5 +1,6 @@
-//! `vamp resolve`, `vamp deployment merge|remove`, `vamp history` and
-//! `vamp diff`: blueprints resolved against a folder of stored artifacts.
+//! `vamp resolve`, `vamp deployment merge|remove`, `vamp put`, `vamp list`,
+//! `vamp delete`, `vamp history` and `vamp diff`: blueprints resolved
+//! against a folder of stored artifacts, and the artifacts kept there.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -34,6 +35,40 @@ pub(crate) enum Cmd {
     Deployment {
         #[command(subcommand)]
         action: DeploymentCmd,
+    },
+    /// Store the documents of files (each as a new revision of its artifact).
+    ///
+    /// Every file is read and checked first; nothing is written unless all
+    /// of them are free of errors.
+    Put {
+        /// Folder of stored artifacts (created when missing).
+        #[arg(long)]
+        store: String,
+        /// Read every document as this kind (breed, blueprint, scale, ...)
+        /// instead of telling kinds apart by their shape.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Files to store (`-` reads standard input).
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+    /// List the names of the stored artifacts of a kind.
+    List {
+        /// Folder of stored artifacts.
+        #[arg(long)]
+        store: String,
+        /// Kind: breed, blueprint, scale, sla, ...
+        kind: String,
+    },
+    /// Delete a stored artifact (its history keeps the deleted revision).
+    Delete {
+        /// Folder of stored artifacts.
+        #[arg(long)]
+        store: String,
+        /// Kind: breed, blueprint, scale, sla, ...
+        kind: String,
+        /// Artifact name.
+        name: String,
     },
     /// List the revisions of a stored artifact.
     History {
@@ -108,6 +143,9 @@ pub(crate) fn run(cmd: Cmd) -> ExitCode {
                     blueprint,
                 },
         } => change(&store, &deployment, &blueprint, false),
+        Cmd::Put { store, kind, files } => put(&store, kind.as_deref(), &files),
+        Cmd::List { store, kind } => list(&store, &kind),
+        Cmd::Delete { store, kind, name } => delete(&store, &kind, &name),
         Cmd::History { store, kind, name } => history(&store, &kind, &name),
         Cmd::Diff {
             store,
@@ -226,6 +264,64 @@ fn kind_of(kind: &str) -> Result<Kind, Diagnostic> {
     Kind::parse(kind).ok_or_else(|| {
         Diagnostic::error(Code::InconsistentArtifactKind, format!("`{kind}` is not a kind: use breed, blueprint, gateway, condition, rewrite, scale, sla, escalation or workflow"))
     })
+}
+
+/// The documents of `files`, or the first error (positioned, its message
+/// naming the file).
+fn read_documents(files: &[String], kind: Option<Kind>) -> Result<Vec<Document>, Diagnostic> {
+    let mut documents = Vec::new();
+    for file in files {
+        let bytes = read_file(file)?;
+        let out = read_bytes(
+            &bytes,
+            ReadOptions {
+                kind,
+                ..ReadOptions::default()
+            },
+        );
+        if let Some(e) = out.first_error() {
+            let mut e = e.clone();
+            e.message = format!("{file}: {}", e.message);
+            return Err(e);
+        }
+        documents.extend(out.documents);
+    }
+    Ok(documents)
+}
+
+fn put(dir: &str, kind: Option<&str>, files: &[String]) -> Result<Value, Diagnostic> {
+    let kind = kind.map(kind_of).transpose()?;
+    let documents = read_documents(files, kind)?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Diagnostic::error(Code::Io, format!("cannot create the store `{dir}`: {e}"))
+    })?;
+    let mut store = open(dir)?;
+    let mut stored = Vec::with_capacity(documents.len());
+    for document in documents {
+        let (kind, name) = (document.kind(), document.name().to_owned());
+        let revision = store.put(document).map_err(|e| e.to_diagnostic())?;
+        stored.push(json!({ "kind": kind.as_str(), "name": name, "revision": revision }));
+    }
+    Ok(json!({ "stored": stored }))
+}
+
+fn list(dir: &str, kind: &str) -> Result<Value, Diagnostic> {
+    let store = open(dir)?;
+    let kind = kind_of(kind)?;
+    let names = store.list(kind).map_err(|e| e.to_diagnostic())?;
+    Ok(json!({ "kind": kind.as_str(), "names": names }))
+}
+
+fn delete(dir: &str, kind: &str, name: &str) -> Result<Value, Diagnostic> {
+    let mut store = open(dir)?;
+    let kind = kind_of(kind)?;
+    if !store.delete(kind, name).map_err(|e| e.to_diagnostic())? {
+        return Err(Diagnostic::error(
+            Code::UnresolvedDependency,
+            format!("the store has no {kind} `{name}`: `vamp list --store {dir} {kind}` shows what it has"),
+        ));
+    }
+    Ok(json!({ "kind": kind.as_str(), "name": name, "deleted": true }))
 }
 
 fn history(dir: &str, kind: &str, name: &str) -> Result<Value, Diagnostic> {
