@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod drive_cmd;
+mod import_cmd;
 mod render;
 mod resolve_cmd;
 mod route_cmd;
@@ -73,6 +74,9 @@ enum Command {
     /// Planning and applying deployments with a driver.
     #[command(flatten)]
     Drive(drive_cmd::Cmd),
+    /// Importing blueprints from other formats (Docker Compose).
+    #[command(flatten)]
+    Import(import_cmd::Cmd),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         Command::Route(cmd) => route_cmd::run(cmd),
         Command::Sla(cmd) => sla_cmd::run(cmd),
         Command::Drive(cmd) => drive_cmd::run(cmd),
+        Command::Import(cmd) => import_cmd::run(cmd),
     }
 }
 

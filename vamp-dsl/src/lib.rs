@@ -6,6 +6,9 @@
 //! Every problem becomes a [`vamp_model::Diagnostic`] with its stable code and
 //! 1-based line and column; reading recovers and collects all of them.
 //!
+//! [`compose`] imports a Docker Compose file as a blueprint, with the same
+//! positioned diagnostics.
+//!
 //! ```
 //! use vamp_dsl::{read, ReadOptions};
 //! let src = "name: sava\nclusters:\n  sava: sava:1.0\n";
@@ -16,6 +19,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod canonical;
+pub mod compose;
 pub mod condition;
 mod read;
 pub mod selector;

@@ -107,6 +107,14 @@ codes! {
     DuplicateKey => "duplicate_key",
     /// A stored artifact or file could not be read (I/O).
     Io => "io",
+    /// A Docker Compose key that has no Vamp equivalent: a warning when it
+    /// is left out of the imported blueprint, an error when leaving it out
+    /// would make the blueprint wrong (`extends`, version 1 files).
+    UnsupportedComposeField => "unsupported_compose_field",
+    /// Docker Compose variable substitution (`${VAR:-default}`, a stray
+    /// `$`, a variable without a value where Vamp cannot defer it) that
+    /// cannot be carried over as written.
+    ComposeInterpolation => "compose_interpolation",
 }
 
 impl fmt::Display for Code {
