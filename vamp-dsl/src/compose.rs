@@ -884,12 +884,15 @@ fn convert_services(cx: &mut Cx, services: &Entry) -> Option<Blueprint> {
         let tag = image
             .as_deref()
             .map_or_else(|| "latest".to_owned(), image_tag);
-        if name_ok {
+        let breed = format!("{}:{tag}", e.key);
+        // The breed name takes the image tag, so it is checked too (an
+        // absurdly long tag is `resource_limit`, as in the DSL).
+        if name_ok && cx.check_name(&breed, Some(e.key_span), &join(&path, "image"), "breed") {
             known.push(Known {
                 name: &e.key,
                 key_span: e.key_span,
                 node: &e.value,
-                breed: format!("{}:{tag}", e.key),
+                breed,
                 image,
             });
         }

@@ -602,7 +602,7 @@ fn to_dsl(v: &Value, key: Option<&str>) -> Value {
                 d.get("definition").cloned().unwrap_or(Value::Null)
             }
             ("weight" | "condition_strength", n) => percent(n),
-            ("memory", Value::Number(n)) if is_scale => Value::String(format!("{}MB", n)),
+            ("memory", Value::Number(n)) if is_scale => Value::String(format!("{}MB", plain(n))),
             ("condition", Value::Object(c)) if c.contains_key("definition") => {
                 c.get("definition").cloned().unwrap_or(Value::Null)
             }
@@ -695,11 +695,23 @@ fn to_dsl(v: &Value, key: Option<&str>) -> Value {
     Value::Object(out)
 }
 
+/// A number as the DSL reads it: never in exponent form (`5e-6` is not a
+/// DSL number; `0.000005` is). Rust's `f64` display is the shortest text
+/// that reads back to the same value, without an exponent.
+fn plain(n: &serde_json::Number) -> String {
+    match (n.as_i64(), n.as_u64(), n.as_f64()) {
+        (Some(i), _, _) => i.to_string(),
+        (None, Some(u), _) => u.to_string(),
+        (None, None, Some(f)) => f.to_string(),
+        _ => n.to_string(),
+    }
+}
+
 fn scalar(v: &Value) -> String {
     match v {
         Value::Null => "~".to_owned(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => plain(n),
         // JSON strings are valid YAML double-quoted scalars.
         Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
         Value::Array(a) if a.is_empty() => "[]".to_owned(),

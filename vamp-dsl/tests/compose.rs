@@ -247,6 +247,14 @@ fn every_warning_with_its_position() {
 #[test]
 fn smaller_errors() {
     check_error("services: {}\n", Code::NoService, 1, 11);
+    // Found by the `compose` fuzz target: the breed name takes the image
+    // tag, so a huge tag must fail as a DSL name would.
+    check_error(
+        &format!("services:\n  db:\n    image: mysql:{}\n", "9".repeat(1100)),
+        Code::ResourceLimit,
+        2,
+        3,
+    );
     check_error("version: '3'\n", Code::MissingPathValue, 1, 1);
     check_error(
         "web:\n  image: nginx\n",

@@ -380,7 +380,9 @@ fn port(j: &J<'_>) -> R<Port> {
         };
     }
     if let Some(n) = j.opt("number") {
-        p.number = u16::try_from(n.u64()?).ok();
+        let number = u16::try_from(n.u64()?)
+            .map_err(|_| n.err(Code::UnexpectedType, "is not a port number (0 to 65535)"))?;
+        p.number = Some(number);
     }
     p.alias = j.opt_string("alias")?;
     Ok(p)
@@ -663,4 +665,40 @@ fn cluster(j: &J<'_>) -> R<DeployedCluster> {
         sla: j.opt("sla").map(|s| sla(&s)).transpose()?,
         dialects: j.map_of("dialects", |v| Ok(v.v.clone()))?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment_with_port(port: Value) -> Value {
+        serde_json::json!({
+            "kind": "deployment", "name": "shop", "metadata": {}, "gateways": {},
+            "clusters": {"db": {"metadata": {}, "gateways": {}, "health_checks": null,
+                "network": null, "sla": null, "dialects": {}, "services": [{
+                "breed": {"kind": "breed", "name": "db:1", "metadata": {},
+                    "deployable": {"type": null, "definition": "db:1"},
+                    "ports": {"port": port}, "environment_variables": {}, "constants": {},
+                    "arguments": [], "dependencies": {}, "health_checks": null},
+                "environment_variables": {}, "scale": {"cpu": 1.0, "memory": 1000.0, "instances": 1},
+                "environment": {}, "arguments": [], "health_checks": null, "network": null,
+                "dialects": {}, "dependencies": {},
+                "status": {"intention": "deploy", "phase": "initiated"}, "instances": []}]}},
+            "environment_variables": {}, "dialects": {}
+        })
+    }
+
+    /// Found by the `deployment_json` fuzz target: an out-of-range port
+    /// number was dropped silently (and came back from the value on the
+    /// next read); it is an error now.
+    #[test]
+    fn a_port_number_out_of_range_is_an_error() {
+        let port = |n: Value| serde_json::json!({"value": "6379/tcp", "number": n, "type": "tcp", "alias": null});
+        let d = Deployment::from_json(&deployment_with_port(port(6379.into()))).unwrap();
+        let p = &d.spec.clusters["db"].services[0].breed.ports["port"];
+        assert_eq!(p.number, Some(6379));
+        let err = Deployment::from_json(&deployment_with_port(port(70000.into()))).unwrap_err();
+        assert_eq!(err.code, Code::UnexpectedType);
+        assert!(err.path.ends_with("number"), "{err:?}");
+    }
 }

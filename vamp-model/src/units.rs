@@ -56,7 +56,9 @@ fn number_and_suffix(compact: &str) -> Option<(f64, &str)> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(compact.len());
     let (num, suffix) = compact.split_at(end);
-    if num.is_empty() || num == "." || num.matches('.').count() > 1 || num.len() > 64 {
+    // 400 characters hold the plain decimal form of any finite f64 (the
+    // longest, 5e-324, takes 326), so every value written back reads again.
+    if num.is_empty() || num == "." || num.matches('.').count() > 1 || num.len() > 400 {
         return None;
     }
     let value: f64 = if let Some(stripped) = num.strip_suffix('.') {

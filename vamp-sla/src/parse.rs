@@ -694,6 +694,19 @@ mod tests {
         }
     }
 
+    /// Found by the `sla_line` fuzz target: a long number must read the
+    /// same through the scanner and through serde (both correctly rounded;
+    /// serde_json needs its `float_roundtrip` feature for that).
+    #[test]
+    fn scanner_and_serde_round_long_numbers_alike() {
+        let line =
+            r#"{"t":"250","b":"shop/1.1/My/20","Tt":86666666666666666666666666666666666666666660}"#;
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let fast = rec(line);
+        assert_eq!(fast.response_time_ms, 8.666666666666667e43);
+        assert_eq!(parse_value(&value), Ok(Line::Record(fast)));
+    }
+
     #[test]
     fn plain_samples() {
         let r = rec(
