@@ -1,32 +1,8 @@
 //! The command-line contract of `vamp canonical`, `vamp condition` and
 //! `vamp check`.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-fn vamp(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vamp"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("vamp runs");
-    if let Some(input) = stdin {
-        // A command may answer (and exit) before reading its input, e.g. on
-        // an unknown kind: a broken pipe here is not a failure.
-        if let Some(mut pipe) = child.stdin.take() {
-            let _ = pipe.write_all(input.as_bytes());
-        }
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("vamp exits")
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
+mod support;
+use support::{json, vamp};
 
 #[test]
 fn canonical_prints_the_expanded_document() {

@@ -2,44 +2,23 @@
 //! `vamp remove` with the in-memory driver, each call a new process sharing
 //! a temporary `VAMP_STATE_DIR`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 const SAVA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sava-canary.yml");
 
-/// A fresh state folder, removed when dropped.
-struct StateDir(PathBuf);
-
-impl StateDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("vamp-drive-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        StateDir(dir)
-    }
-}
-
-impl Drop for StateDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod support;
+use support::TempDir as StateDir;
 
 fn vamp(state: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vamp"))
-        .args(args)
-        .env("VAMP_STATE_DIR", state)
-        .output()
-        .expect("vamp runs")
+    support::vamp_with(args, None, &[("VAMP_STATE_DIR", state)])
 }
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
+use support::json;
 
 #[test]
 fn plan_apply_status_remove_with_the_memory_driver() {

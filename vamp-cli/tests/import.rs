@@ -1,26 +1,8 @@
 //! `vamp import compose`: the blueprint as YAML or JSON, diagnostics on
 //! standard error, exit code 1 on error.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-fn vamp(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vamp"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("vamp runs");
-    if let Some(input) = stdin {
-        if let Some(mut pipe) = child.stdin.take() {
-            let _ = pipe.write_all(input.as_bytes());
-        }
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("vamp exits")
-}
+mod support;
+use support::vamp;
 
 const WORDPRESS: &str = "vamp-dsl/tests/fixtures/compose/wordpress.yml";
 

@@ -1,51 +1,14 @@
 //! The store commands end to end: `vamp put`, `list`, `resolve`,
 //! `history`, `diff` and `delete` on a fresh folder.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
+
+mod support;
+use support::{json, TempDir as Dir};
 
 fn vamp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vamp"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("vamp runs")
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is JSON ({e}): {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-/// A fresh folder of this test's own (removed when dropped).
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("vamp-store-cli-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        Dir(p)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().expect("utf-8 temp path")
-    }
-    fn write(&self, name: &str, text: &str) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).expect("write");
-        p.to_str().expect("utf-8 temp path").to_owned()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    support::vamp(args, None)
 }
 
 const BREED_V1: &str = "kind: breed\nname: web:1\ndeployable: acme/web:1\nports:\n  http: 8080/http\nenvironment_variables:\n  MODE: fast\n";
@@ -56,7 +19,7 @@ const BLUEPRINT: &str =
 
 #[test]
 fn put_then_resolve_history_diff_and_delete() {
-    let tmp = Dir::new("flow");
+    let tmp = Dir::new("store-cli-flow");
     let store = tmp.0.join("store");
     let store = store.to_str().expect("utf-8");
     let both = tmp.write("both.yml", &format!("{BREED_V1}---\n{SCALE}"));
@@ -120,7 +83,7 @@ fn put_then_resolve_history_diff_and_delete() {
 
 #[test]
 fn put_writes_nothing_when_any_file_has_an_error() {
-    let tmp = Dir::new("broken");
+    let tmp = Dir::new("store-cli-broken");
     let store = tmp.0.join("store");
     let store = store.to_str().expect("utf-8");
     let good = tmp.write("good.yml", BREED_V1);
@@ -144,7 +107,7 @@ fn put_writes_nothing_when_any_file_has_an_error() {
 
 #[test]
 fn put_with_a_kind_reads_every_document_as_that_kind() {
-    let tmp = Dir::new("kind");
+    let tmp = Dir::new("store-cli-kind");
     let file = tmp.write("scale.yml", "name: tiny\ncpu: 0.1\nmemory: 64MB\n");
     let v = json(&vamp(&[
         "put",
@@ -162,7 +125,7 @@ fn put_with_a_kind_reads_every_document_as_that_kind() {
 
 #[test]
 fn delete_of_an_unknown_artifact_says_so() {
-    let tmp = Dir::new("unknown");
+    let tmp = Dir::new("store-cli-unknown");
     let out = vamp(&["delete", "--store", tmp.path(), "breed", "nope:1"]);
     assert!(!out.status.success());
     let v = json(&out);
