@@ -134,43 +134,10 @@ const MAX_DEFAULT_DEPTH: usize = 8;
 /// assert_eq!((e.code.as_str(), e.span.unwrap().line), ("yaml_parsing", 3));
 /// ```
 pub fn import_bytes(bytes: &[u8], options: ImportOptions) -> ImportOutcome {
-    if bytes.len() > options.limits.max_bytes {
-        return failed(
-            Diagnostic::error(
-                Code::ResourceLimit,
-                format!(
-                    "the input is {} bytes; at most {} bytes are read: split the Compose file",
-                    bytes.len(),
-                    options.limits.max_bytes
-                ),
-            )
-            .at(Span::START),
-        );
-    }
-    match std::str::from_utf8(bytes) {
+    match crate::read::text_of(bytes, &options.limits, "split the Compose file") {
         Ok(src) => import(src, options),
-        Err(e) => {
-            let good = bytes.get(..e.valid_up_to()).unwrap_or_default();
-            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
-            let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(good.get(line_start..).unwrap_or_default())
-                .chars()
-                .count()
-                + 1;
-            let offset = String::from_utf8_lossy(good).chars().count();
-            failed(
-                Diagnostic::error(
-                    Code::YamlParsing,
-                    "the file is not valid UTF-8: save it as UTF-8 text",
-                )
-                .at(Span::new(to_u32(offset), to_u32(line), to_u32(column))),
-            )
-        }
+        Err(d) => failed(d),
     }
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 fn failed(d: Diagnostic) -> ImportOutcome {

@@ -74,40 +74,46 @@ const PARALLEL_FROM: usize = 256 * 1024;
 /// assert_eq!(bad.first_error().unwrap().code, vamp_model::Code::YamlParsing);
 /// ```
 pub fn read_bytes(bytes: &[u8], options: ReadOptions) -> Outcome {
-    if bytes.len() > options.limits.max_bytes {
-        return failed(
-            Diagnostic::error(
-                Code::ResourceLimit,
-                format!(
-                    "the input is {} bytes; at most {} bytes are read: split it into several files",
-                    bytes.len(),
-                    options.limits.max_bytes
-                ),
-            )
-            .at(Span::START),
-        );
-    }
-    match std::str::from_utf8(bytes) {
+    match text_of(bytes, &options.limits, "split it into several files") {
         Ok(src) => read(src, options),
-        Err(e) => {
-            let good = &bytes[..e.valid_up_to()];
-            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
-            let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
-            let offset = String::from_utf8_lossy(good).chars().count();
-            failed(
-                Diagnostic::error(
-                    Code::YamlParsing,
-                    "the file is not valid UTF-8: save it as UTF-8 text",
-                )
-                .at(Span::new(
-                    u32::try_from(offset).unwrap_or(u32::MAX),
-                    u32::try_from(line).unwrap_or(u32::MAX),
-                    u32::try_from(column).unwrap_or(u32::MAX),
-                )),
-            )
-        }
+        Err(d) => failed(d),
     }
+}
+
+/// The bytes as text: within the size limit (`split` says what to do
+/// otherwise) and valid UTF-8 (else `yaml_parsing` at the first bad byte).
+pub(crate) fn text_of<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+    split: &str,
+) -> Result<&'a str, Diagnostic> {
+    if bytes.len() > limits.max_bytes {
+        return Err(Diagnostic::error(
+            Code::ResourceLimit,
+            format!(
+                "the input is {} bytes; at most {} bytes are read: {split}",
+                bytes.len(),
+                limits.max_bytes
+            ),
+        )
+        .at(Span::START));
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = bytes.get(..e.valid_up_to()).unwrap_or_default();
+        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(good.get(line_start..).unwrap_or_default())
+            .chars()
+            .count()
+            + 1;
+        let offset = String::from_utf8_lossy(good).chars().count();
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        Diagnostic::error(
+            Code::YamlParsing,
+            "the file is not valid UTF-8: save it as UTF-8 text",
+        )
+        .at(Span::new(n(offset), n(line), n(column)))
+    })
 }
 
 fn failed(d: Diagnostic) -> Outcome {
