@@ -1644,13 +1644,8 @@ fn build_ports(
         routes.insert(
             format!("{cluster}/{port_name}"),
             OrRef::Inline(Route {
-                weight: None,
-                condition: None,
-                condition_strength: None,
-                rewrites: Vec::new(),
-                balance: None,
-                selector: None,
                 span: Some(s.span),
+                ..Route::default()
             }),
         );
         gateways.push((

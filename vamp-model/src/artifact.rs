@@ -375,8 +375,9 @@ pub struct Rewrite {
     pub condition: String,
 }
 
-/// One destination of a gateway.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One destination of a gateway. The default is a route with nothing
+/// written (no weight, condition, rewrites or position).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Route {
     /// Share of unconditioned traffic, 0–100; None when not written.
     pub weight: Option<u8>,

@@ -258,18 +258,6 @@ pub(crate) fn add_service(
     }
 }
 
-fn default_route() -> OrRef<Route> {
-    OrRef::Inline(Route {
-        weight: None,
-        condition: None,
-        condition_strength: None,
-        rewrites: Vec::new(),
-        balance: None,
-        selector: None,
-        span: None,
-    })
-}
-
 /// Recomputes a cluster's internal gateways: one per port its services
 /// offer, a route per service exposing the port, weights filled.
 pub(crate) fn cluster_gateways(
@@ -376,7 +364,7 @@ pub(crate) fn cluster_gateways(
                     n.clone(),
                     from.and_then(|r| r.get(n))
                         .cloned()
-                        .unwrap_or_else(default_route),
+                        .unwrap_or_else(|| OrRef::Inline(Route::default())),
                 )
             })
             .collect();

@@ -277,7 +277,13 @@ fn read_cluster_gateways(
         let p = join(path, &e.key);
         let gw = if let Some(t) = e.value.as_str().filter(|_| !e.value.is_null()) {
             let mut routes = Map::new();
-            routes.insert(t.to_owned(), OrRef::Inline(empty_route(e.value.span)));
+            routes.insert(
+                t.to_owned(),
+                OrRef::Inline(vamp_model::Route {
+                    span: Some(e.value.span),
+                    ..vamp_model::Route::default()
+                }),
+            );
             Some(Gateway {
                 port: None,
                 service: None,
@@ -313,18 +319,6 @@ fn read_cluster_gateways(
         }
     }
     None
-}
-
-fn empty_route(span: Span) -> vamp_model::Route {
-    vamp_model::Route {
-        weight: None,
-        condition: None,
-        condition_strength: None,
-        rewrites: Vec::new(),
-        balance: None,
-        selector: None,
-        span: Some(span),
-    }
 }
 
 fn inline_breeds(cluster: &Cluster) -> impl Iterator<Item = &Breed> {
@@ -382,7 +376,13 @@ fn read_blueprint_gateways(ctx: &mut Ctx, node: &Node, path: &str) -> Map<Gatewa
                     .filter(|s| !s.is_empty())
                     .collect::<Vec<_>>()
                     .join("/");
-                routes.insert(key, OrRef::Inline(empty_route(e.value.span)));
+                routes.insert(
+                    key,
+                    OrRef::Inline(vamp_model::Route {
+                        span: Some(e.value.span),
+                        ..vamp_model::Route::default()
+                    }),
+                );
                 let gw = Gateway {
                     port: key_port.clone(),
                     service: None,

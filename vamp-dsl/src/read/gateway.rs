@@ -174,8 +174,14 @@ fn read_routes(ctx: &mut Ctx, node: &Node, path: &str, place: Place) -> Map<OrRe
             return;
         };
         let route = match value {
-            None => Some(OrRef::Inline(empty_route(span))),
-            Some(v) if v.is_null() => Some(OrRef::Inline(empty_route(span))),
+            None => Some(OrRef::Inline(Route {
+                span: Some(span),
+                ..Route::default()
+            })),
+            Some(v) if v.is_null() => Some(OrRef::Inline(Route {
+                span: Some(span),
+                ..Route::default()
+            })),
             Some(v) => read_route(ctx, v, &p),
         };
         if let Some(r) = route {
@@ -206,18 +212,6 @@ fn read_routes(ctx: &mut Ctx, node: &Node, path: &str, place: Place) -> Map<OrRe
         }
     }
     out
-}
-
-fn empty_route(span: Span) -> Route {
-    Route {
-        weight: None,
-        condition: None,
-        condition_strength: None,
-        rewrites: Vec::new(),
-        balance: None,
-        selector: None,
-        span: Some(span),
-    }
 }
 
 fn read_route(ctx: &mut Ctx, node: &Node, path: &str) -> Option<OrRef<Route>> {
