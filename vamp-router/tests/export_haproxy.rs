@@ -1,85 +1,30 @@
-//! Exported configurations are complete and valid for the real HAProxy.
+//! Exported configurations: one reviewed snapshot per fixture, each valid for
+//! the real HAProxy.
+//!
+//! A case is a file `tests/fixtures/haproxy/NAME.yml`: a stream of gateway
+//! documents, rendered with the instances of [`targets`] and the default
+//! [`ExportOptions`], changed by `# export: key=value ...` comment lines
+//! (`bind_address`, `virtual_hosts_port` (a port or `none`), `health_checks`,
+//! `http_check_path`, `maxconn`). Its `haproxy.cfg` is the snapshot
+//! `tests/snapshots/export_haproxy__NAME.snap`. Add a case by adding a file;
+//! review a changed output with `cargo insta review` (or run the tests with
+//! `INSTA_UPDATE=always` and read the diff).
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use common::{check_config, gateways, options};
-use vamp_model::Code;
-use vamp_router::engine::{targets_from_json, CompileOptions, Engine};
-use vamp_router::export::haproxy::{export, parse_backend_name, ExportOptions};
+use vamp_model::{Code, Gateway};
+use vamp_router::engine::{targets_from_json, Engine, Targets};
+use vamp_router::export::haproxy::{parse_backend_name, ExportOptions};
 
-const ALL_FEATURES: &str = r#"
-kind: gateway
-name: shop/web
-port: 18080/http
-sticky: route
-virtual_hosts: [shop.vamp, www.shop.example]
-routes:
-  shop/checkout/sava:1.0/web:
-    weight: 90%
-    balance: leastconn
-    rewrites:
-      - path: /v1%[path] if path_beg /api
-      - path: /img/%[path] if { path_reg ^/images/(.*) }
-  shop/checkout/sava:1.1/web:
-    weight: 10%
-    condition: user-agent == Firefox and (has cookie beta or header X-Tier has "gold 'vip'")
-    condition_strength: 25%
-    rewrites:
-      - path: /beta if not has cookie seen
-  "[127.0.0.1:9009]":
-    condition: < src 10.0.0.0/8 > or host == admin.shop or user-agent == Safari or user-agent != ie
----
-kind: gateway
-name: shop/instances
-port: 18081
-sticky: instance
-routes:
-  shop/checkout/sava:1.0/web:
-    weight: 50%
-  shop/checkout/sava:1.1/web:
-    weight: 50%
----
-kind: gateway
-name: db
-port: 18082/tcp
-routes:
-  "[127.0.0.1:3306]":
-    weight: 70%
-  "[127.0.0.1:3307]":
-    weight: 30%
-    balance: source
----
-kind: gateway
-name: front
-port: 18083
-routes:
-  shop/web: {}
-  db: {}
----
-kind: gateway
-name: shop/checkout/web
-port: 18085
-routes:
-  shop/checkout/sava:1.0/web:
-    weight: 90%
-  shop/checkout/sava:1.1/web:
-    weight: 10%
----
-kind: gateway
-name: nothing
-port: 18084
-routes:
-  a:
-    weight: 0%
-  b:
-    weight: 0%
-    condition: has header X-B
-    condition_strength: 0%
-"#;
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/haproxy");
+const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots");
 
-fn targets() -> vamp_router::engine::Targets {
+/// The instances behind the routes that name a service.
+fn targets() -> Targets {
     targets_from_json(&serde_json::json!({
         "shop/checkout/sava:1.0/web": [
             {"name": "sava-1.0-1", "host": "10.0.4.21", "port": 31002},
@@ -88,82 +33,150 @@ fn targets() -> vamp_router::engine::Targets {
         "shop/checkout/sava:1.1/web": [
             {"name": "sava-1.1-1", "host": "localhost", "port": 31003},
         ],
+        // An IPv6 address, and two instances with one name.
+        "shop/checkout/sava:1.2/web": [
+            {"name": "sava_1.2 é", "host": "::1", "port": 31004},
+            {"name": "sava_1.2 é", "host": "10.0.4.23", "port": 31005, "weight": 0},
+        ],
     }))
     .expect("targets")
 }
 
-fn export_all(yaml: &str) -> String {
-    let gws = gateways(yaml);
-    let refs: Vec<(&str, &vamp_model::Gateway)> =
-        gws.iter().map(|(n, g)| (n.as_str(), g)).collect();
-    let t = targets();
-    let opts = CompileOptions {
-        targets: Some(&t),
-        ..options()
-    };
-    export(&refs, &opts, &ExportOptions::default()).unwrap_or_else(|e| panic!("export: {e:?}"))
+/// A fixture: its name (the file stem), path and gateways.
+struct Case {
+    name: String,
+    path: PathBuf,
+    gateways: Vec<(String, Gateway)>,
+    options: ExportOptions,
+}
+
+/// Every fixture, by name.
+fn cases() -> Vec<Case> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(FIXTURES)
+        .expect("the fixture folder")
+        .map(|e| e.expect("a fixture").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no fixtures in {FIXTURES}");
+    paths
+        .into_iter()
+        .map(|path| {
+            let yaml = std::fs::read_to_string(&path).expect("a readable fixture");
+            Case {
+                name: stem(&path).to_owned(),
+                gateways: gateways(&yaml),
+                options: export_options(&yaml),
+                path,
+            }
+        })
+        .collect()
+}
+
+fn stem(path: &Path) -> &str {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .expect("a UTF-8 file name")
+}
+
+/// The export options of a fixture's `# export:` lines.
+fn export_options(yaml: &str) -> ExportOptions {
+    let mut o = ExportOptions::default();
+    let settings = yaml
+        .lines()
+        .filter_map(|l| l.strip_prefix("# export:"))
+        .flat_map(str::split_whitespace);
+    for setting in settings {
+        let (key, value) = setting
+            .split_once('=')
+            .unwrap_or_else(|| panic!("`{setting}` is not key=value"));
+        match key {
+            "bind_address" => o.bind_address = value.to_owned(),
+            "virtual_hosts_port" if value == "none" => o.virtual_hosts_port = None,
+            "virtual_hosts_port" => o.virtual_hosts_port = Some(parsed(setting, value)),
+            "health_checks" => o.health_checks = parsed(setting, value),
+            "http_check_path" => o.http_check_path = Some(value.to_owned()),
+            "maxconn" => o.maxconn = parsed(setting, value),
+            _ => panic!("unknown export option `{key}`"),
+        }
+    }
+    o
+}
+
+fn parsed<T: std::str::FromStr>(setting: &str, value: &str) -> T {
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("`{setting}`: `{value}` is not a valid value"))
+}
+
+fn render(case: &Case) -> String {
+    common::export(&case.gateways, Some(&targets()), &case.options)
+        .unwrap_or_else(|e| panic!("{}: export fails: {e:?}", case.name))
 }
 
 #[test]
-fn every_feature_passes_haproxy_check() {
-    let cfg = export_all(ALL_FEATURES);
-    check_config(&cfg);
-    // Spot checks of the layout the module documents.
-    for needle in [
-        "frontend shop_2fweb\n",
-        "bind 127.0.0.1:18080",
-        "backend shop_2fweb__shop_2fcheckout_2fsava:1.0_2fweb\n",
-        "balance leastconn",
-        "http-request set-path \"/v1%[path]\" if { path_beg /api }",
-        "http-request set-path \"/img/%[path]\" if { path_reg ^/images/(.*) }",
-        "acl b7e4cd014edf2eec req.fhdr(User-Agent) -m sub 'Firefox'",
-        "{ rand(100) -m int lt 25 }",
-        "http-request set-var(txn.vamp_w) rand(100)",
-        "use_backend shop_2fweb__shop_2fcheckout_2fsava:1.0_2fweb if { var(txn.vamp_w) -m int lt 90 }",
-        "default_backend shop_2fweb__shop_2fcheckout_2fsava:1.1_2fweb",
-        "server sava-1.0-2 10.0.4.22:31007 weight 50 check",
-        "cookie vamp_",
-        "insert indirect nocache",
-        "mode tcp",
-        "tcp-request content set-var(txn.vamp_w) rand(100)",
-        "balance source",
-        "frontend virtual_hosts",
-        "acl vh_",
-        "req.hdr(host) -i 'shop.vamp'",
-        "backend virtual_hosts__shop_2fweb",
-        // chaining: route `shop/web` of `front` targets the gateway's port
-        "server shop_2fweb 127.0.0.1:18080 weight 100 check",
-        "server db 127.0.0.1:18082 weight 100 check",
-        "req.cook(beta) -m found",
-        "req.fhdr(X-Tier) -m sub \"gold 'vip'\"",
-        "src 10.0.0.0/8",
-        r#"\"ft\":\"%ft\""#,
-    ] {
-        assert!(cfg.contains(needle), "missing `{needle}` in\n{cfg}");
+fn fixtures_render_as_their_snapshots_and_pass_haproxy_check() {
+    let mut failed = Vec::new();
+    for case in cases() {
+        // Every case runs, so one run shows (and writes) every changed snapshot.
+        let outcome = std::panic::catch_unwind(|| {
+            let cfg = render(&case);
+            check_config(&cfg);
+            insta::with_settings!({ input_file => &case.path, omit_expression => true }, {
+                insta::assert_snapshot!(case.name.as_str(), cfg);
+            });
+        });
+        if outcome.is_err() {
+            failed.push(case.name);
+        }
     }
-    // A gateway whose weights total 0 has no default backend.
-    let nothing = cfg
-        .split("frontend nothing")
-        .nth(1)
-        .expect("frontend nothing");
-    let section = nothing.split("\nbackend").next().unwrap_or("");
-    assert!(!section.contains("default_backend"), "{section}");
-    assert!(!section.contains("use_backend"), "{section}");
+    assert!(failed.is_empty(), "failing fixtures: {failed:?}");
+}
+
+#[test]
+fn every_snapshot_has_its_fixture() {
+    let names: Vec<String> = cases().into_iter().map(|c| c.name).collect();
+    for entry in std::fs::read_dir(SNAPSHOTS).expect("the snapshot folder") {
+        let path = entry.expect("a snapshot").path();
+        let file = path.file_name().and_then(|s| s.to_str()).unwrap_or("");
+        if let Some(name) = file
+            .strip_prefix("export_haproxy__")
+            .and_then(|f| f.strip_suffix(".snap"))
+        {
+            assert!(
+                names.iter().any(|n| n == name),
+                "{file} has no fixture {name}.yml: delete it"
+            );
+        }
+    }
 }
 
 #[test]
 fn backend_names_read_back_for_the_sla_layer() {
-    let cfg = export_all(ALL_FEATURES);
-    let backends: Vec<&str> = cfg
-        .lines()
-        .filter_map(|l| l.strip_prefix("backend "))
-        .collect();
-    assert!(backends.contains(&"shop_2fweb__shop_2fcheckout_2fsava:1.1_2fweb"));
+    let mut internal = 0;
+    for case in cases() {
+        let cfg = render(&case);
+        for b in cfg.lines().filter_map(|l| l.strip_prefix("backend ")) {
+            if b.starts_with("virtual_hosts__") {
+                assert_eq!(parse_backend_name(b), None);
+                continue;
+            }
+            let (g, r) = parse_backend_name(b).unwrap_or_else(|| panic!("{}: {b}", case.name));
+            let gateway = case
+                .gateways
+                .iter()
+                .find(|(n, _)| *n == g)
+                .unwrap_or_else(|| panic!("{}: {b} reads back as gateway {g}", case.name));
+            assert!(
+                gateway.1.routes.contains_key(&r),
+                "{}: {b} reads back as route {r} of {g}",
+                case.name
+            );
+            internal += usize::from(!b.contains("__"));
+        }
+    }
     // Internal gateway routes follow the SLA layer's D/C/P/S convention.
-    assert!(
-        backends.contains(&"shop_2fcheckout_2fweb_2fsava:1.1"),
-        "{backends:?}"
-    );
+    assert!(internal > 0, "no fixture has an internal gateway");
     assert_eq!(
         parse_backend_name("shop_2fcheckout_2fweb_2fsava:1.1"),
         Some((
@@ -171,61 +184,44 @@ fn backend_names_read_back_for_the_sla_layer() {
             "shop/checkout/sava:1.1/web".to_string()
         ))
     );
-    for b in backends {
-        if b.starts_with("virtual_hosts__") {
-            assert_eq!(parse_backend_name(b), None);
-            continue;
-        }
-        let (g, r) = parse_backend_name(b).unwrap_or_else(|| panic!("{b}"));
-        assert!(
-            [
-                "shop/web",
-                "shop/instances",
-                "db",
-                "front",
-                "nothing",
-                "shop/checkout/web"
-            ]
-            .contains(&g.as_str()),
-            "{g}"
-        );
-        assert!(!r.is_empty());
-    }
 }
 
 #[test]
 fn engine_and_export_agree_on_unsupported_raw_acls() {
-    let (name, g) = common::gateway(
+    let g = common::gateway(
         "name: g\nport: 18090\nroutes:\n  a:\n    condition: < src 10.0.0.0/8 >\n  b: {}\n",
     );
     // The engine cannot evaluate `src`...
-    let err = Engine::compile(&name, &g, &options()).unwrap_err();
+    let err = Engine::compile(&g.0, &g.1, &options()).unwrap_err();
     assert_eq!(err.code, Code::UnsupportedAcl);
-    // ...HAProxy can: the export passes it through.
-    let cfg = export(&[(&name, &g)], &options(), &ExportOptions::default()).expect("export");
-    assert!(cfg.contains(" src 10.0.0.0/8\n"), "{cfg}");
+    // ...HAProxy can: the export passes it through (fixture `raw-acls`).
+    let cfg = common::export(&[g], None, &ExportOptions::default()).expect("export");
     check_config(&cfg);
 }
 
 #[test]
 fn export_errors() {
-    let (name, g) = common::gateway("name: g\nroutes:\n  a: {}\n");
-    let err = export(&[(&name, &g)], &options(), &ExportOptions::default()).unwrap_err();
-    assert_eq!(err.code, Code::UnresolvedGatewayPort);
-    let gws = gateways(
-        "name: a\nport: 9000\nroutes:\n  x: {}\n---\nname: b\nport: 9000\nroutes:\n  y: {}\n",
+    let code = |yaml: &str| {
+        common::export(&gateways(yaml), None, &ExportOptions::default())
+            .unwrap_err()
+            .code
+    };
+    assert_eq!(
+        code("name: g\nroutes:\n  a: {}\n"),
+        Code::UnresolvedGatewayPort
     );
-    let refs: Vec<_> = gws.iter().map(|(n, g)| (n.as_str(), g)).collect();
-    let err = export(&refs, &options(), &ExportOptions::default()).unwrap_err();
-    assert_eq!(err.code, Code::DuplicateGatewayPort);
-    let (name, g) =
-        common::gateway("name: g\nport: 9000\nroutes:\n  a:\n    condition: user-agent ==\n");
-    let err = export(&[(&name, &g)], &options(), &ExportOptions::default()).unwrap_err();
-    assert_eq!(err.code, Code::Parser);
-    let (name, g) =
-        common::gateway("name: g\nport: 9000/tcp\nroutes:\n  a:\n    condition: has cookie x\n");
-    let err = export(&[(&name, &g)], &options(), &ExportOptions::default()).unwrap_err();
-    assert_eq!(err.code, Code::ConditionPortType);
+    assert_eq!(
+        code("name: a\nport: 9000\nroutes:\n  x: {}\n---\nname: b\nport: 9000\nroutes:\n  y: {}\n"),
+        Code::DuplicateGatewayPort
+    );
+    assert_eq!(
+        code("name: g\nport: 9000\nroutes:\n  a:\n    condition: user-agent ==\n"),
+        Code::Parser
+    );
+    assert_eq!(
+        code("name: g\nport: 9000/tcp\nroutes:\n  a:\n    condition: has cookie x\n"),
+        Code::ConditionPortType
+    );
 }
 
 /// 1,000 gateways of every kind.
@@ -264,9 +260,8 @@ fn thousand() -> String {
 fn a_thousand_gateways_render_in_under_a_second_and_pass_haproxy_check() {
     let gws = gateways(&thousand());
     assert_eq!(gws.len(), 1000);
-    let refs: Vec<_> = gws.iter().map(|(n, g)| (n.as_str(), g)).collect();
     let start = Instant::now();
-    let cfg = export(&refs, &options(), &ExportOptions::default()).expect("export");
+    let cfg = common::export(&gws, None, &ExportOptions::default()).expect("export");
     let took = start.elapsed();
     assert!(
         took.as_secs_f64() < 1.0,

@@ -17,18 +17,18 @@ use common::{gateway, options};
 use vamp_router::engine::{
     targets_from_json, CompileOptions, Engine, RandomSource, Reason, SplitMix64,
 };
-use vamp_router::export::haproxy::{export, ExportOptions};
+use vamp_router::export::haproxy::ExportOptions;
 use vamp_router::request::Request;
 use vamp_router::simulate::{exact, sample};
 
 fn render(yaml: &str, targets: Option<&vamp_router::engine::Targets>) -> (Engine, String) {
-    let (name, g) = gateway(yaml);
+    let g = gateway(yaml);
     let opts = CompileOptions {
         targets,
         ..options()
     };
-    let engine = Engine::compile(&name, &g, &opts).unwrap_or_else(|e| panic!("{e:?}"));
-    let cfg = export(&[(&name, &g)], &opts, &ExportOptions::default())
+    let engine = Engine::compile(&g.0, &g.1, &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    let cfg = common::export(std::slice::from_ref(&g), targets, &ExportOptions::default())
         .unwrap_or_else(|e| panic!("{e:?}"));
     (engine, cfg)
 }

@@ -6,8 +6,9 @@ pub mod live;
 use std::path::PathBuf;
 use std::process::Command;
 
-use vamp_model::{Document, Gateway, Kind};
-use vamp_router::engine::{CompileOptions, Engine};
+use vamp_model::{Diagnostic, Document, Gateway, Kind};
+use vamp_router::engine::{CompileOptions, Engine, Targets};
+use vamp_router::export::haproxy::ExportOptions;
 
 /// Reads the gateway documents of `yaml` as (name, gateway).
 pub fn gateways(yaml: &str) -> Vec<(String, Gateway)> {
@@ -40,6 +41,21 @@ pub fn gateway(yaml: &str) -> (String, Gateway) {
 /// Options with the DSL's condition parser.
 pub fn options() -> CompileOptions<'static> {
     CompileOptions::new(vamp_dsl::condition::parse)
+}
+
+/// Renders `gateways` (name, gateway) to one `haproxy.cfg`: the tests' one
+/// call into the export API.
+pub fn export(
+    gateways: &[(String, Gateway)],
+    targets: Option<&Targets>,
+    export: &ExportOptions,
+) -> Result<String, Diagnostic> {
+    let refs: Vec<(&str, &Gateway)> = gateways.iter().map(|(n, g)| (n.as_str(), g)).collect();
+    let options = CompileOptions {
+        targets,
+        ..options()
+    };
+    vamp_router::export::haproxy::export(&refs, &options, export)
 }
 
 /// Compiles one gateway from YAML.
