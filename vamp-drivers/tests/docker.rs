@@ -17,9 +17,14 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use vamp_drivers::{
-    plan, reconcile, Desired, DockerDriver, DockerOptions, Driver, InstanceState, PlanOptions,
-    PortSpec, Probe, RetryPolicy, ServiceKey, ServiceSpec,
+    plan, reconcile, Desired, DockerDriver, DockerOptions, Driver, InstanceState, Probe,
+    RetryPolicy, ServiceSpec,
 };
+
+#[path = "support/scenario.rs"]
+mod scenario;
+
+use scenario::{plan_options as opts, web_service};
 
 const IMAGE: &str = "vamp-test/busybox-web:1";
 
@@ -125,52 +130,26 @@ impl Drop for Cleanup {
     }
 }
 
+/// The shared web service on the test image: no arguments, smaller, and
+/// checked at once on `/`.
 fn service(deployment: &str, name: &str, instances: u32) -> ServiceSpec {
-    ServiceSpec {
-        key: ServiceKey {
-            deployment: deployment.into(),
-            cluster: "web".into(),
-            service: name.into(),
-        },
-        image: IMAGE.into(),
-        deployable_type: None,
-        environment: vec![("VERSION".into(), name.into())],
-        arguments: vec![],
-        ports: vec![PortSpec {
-            name: "webport".into(),
-            number: Some(8080),
-            protocol: "http".into(),
-        }],
-        cpu: 0.1,
-        memory: 32.0,
-        instances,
-        health_checks: vec![Probe {
-            path: "/".into(),
-            port: "webport".into(),
-            initial_delay: 0,
-            interval: 1,
-            timeout: 1,
-            failures: 3,
-            protocol: "HTTP".into(),
-        }],
-        depends_on: vec![],
-    }
-}
-
-fn opts(d: &DockerDriver) -> PlanOptions {
-    PlanOptions {
-        capabilities: d.capabilities(),
-        driver: d.name(),
-        ..PlanOptions::default()
-    }
+    let mut s = web_service(deployment, name, instances);
+    s.image = IMAGE.into();
+    s.arguments.clear();
+    s.cpu = 0.1;
+    s.memory = 32.0;
+    s.health_checks[0] = Probe {
+        path: "/".into(),
+        initial_delay: 0,
+        interval: 1,
+        timeout: 1,
+        ..s.health_checks[0].clone()
+    };
+    s
 }
 
 fn retry() -> RetryPolicy {
-    RetryPolicy {
-        initial: Duration::from_millis(100),
-        max_delay: Duration::from_secs(1),
-        deadline: Duration::from_secs(30),
-    }
+    scenario::retry(100, 1000, 30)
 }
 
 /// GET / on 127.0.0.1:port; the body, trimmed.

@@ -5,16 +5,17 @@
 
 #[path = "support/k8s_double.rs"]
 mod k8s_double;
-
-use std::time::Duration;
+#[path = "support/scenario.rs"]
+mod scenario;
 
 use k8s_double::K8sDouble;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, PostParams};
+use scenario::{even_split as desired, plan_options as opts, web_service};
 use vamp_drivers::{
     deployment_object_name, export_yaml, plan, reconcile, service_object_name, Desired, Driver,
-    KubernetesDriver, PlanOptions, PortSpec, Probe, RetryPolicy, ServiceKey, ServiceSpec,
+    KubernetesDriver, RetryPolicy, ServiceSpec,
 };
 
 const NS: &str = "vamp-test";
@@ -26,68 +27,11 @@ fn client(double: &K8sDouble) -> kube::Client {
 }
 
 fn service(name: &str, instances: u32) -> ServiceSpec {
-    ServiceSpec {
-        key: ServiceKey {
-            deployment: "shop".into(),
-            cluster: "web".into(),
-            service: name.into(),
-        },
-        image: "vamp-test/web:1".into(),
-        deployable_type: None,
-        environment: vec![("VERSION".into(), name.into())],
-        arguments: vec![("privileged".into(), "false".into())],
-        ports: vec![PortSpec {
-            name: "webport".into(),
-            number: Some(8080),
-            protocol: "http".into(),
-        }],
-        cpu: 0.25,
-        memory: 64.0,
-        instances,
-        health_checks: vec![Probe {
-            path: "/health".into(),
-            port: "webport".into(),
-            initial_delay: 2,
-            interval: 10,
-            timeout: 5,
-            failures: 3,
-            protocol: "HTTP".into(),
-        }],
-        depends_on: vec![],
-    }
-}
-
-fn desired(services: Vec<ServiceSpec>) -> Desired {
-    let mut w = std::collections::BTreeMap::new();
-    w.insert(
-        "web".to_owned(),
-        services
-            .iter()
-            .map(|s| {
-                (
-                    s.key.service.clone(),
-                    u8::try_from(100 / services.len()).unwrap(),
-                )
-            })
-            .collect(),
-    );
-    Desired::new("shop", services, w)
-}
-
-fn opts(d: &KubernetesDriver) -> PlanOptions {
-    PlanOptions {
-        capabilities: d.capabilities(),
-        driver: d.name(),
-        ..PlanOptions::default()
-    }
+    web_service("shop", name, instances)
 }
 
 fn retry() -> RetryPolicy {
-    RetryPolicy {
-        initial: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-        deadline: Duration::from_secs(5),
-    }
+    scenario::retry(10, 50, 5)
 }
 
 async fn converge(d: &KubernetesDriver, want: &Desired) -> usize {

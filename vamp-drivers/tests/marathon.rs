@@ -6,65 +6,27 @@
 
 #[path = "support/marathon_double.rs"]
 mod marathon_double;
+#[path = "support/scenario.rs"]
+mod scenario;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use marathon_double::MarathonDouble;
+use scenario::{even_split as desired, plan_options as opts, web_service};
 use vamp_drivers::{
     marathon_app, marathon_app_id, reconcile, ApplyError, Desired, Driver, DriverError,
-    InstanceState, MarathonDriver, MarathonOptions, MemoryDriver, PlanOptions, PortSpec, Probe,
-    RetryPolicy, ServiceKey, ServiceSpec,
+    InstanceState, MarathonDriver, MarathonOptions, MemoryDriver, RetryPolicy, ServiceSpec,
 };
 
+/// The shared web service, with `PORT` in its environment (which Marathon
+/// overrides), one more argument and a relative health check path.
 fn service(name: &str, instances: u32) -> ServiceSpec {
-    ServiceSpec {
-        key: ServiceKey {
-            deployment: "shop".into(),
-            cluster: "web".into(),
-            service: name.into(),
-        },
-        image: "vamp-test/web:1".into(),
-        deployable_type: None,
-        environment: vec![("VERSION".into(), name.into()), ("PORT".into(), "1".into())],
-        arguments: vec![
-            ("privileged".into(), "false".into()),
-            ("security-opt".into(), "no-new-privileges".into()),
-        ],
-        ports: vec![PortSpec {
-            name: "webport".into(),
-            number: Some(8080),
-            protocol: "http".into(),
-        }],
-        cpu: 0.25,
-        memory: 64.0,
-        instances,
-        health_checks: vec![Probe {
-            path: "health".into(),
-            port: "webport".into(),
-            initial_delay: 2,
-            interval: 10,
-            timeout: 5,
-            failures: 3,
-            protocol: "HTTP".into(),
-        }],
-        depends_on: vec![],
-    }
-}
-
-fn desired(services: Vec<ServiceSpec>) -> Desired {
-    let mut w = BTreeMap::new();
-    if !services.is_empty() {
-        let share = u8::try_from(100 / services.len()).unwrap();
-        w.insert(
-            "web".to_owned(),
-            services
-                .iter()
-                .map(|s| (s.key.service.clone(), share))
-                .collect(),
-        );
-    }
-    Desired::new("shop", services, w)
+    let mut s = web_service("shop", name, instances);
+    s.environment.push(("PORT".into(), "1".into()));
+    s.arguments
+        .push(("security-opt".into(), "no-new-privileges".into()));
+    s.health_checks[0].path = "health".into();
+    s
 }
 
 fn options(url: &str) -> MarathonOptions {
@@ -81,19 +43,7 @@ fn driver(double: &MarathonDouble) -> MarathonDriver {
 }
 
 fn retry() -> RetryPolicy {
-    RetryPolicy {
-        initial: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        deadline: Duration::from_secs(5),
-    }
-}
-
-fn opts(d: &dyn Driver) -> PlanOptions {
-    PlanOptions {
-        capabilities: d.capabilities(),
-        driver: d.name(),
-        ..PlanOptions::default()
-    }
+    scenario::retry(5, 20, 5)
 }
 
 async fn converge(d: &dyn Driver, want: &Desired) -> Result<usize, ApplyError> {

@@ -1,8 +1,115 @@
-//! The HTTP/1.1 plumbing shared by the in-repo API test doubles: read one
-//! request (content-length or chunked body) and write one JSON answer.
+//! The HTTP/1.1 plumbing shared by the in-repo API test doubles: a server
+//! thread on 127.0.0.1 answering each request with a handler over the
+//! double's state, requests read with their body (content-length or
+//! chunked), queries and label selectors.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+/// What a handler answers: status, extra header lines (each ending in
+/// `\r\n`) and the JSON body.
+pub type Reply = (u16, String, serde_json::Value);
+
+/// Serves `state` on a free port of 127.0.0.1, one thread per connection,
+/// answering every request with `handle` under the state's lock. The
+/// listener thread stays parked on accept when the double is dropped; tests
+/// are short-lived processes.
+pub fn serve<S: Send + 'static>(
+    state: Arc<Mutex<S>>,
+    handle: fn(&mut S, &Incoming) -> Reply,
+) -> SocketAddr {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let state = Arc::clone(&state);
+            std::thread::spawn(move || connection(conn, &state, handle));
+        }
+    });
+    addr
+}
+
+fn connection<S>(conn: TcpStream, state: &Mutex<S>, handle: fn(&mut S, &Incoming) -> Reply) {
+    let _ = conn.set_nodelay(true);
+    let Ok(read) = conn.try_clone() else { return };
+    let mut reader = BufReader::new(read);
+    let mut out = conn;
+    while let Some(request) = read_request(&mut reader) {
+        let (code, headers, answer) = handle(&mut state.lock().expect("state lock"), &request);
+        if !write_json(&mut out, code, &headers, &answer) {
+            return;
+        }
+    }
+}
+
+/// `k=v&...` of a query string, percent-decoded, in order.
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|q| !q.is_empty())
+        .map(|q| {
+            let (k, v) = q.split_once('=').unwrap_or((q, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 3 <= b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether the labels `get` reads match a selector of comma-separated
+/// terms `k!=v`, `k<op>v` (an operator of `equals`, tried in order) or `k`
+/// (present).
+pub fn selector_matches<'a>(
+    selector: &str,
+    equals: &[&str],
+    get: impl Fn(&str) -> Option<&'a str>,
+) -> bool {
+    selector
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .all(|term| {
+            if let Some((k, v)) = term.split_once("!=") {
+                return get(k.trim()) != Some(v.trim());
+            }
+            match equals.iter().find_map(|op| term.split_once(op)) {
+                Some((k, v)) => get(k.trim()) == Some(v.trim()),
+                None => get(term).is_some(),
+            }
+        })
+}
 
 /// One request as the doubles see it.
 pub struct Incoming {
@@ -13,7 +120,7 @@ pub struct Incoming {
 
 /// Reads the next request on a keep-alive connection; `None` when the
 /// client is gone.
-pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Incoming> {
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Incoming> {
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
         return None;
@@ -68,7 +175,7 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Incoming> {
 /// Writes a JSON answer with extra header lines (each ending in `\r\n`).
 /// One write: a head and a body in two segments would meet Nagle's algorithm
 /// and the client's delayed ACK (40 ms a request).
-pub fn write_json(
+fn write_json(
     out: &mut TcpStream,
     code: u16,
     extra_headers: &str,

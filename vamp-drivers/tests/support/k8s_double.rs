@@ -26,8 +26,6 @@
 mod http;
 
 use std::collections::BTreeMap;
-use std::io::BufReader;
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
@@ -53,8 +51,7 @@ struct Store {
     conflict_next_write: bool,
 }
 
-/// The running double. Dropping it leaves the listener thread parked on
-/// accept; tests are short-lived processes.
+/// The running double.
 pub struct K8sDouble {
     addr: std::net::SocketAddr,
     store: Arc<Mutex<Store>>,
@@ -63,17 +60,8 @@ pub struct K8sDouble {
 impl K8sDouble {
     /// Starts the double on a free port of 127.0.0.1.
     pub fn start() -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let addr = listener.local_addr().unwrap();
         let store = Arc::new(Mutex::new(Store::default()));
-        let s = Arc::clone(&store);
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(conn) = conn else { continue };
-                let s = Arc::clone(&s);
-                std::thread::spawn(move || serve(conn, &s));
-            }
-        });
+        let addr = http::serve(Arc::clone(&store), serve);
         K8sDouble { addr, store }
     }
 
@@ -129,64 +117,16 @@ impl K8sDouble {
     }
 }
 
-fn serve(conn: TcpStream, store: &Mutex<Store>) {
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut out = conn;
-    loop {
-        let Some(http::Incoming {
-            method,
-            target,
-            body,
-        }) = http::read_request(&mut reader)
-        else {
-            return;
-        };
-        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let (code, answer) = {
-            let mut st = store.lock().unwrap();
-            st.requests.push(Request {
-                method: method.clone(),
-                target: target.clone(),
-                body: body.clone(),
-            });
-            handle(&mut st, &method, &target, body)
-        };
-        if !http::write_json(&mut out, code, "", &answer) {
-            return;
-        }
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    Err(_) => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// Records and answers one request.
+fn serve(st: &mut Store, request: &http::Incoming) -> http::Reply {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    st.requests.push(Request {
+        method: request.method.clone(),
+        target: request.target.clone(),
+        body: body.clone(),
+    });
+    let (code, answer) = handle(st, &request.method, &request.target, body);
+    (code, String::new(), answer)
 }
 
 fn group_of(resource: &str) -> &'static str {
@@ -220,25 +160,32 @@ fn status(code: u16, reason: &str, message: String, details: Value) -> (u16, Val
     )
 }
 
-fn not_found(resource: &str, name: &str) -> (u16, Value) {
+/// A failure about object `name` of `resource`; `message` is given the
+/// qualified resource (`deployments.apps`).
+fn object_status(
+    code: u16,
+    reason: &str,
+    resource: &str,
+    name: &str,
+    message: impl FnOnce(String) -> String,
+) -> (u16, Value) {
     status(
-        404,
-        "NotFound",
-        format!("{} \"{name}\" not found", qualified(resource)),
+        code,
+        reason,
+        message(qualified(resource)),
         json!({"name": name, "group": group_of(resource), "kind": resource}),
     )
 }
 
+fn not_found(resource: &str, name: &str) -> (u16, Value) {
+    object_status(404, "NotFound", resource, name, |q| {
+        format!("{q} \"{name}\" not found")
+    })
+}
+
 fn handle(st: &mut Store, method: &str, target: &str, body: Value) -> (u16, Value) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let query: BTreeMap<String, String> = query
-        .split('&')
-        .filter(|q| !q.is_empty())
-        .map(|q| {
-            let (k, v) = q.split_once('=').unwrap_or((q, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect();
+    let query: BTreeMap<String, String> = http::parse_query(query).into_iter().collect();
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (resource, ns, name) = match segs.as_slice() {
         ["apis", "apps", "v1", "namespaces", ns, "deployments"] => ("deployments", *ns, None),
@@ -302,12 +249,9 @@ fn handle(st: &mut Store, method: &str, target: &str, body: Value) -> (u16, Valu
                 }
             }
             if st.objects.contains_key(&key(&n)) {
-                return status(
-                    409,
-                    "AlreadyExists",
-                    format!("{} \"{n}\" already exists", qualified(resource)),
-                    json!({"name": n, "group": group_of(resource), "kind": resource}),
-                );
+                return object_status(409, "AlreadyExists", resource, &n, |q| {
+                    format!("{q} \"{n}\" already exists")
+                });
             }
             if let Err(r) = validate(resource, &n, &body, None) {
                 return r;
@@ -392,12 +336,9 @@ fn handle(st: &mut Store, method: &str, target: &str, body: Value) -> (u16, Valu
 }
 
 fn conflict(resource: &str, name: &str) -> (u16, Value) {
-    status(
-        409,
-        "Conflict",
-        format!("Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again", qualified(resource)),
-        json!({"name": name, "group": group_of(resource), "kind": resource}),
-    )
+    object_status(409, "Conflict", resource, name, |q| {
+        format!("Operation cannot be fulfilled on {q} \"{name}\": the object has been modified; please apply your changes to the latest version and try again")
+    })
 }
 
 fn invalid(resource: &str, name: &str, causes: Vec<(&str, String)>) -> (u16, Value) {
@@ -431,15 +372,7 @@ fn simulate(o: &mut Value) {
 
 fn matches(selector: &str, o: &Value) -> bool {
     let labels = &o["metadata"]["labels"];
-    selector.split(',').filter(|s| !s.is_empty()).all(|req| {
-        if let Some((k, v)) = req.split_once("!=") {
-            labels[k.trim()].as_str() != Some(v.trim())
-        } else if let Some((k, v)) = req.split_once("==").or_else(|| req.split_once('=')) {
-            labels[k.trim()].as_str() == Some(v.trim())
-        } else {
-            !labels[req.trim()].is_null()
-        }
-    })
+    http::selector_matches(selector, &["==", "="], |k| labels[k].as_str())
 }
 
 fn dns1123_label(s: &str) -> bool {

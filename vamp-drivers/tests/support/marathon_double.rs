@@ -39,8 +39,6 @@
 mod http;
 
 use std::collections::BTreeMap;
-use std::io::BufReader;
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
@@ -101,8 +99,7 @@ struct State {
     counter: u64,
 }
 
-/// The running double. Dropping it leaves the listener thread parked on
-/// accept; tests are short-lived processes.
+/// The running double.
 pub struct MarathonDouble {
     addr: std::net::SocketAddr,
     state: Arc<Mutex<State>>,
@@ -112,8 +109,6 @@ impl MarathonDouble {
     /// Starts the double on a free port of 127.0.0.1: deployments end after
     /// two polls, `DELETE /v2/apps/{id}` defaults to `force=true`.
     pub fn start() -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State {
             apps: BTreeMap::new(),
             deployments: Vec::new(),
@@ -126,14 +121,7 @@ impl MarathonDouble {
             next_port: 31000,
             counter: 0,
         }));
-        let s = Arc::clone(&state);
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(conn) = conn else { continue };
-                let s = Arc::clone(&s);
-                std::thread::spawn(move || serve(conn, &s));
-            }
-        });
+        let addr = http::serve(Arc::clone(&state), serve);
         MarathonDouble { addr, state }
     }
 
@@ -213,69 +201,19 @@ impl MarathonDouble {
     }
 }
 
-fn serve(conn: TcpStream, state: &Mutex<State>) {
-    let _ = conn.set_nodelay(true);
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut out = conn;
-    loop {
-        let Some(http::Incoming {
-            method,
-            target,
-            body: raw,
-        }) = http::read_request(&mut reader)
-        else {
-            return;
-        };
-        let (code, answer, header) = {
-            let mut st = state.lock().unwrap();
-            let (code, answer, header) = handle(&mut st, &method, &target, &raw);
-            st.requests.push(Request {
-                method: method.clone(),
-                target: target.clone(),
-                body: serde_json::from_slice(&raw).unwrap_or(Value::Null),
-                status: code,
-            });
-            (code, answer, header)
-        };
-        let extra = header
-            .map(|d| format!("Marathon-Deployment-Id: {d}\r\n"))
-            .unwrap_or_default();
-        if !http::write_json(&mut out, code, &extra, &answer) {
-            return;
-        }
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 3 <= b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    Err(_) => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// Answers and records one request (with the status it got).
+fn serve(st: &mut State, request: &http::Incoming) -> http::Reply {
+    let (code, answer, deployment) = handle(st, &request.method, &request.target, &request.body);
+    st.requests.push(Request {
+        method: request.method.clone(),
+        target: request.target.clone(),
+        body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
+        status: code,
+    });
+    let header = deployment
+        .map(|d| format!("Marathon-Deployment-Id: {d}\r\n"))
+        .unwrap_or_default();
+    (code, header, answer)
 }
 
 type Answer = (u16, Value, Option<String>);
@@ -716,34 +654,16 @@ fn answer_deployment(d: &Deployment) -> Value {
     })
 }
 
-fn parse_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|q| !q.is_empty())
-        .map(|q| {
-            let (k, v) = q.split_once('=').unwrap_or((q, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
 fn label_matches(selector: &str, def: &Value) -> bool {
     let labels = def.get("labels").and_then(Value::as_object);
-    let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    selector.split(',').all(|term| {
-        let term = term.trim();
-        if let Some((k, v)) = term.split_once("==") {
-            get(k.trim()) == Some(v.trim())
-        } else if let Some((k, v)) = term.split_once("!=") {
-            get(k.trim()) != Some(v.trim())
-        } else {
-            get(term).is_some()
-        }
+    http::selector_matches(selector, &["=="], |k| {
+        labels.and_then(|l| l.get(k)).and_then(Value::as_str)
     })
 }
 
 fn handle(st: &mut State, method: &str, target: &str, raw: &[u8]) -> Answer {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let query = parse_query(query);
+    let query = http::parse_query(query);
     let q = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let is_write = matches!(method, "POST" | "PUT" | "PATCH" | "DELETE");
     if is_write {
