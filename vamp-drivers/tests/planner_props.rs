@@ -26,6 +26,20 @@ fn fast() -> RetryPolicy {
     }
 }
 
+/// Reconciles `driver` to `desired` (default options, fast retries, at most
+/// three plan passes).
+#[allow(clippy::result_large_err)] // the library's error, passed on as it is
+fn converge(driver: &MemoryDriver, desired: &Desired) -> Result<usize, ApplyError> {
+    rt().block_on(reconcile(
+        driver,
+        desired,
+        &PlanOptions::default(),
+        fast(),
+        3,
+        &mut no_progress(),
+    ))
+}
+
 /// (cluster, service, instances, version, depends on lower clusters mask)
 type Svc = (u8, u8, u32, u8, u8);
 
@@ -118,15 +132,7 @@ fn assert_converged(driver: &MemoryDriver, desired: &Desired) -> Result<(), Test
 fn prepared(before: &Desired, kill: &[usize], drain: &[usize]) -> MemoryDriver {
     let driver = MemoryDriver::new();
     let rt = rt();
-    rt.block_on(reconcile(
-        &driver,
-        before,
-        &PlanOptions::default(),
-        fast(),
-        3,
-        &mut no_progress(),
-    ))
-    .expect("setup converges");
+    converge(&driver, before).expect("setup converges");
     let names: Vec<(ServiceKey, String)> = driver
         .state()
         .instances
@@ -231,7 +237,7 @@ proptest! {
             prop_assert!(first.is_err(), "the injected crash must stop the plan");
         }
         driver.clear_faults();
-        rt().block_on(reconcile(&driver, &after, &PlanOptions::default(), fast(), 3, &mut no_progress()))
+        converge(&driver, &after)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         assert_converged(&driver, &after)?;
         prop_assert!(driver.stats().created <= creates, "created {} > planned {}", driver.stats().created, creates);
@@ -262,16 +268,7 @@ fn transient_errors_are_retried_and_permanent_ones_name_the_step() {
     let desired = desired_of(&[(0, 0, 1, 1, 0)]);
     let driver = MemoryDriver::new();
     driver.missing_image("img:1");
-    let err = rt()
-        .block_on(reconcile(
-            &driver,
-            &desired,
-            &PlanOptions::default(),
-            fast(),
-            3,
-            &mut no_progress(),
-        ))
-        .expect_err("missing image");
+    let err = converge(&driver, &desired).expect_err("missing image");
     assert_eq!(err.code(), "driver_image_not_found");
     assert!(matches!(err, ApplyError::Step { number: 1, .. }), "{err}");
     assert!(err.to_string().contains("docker build"), "{err}");
@@ -282,16 +279,7 @@ fn transient_errors_give_up_at_the_deadline() {
     let desired = desired_of(&[(0, 0, 1, 0, 0)]);
     let driver = MemoryDriver::new();
     driver.fail_transient(u32::MAX);
-    let err = rt()
-        .block_on(reconcile(
-            &driver,
-            &desired,
-            &PlanOptions::default(),
-            fast(),
-            3,
-            &mut no_progress(),
-        ))
-        .expect_err("deadline");
+    let err = converge(&driver, &desired).expect_err("deadline");
     assert_eq!(err.code(), "apply_deadline");
 }
 
@@ -318,15 +306,7 @@ fn unsupported_features_fail_the_plan_early() {
 fn drain_waits_the_drain_period_before_removal() {
     let driver = MemoryDriver::new();
     let two = desired_of(&[(0, 0, 2, 0, 0)]);
-    rt().block_on(reconcile(
-        &driver,
-        &two,
-        &PlanOptions::default(),
-        fast(),
-        3,
-        &mut no_progress(),
-    ))
-    .expect("up");
+    converge(&driver, &two).expect("up");
     let one = desired_of(&[(0, 0, 1, 0, 0)]);
     let opts = PlanOptions {
         drain_period: std::time::Duration::from_millis(5),

@@ -7,37 +7,65 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-/// What a handler answers: status, extra header lines (each ending in
+/// What a double answers: status, extra header lines (each ending in
 /// `\r\n`) and the JSON body.
 pub type Reply = (u16, String, serde_json::Value);
 
+/// One recorded request and the status it got.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    /// Parsed JSON body (Null if none).
+    pub body: serde_json::Value,
+    /// Status answered.
+    pub status: u16,
+}
+
+/// The state of a double: it answers requests and keeps their record.
+pub trait Api: Send + 'static {
+    /// The answer to one request.
+    fn answer(&mut self, request: &Incoming) -> Reply;
+    /// The record of every request so far.
+    fn log(&mut self) -> &mut Vec<Request>;
+}
+
 /// Serves `state` on a free port of 127.0.0.1, one thread per connection,
-/// answering every request with `handle` under the state's lock. The
-/// listener thread stays parked on accept when the double is dropped; tests
-/// are short-lived processes.
-pub fn serve<S: Send + 'static>(
-    state: Arc<Mutex<S>>,
-    handle: fn(&mut S, &Incoming) -> Reply,
-) -> SocketAddr {
+/// each request answered and recorded under the state's lock. The listener
+/// thread stays parked on accept when the double is dropped; tests are
+/// short-lived processes.
+pub fn serve<S: Api>(state: Arc<Mutex<S>>) -> SocketAddr {
     let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local address");
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { continue };
             let state = Arc::clone(&state);
-            std::thread::spawn(move || connection(conn, &state, handle));
+            std::thread::spawn(move || connection(conn, &state));
         }
     });
     addr
 }
 
-fn connection<S>(conn: TcpStream, state: &Mutex<S>, handle: fn(&mut S, &Incoming) -> Reply) {
+fn connection<S: Api>(conn: TcpStream, state: &Mutex<S>) {
     let _ = conn.set_nodelay(true);
     let Ok(read) = conn.try_clone() else { return };
     let mut reader = BufReader::new(read);
     let mut out = conn;
     while let Some(request) = read_request(&mut reader) {
-        let (code, headers, answer) = handle(&mut state.lock().expect("state lock"), &request);
+        let (code, headers, answer) = {
+            let mut st = state.lock().expect("state lock");
+            let reply = st.answer(&request);
+            st.log().push(Request {
+                body: serde_json::from_slice(&request.body).unwrap_or_default(),
+                method: request.method,
+                target: request.target,
+                status: reply.0,
+            });
+            reply
+        };
         if !write_json(&mut out, code, &headers, &answer) {
             return;
         }

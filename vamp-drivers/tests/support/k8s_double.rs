@@ -30,16 +30,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-/// One recorded request.
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// HTTP method.
-    pub method: String,
-    /// Path and query.
-    pub target: String,
-    /// Parsed JSON body (Null if none).
-    pub body: Value,
-}
+pub use http::Request;
 
 #[derive(Default)]
 struct Store {
@@ -61,7 +52,7 @@ impl K8sDouble {
     /// Starts the double on a free port of 127.0.0.1.
     pub fn start() -> Self {
         let store = Arc::new(Mutex::new(Store::default()));
-        let addr = http::serve(Arc::clone(&store), serve);
+        let addr = http::serve(Arc::clone(&store));
         K8sDouble { addr, store }
     }
 
@@ -117,16 +108,16 @@ impl K8sDouble {
     }
 }
 
-/// Records and answers one request.
-fn serve(st: &mut Store, request: &http::Incoming) -> http::Reply {
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-    st.requests.push(Request {
-        method: request.method.clone(),
-        target: request.target.clone(),
-        body: body.clone(),
-    });
-    let (code, answer) = handle(st, &request.method, &request.target, body);
-    (code, String::new(), answer)
+impl http::Api for Store {
+    fn answer(&mut self, request: &http::Incoming) -> http::Reply {
+        let body = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let (code, answer) = handle(self, &request.method, &request.target, body);
+        (code, String::new(), answer)
+    }
+
+    fn log(&mut self) -> &mut Vec<Request> {
+        &mut self.requests
+    }
 }
 
 fn group_of(resource: &str) -> &'static str {

@@ -43,18 +43,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-/// One recorded request and the status it got.
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// HTTP method.
-    pub method: String,
-    /// Path and query.
-    pub target: String,
-    /// Parsed JSON body (Null if none).
-    pub body: Value,
-    /// Status answered.
-    pub status: u16,
-}
+pub use http::Request;
 
 #[derive(Debug, Clone)]
 struct Task {
@@ -121,7 +110,7 @@ impl MarathonDouble {
             next_port: 31000,
             counter: 0,
         }));
-        let addr = http::serve(Arc::clone(&state), serve);
+        let addr = http::serve(Arc::clone(&state));
         MarathonDouble { addr, state }
     }
 
@@ -201,19 +190,19 @@ impl MarathonDouble {
     }
 }
 
-/// Answers and records one request (with the status it got).
-fn serve(st: &mut State, request: &http::Incoming) -> http::Reply {
-    let (code, answer, deployment) = handle(st, &request.method, &request.target, &request.body);
-    st.requests.push(Request {
-        method: request.method.clone(),
-        target: request.target.clone(),
-        body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
-        status: code,
-    });
-    let header = deployment
-        .map(|d| format!("Marathon-Deployment-Id: {d}\r\n"))
-        .unwrap_or_default();
-    (code, header, answer)
+impl http::Api for State {
+    fn answer(&mut self, request: &http::Incoming) -> http::Reply {
+        let (code, answer, deployment) =
+            handle(self, &request.method, &request.target, &request.body);
+        let header = deployment
+            .map(|d| format!("Marathon-Deployment-Id: {d}\r\n"))
+            .unwrap_or_default();
+        (code, header, answer)
+    }
+
+    fn log(&mut self) -> &mut Vec<Request> {
+        &mut self.requests
+    }
 }
 
 type Answer = (u16, Value, Option<String>);
