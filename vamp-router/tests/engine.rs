@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{engine, gateway, options};
+use common::{engine, gateway, options, with_cookies};
 use proptest::prelude::*;
 use vamp_model::{Code, Condition};
 use vamp_router::engine::{
@@ -117,10 +117,7 @@ fn the_first_matching_route_is_the_only_candidate() {
          b:\n    weight: 0%\n    condition: has cookie x\n  c:\n    weight: 100%\n",
     );
     let cookies = [("x", "1")];
-    let req = Request {
-        cookies: (&cookies).into(),
-        ..Request::default()
-    };
+    let req = with_cookies(&cookies);
     let mut rng = SplitMix64::new(5);
     for _ in 0..1000 {
         assert_eq!(e.decide(&req, &mut rng).map(|d| d.route_name), Some("c"));
@@ -208,10 +205,7 @@ fn removed_routes_release_their_sticky_clients() {
     assert_eq!(d.route_name, "c");
     let cookie = d.route_cookie.expect("a cookie is set");
     let jar = [(cookie.name, cookie.value)];
-    let req = Request {
-        cookies: (&jar).into(),
-        ..Request::default()
-    };
+    let req = with_cookies(&jar);
     // Still there before the change...
     assert_eq!(
         before
@@ -227,10 +221,7 @@ fn removed_routes_release_their_sticky_clients() {
     let a = before.routes()[0].cookie_value();
     assert_eq!(a, after.routes()[0].cookie_value());
     let jar = [(before.route_cookie_name(), a)];
-    let req = Request {
-        cookies: (&jar).into(),
-        ..Request::default()
-    };
+    let req = with_cookies(&jar);
     assert_eq!(
         after
             .decide(&req, &mut SplitMix64::new(3))
@@ -263,10 +254,7 @@ fn sticky_instances_pin_the_instance() {
         let ic = d.instance_cookie.expect("instance cookie");
         let rc = d.route_cookie.expect("route cookie");
         let jar = [(rc.name, rc.value), (ic.name, ic.value)];
-        let req = Request {
-            cookies: (&jar).into(),
-            ..Request::default()
-        };
+        let req = with_cookies(&jar);
         for _ in 0..5 {
             let again = e.decide(&req, &mut rng).expect("route");
             assert_eq!(
@@ -281,10 +269,7 @@ fn sticky_instances_pin_the_instance() {
         r.instance_cookie_name(),
         r.instance_cookie_value(2).expect("i3"),
     )];
-    let req = Request {
-        cookies: (&jar).into(),
-        ..Request::default()
-    };
+    let req = with_cookies(&jar);
     assert_eq!(e.decide(&req, &mut rng).and_then(|d| d.instance), Some(2));
 }
 
@@ -433,7 +418,7 @@ proptest! {
             100 - w
         ));
         let jar = [("c", "1")];
-        let req = Request { cookies: (&jar).into(), ..Request::default() };
+        let req = with_cookies(&jar);
         let p = f64::from(s) / 100.0 + (1.0 - f64::from(s) / 100.0) * f64::from(w) / 100.0;
         let d = exact(&e, &req);
         prop_assert!((d.routes[0] - p).abs() < 1e-9, "{} vs {}", d.routes[0], p);
@@ -464,7 +449,7 @@ proptest! {
         let mut rng = SplitMix64::new(seed);
         for r in e.routes() {
             let jar = [(e.route_cookie_name(), r.cookie_value())];
-            let req = Request { cookies: (&jar).into(), ..Request::default() };
+            let req = with_cookies(&jar);
             for _ in 0..20 {
                 let d = e.decide(&req, &mut rng).expect("route");
                 prop_assert_eq!((d.route_name, d.reason, d.route_cookie), (r.name(), Reason::Sticky, None));

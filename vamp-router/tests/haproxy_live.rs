@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::live::{backends, free_port, port_of, Client, Haproxy};
-use common::{gateway, options};
+use common::{gateway, options, with_cookies};
 use vamp_router::engine::{
     targets_from_json, CompileOptions, Engine, RandomSource, Reason, SplitMix64,
 };
@@ -384,10 +384,7 @@ fn sticky_clients_stay_put() {
         "{:?}",
         r.set_cookies
     );
-    let req = Request {
-        cookies: (&stale).into(),
-        ..Request::default()
-    };
+    let req = with_cookies(&stale);
     assert_eq!(
         engine
             .decide(&req, &mut SplitMix64::new(1))

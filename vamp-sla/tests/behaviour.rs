@@ -353,6 +353,17 @@ fn unknown_sla_types_and_references_are_not_monitored() {
     assert_eq!(engine(&sava(reference)).notices().len(), 1);
 }
 
+/// 40 requests to `sava`, 0.25 s apart: (response time, status) `usual`,
+/// and `odd` for every tenth.
+fn every_tenth(usual: (f64, u16), odd: (f64, u16)) -> Vec<(f64, String, f64, u16)> {
+    (0..40)
+        .map(|i| {
+            let (time, status) = if i % 10 == 9 { odd } else { usual };
+            (f64::from(i) * 0.25, "sava".to_string(), time, status)
+        })
+        .collect()
+}
+
 #[test]
 fn percentile_sla() {
     let params = serde_json::from_value(json!({
@@ -367,16 +378,7 @@ fn percentile_sla() {
     });
     // 90% fast (100 ms), 10% slow (1000 ms): the average (190) is fine,
     // the p95 (1000) is not; once there are 20 samples.
-    let stream: Vec<_> = (0..40)
-        .map(|i| {
-            (
-                f64::from(i) * 0.25,
-                "sava".to_string(),
-                if i % 10 == 9 { 1000.0 } else { 100.0 },
-                200,
-            )
-        })
-        .collect();
+    let stream = every_tenth((100.0, 200), (1000.0, 200));
     check(
         &bp,
         stream,
@@ -388,16 +390,7 @@ fn percentile_sla() {
     // the average SLA does not see it
     check(
         &sava(sliding(800, 10, 10, 100, vec![instances(1, 5, 1)])),
-        (0..40)
-            .map(|i| {
-                (
-                    f64::from(i) * 0.25,
-                    "sava".to_string(),
-                    if i % 10 == 9 { 1000.0 } else { 100.0 },
-                    200,
-                )
-            })
-            .collect(),
+        every_tenth((100.0, 200), (1000.0, 200)),
         &[],
     );
 }
@@ -414,16 +407,7 @@ fn error_rate_sla() {
         escalations: vec![instances(1, 5, 1)],
     });
     // 1 in 10 is a 503 from 2 s on: 10% > 5% at the first evaluation after it
-    let stream: Vec<_> = (0..40)
-        .map(|i| {
-            (
-                f64::from(i) * 0.25,
-                "sava".to_string(),
-                50.0,
-                if i % 10 == 9 { 503 } else { 200 },
-            )
-        })
-        .collect();
+    let stream = every_tenth((50.0, 200), (50.0, 503));
     check(
         &bp,
         stream,

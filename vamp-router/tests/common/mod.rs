@@ -9,6 +9,7 @@ use std::process::Command;
 use vamp_model::{Diagnostic, Document, Gateway, Kind};
 use vamp_router::engine::{CompileOptions, Engine, Targets};
 use vamp_router::export::haproxy::ExportOptions;
+use vamp_router::request::{Pairs, Request};
 
 /// Reads the gateway documents of `yaml` as (name, gateway).
 pub fn gateways(yaml: &str) -> Vec<(String, Gateway)> {
@@ -56,6 +57,14 @@ pub fn export(
         ..options()
     };
     vamp_router::export::haproxy::export(&refs, &options, export)
+}
+
+/// A request with these cookies and nothing else.
+pub fn with_cookies<'a>(jar: impl Into<Pairs<'a>>) -> Request<'a> {
+    Request {
+        cookies: jar.into(),
+        ..Request::default()
+    }
 }
 
 /// Compiles one gateway from YAML.
