@@ -17,6 +17,19 @@ fn sava(sla: Sla) -> vamp_model::Blueprint {
     )])
 }
 
+/// [`sava`] with an SLA of type `sla_type` and these JSON parameters.
+fn sava_generic(
+    sla_type: &str,
+    parameters: serde_json::Value,
+    escalations: Vec<Escalation>,
+) -> vamp_model::Blueprint {
+    sava(Sla::Generic {
+        sla_type: sla_type.into(),
+        parameters: serde_json::from_value(parameters).expect("SLA parameters"),
+        escalations,
+    })
+}
+
 #[test]
 fn escalates_above_upper_and_stays_quiet_during_cooldown() {
     // 300 ms until 200 s, then 2000 ms: the 10 s average crosses 1000 ms at
@@ -366,16 +379,14 @@ fn every_tenth(usual: (f64, u16), odd: (f64, u16)) -> Vec<(f64, String, f64, u16
 
 #[test]
 fn percentile_sla() {
-    let params = serde_json::from_value(json!({
-        "percentile": "p95", "threshold": {"upper": 800, "lower": 10},
-        "window": {"interval": 10, "cooldown": 100}, "minimum_samples": 20
-    }))
-    .unwrap();
-    let bp = sava(Sla::Generic {
-        sla_type: "response_time_percentile".into(),
-        parameters: params,
-        escalations: vec![instances(1, 5, 1)],
-    });
+    let bp = sava_generic(
+        "response_time_percentile",
+        json!({
+            "percentile": "p95", "threshold": {"upper": 800, "lower": 10},
+            "window": {"interval": 10, "cooldown": 100}, "minimum_samples": 20
+        }),
+        vec![instances(1, 5, 1)],
+    );
     // 90% fast (100 ms), 10% slow (1000 ms): the average (190) is fine,
     // the p95 (1000) is not; once there are 20 samples.
     let stream = every_tenth((100.0, 200), (1000.0, 200));
@@ -397,15 +408,13 @@ fn percentile_sla() {
 
 #[test]
 fn error_rate_sla() {
-    let params = serde_json::from_value(json!({
-        "threshold": {"upper": "5%", "lower": 0}, "window": {"interval": 10, "cooldown": 100}
-    }))
-    .unwrap();
-    let bp = sava(Sla::Generic {
-        sla_type: "error_rate".into(),
-        parameters: params,
-        escalations: vec![instances(1, 5, 1)],
-    });
+    let bp = sava_generic(
+        "error_rate",
+        json!({
+            "threshold": {"upper": "5%", "lower": 0}, "window": {"interval": 10, "cooldown": 100}
+        }),
+        vec![instances(1, 5, 1)],
+    );
     // 1 in 10 is a 503 from 2 s on: 10% > 5% at the first evaluation after it
     let stream = every_tenth((50.0, 200), (50.0, 503));
     check(
@@ -499,16 +508,14 @@ fn posted_events_run_escalations_and_start_the_cooldown() {
 
 #[test]
 fn memory_is_flat_as_the_stream_grows() {
-    let params = serde_json::from_value(json!({
-        "percentile": 99, "threshold": {"upper": 100000, "lower": 0},
-        "window": {"interval": 60, "cooldown": 60}
-    }))
-    .unwrap();
-    let bp = sava(Sla::Generic {
-        sla_type: "response_time_percentile".into(),
-        parameters: params,
-        escalations: vec![],
-    });
+    let bp = sava_generic(
+        "response_time_percentile",
+        json!({
+            "percentile": 99, "threshold": {"upper": 100000, "lower": 0},
+            "window": {"interval": 60, "cooldown": 60}
+        }),
+        vec![],
+    );
     let mut e = engine(&bp);
     let c = e.cluster_id("sava").unwrap();
     let s = e.service_id(c, "sava:1.0.0");
@@ -612,11 +619,7 @@ fn from_documents_takes_the_first_blueprint() {
         (err.code(), err.to_string().as_str()),
         ("no_blueprint", "the documents hold no blueprint")
     );
-    let bad = sava(Sla::Generic {
-        sla_type: "error_rate".into(),
-        parameters: Map::new(),
-        escalations: vec![],
-    });
+    let bad = sava_generic("error_rate", json!({}), vec![]);
     let err = Engine::from_documents(
         &[doc(bad)],
         &Registry::with_builtins(),
