@@ -20,6 +20,18 @@ function tlsCheck() {
 }
 
 /**
+ * The headers to send: node chunks a body by itself only for methods other than GET, HEAD,
+ * DELETE, OPTIONS and TRACE, so a body with no framing header of its own gets
+ * `Transfer-Encoding: chunked` here (a DELETE with a body would otherwise go out unframed).
+ */
+function framed(headers, data) {
+  if (!data) return headers
+  const names = Object.keys(headers).map((name) => name.toLowerCase())
+  if (names.includes('content-length') || names.includes('transfer-encoding')) return headers
+  return Object.assign({}, headers, { 'Transfer-Encoding': 'chunked' })
+}
+
+/**
  * Sends one request. Resolves with the body text on a 2xx status; rejects with
  * `Error('[<status>]: <body>')` on any other status (redirects are not followed) and with the
  * socket's error when the connection fails. A truthy `data` is written without a
@@ -30,7 +42,7 @@ function request(url, options, data) {
   return new Promise((resolve, reject) => {
     const given = Object.assign({}, options)
     const method = given.method || 'GET'
-    const headers = given.headers || {}
+    const headers = framed(given.headers || {}, data)
     const target = new URL(url)
     const secure = target.protocol === 'https:'
     const params = Object.assign(
