@@ -47,8 +47,7 @@ function Api(opts) {
   })
   logger.log('API options: ' + JSON.stringify(shown))
 
-  const url =
-    options.host + (options.namespace ? '/' + encodeURIComponent(options.namespace) : '') + options.path
+  const url = options.host + (options.namespace ? '/' + encodeURIComponent(options.namespace) : '') + options.path
   // path -> the last value a `get` of that path emitted.
   const cache = new Map()
 

@@ -113,12 +113,21 @@ test('get failures emit nothing, end the stream and are logged', TIMEOUT, async 
     const api = Api({ host: server.url })
     logs.length = 0
     assert.deepStrictEqual(await collect(api.get('broken')), [])
-    assert.ok(logs.some((l) => l.includes('API GET /broken failed: [500]: boom')), logs.join('\n'))
+    assert.ok(
+      logs.some((l) => l.includes('API GET /broken failed: [500]: boom')),
+      logs.join('\n'),
+    )
     assert.deepStrictEqual(await collect(api.get('text')), [])
-    assert.ok(logs.some((l) => l.includes('API GET /text failed: the answer is not JSON')), logs.join('\n'))
+    assert.ok(
+      logs.some((l) => l.includes('API GET /text failed: the answer is not JSON')),
+      logs.join('\n'),
+    )
     const nobody = Api({ host: 'http://127.0.0.1:' + (await closedPort()) })
     assert.deepStrictEqual(await collect(nobody.get('info')), [])
-    assert.ok(logs.some((l) => l.includes('API GET /info failed: connect ECONNREFUSED')), logs.join('\n'))
+    assert.ok(
+      logs.some((l) => l.includes('API GET /info failed: connect ECONNREFUSED')),
+      logs.join('\n'),
+    )
   } finally {
     await server.close()
   }
@@ -197,33 +206,37 @@ test('event posts {tags, value, type} at the call, chunked, with the token', TIM
   }
 })
 
-test('put, post and delete send at the call and yield the answer text; failures are stream errors', TIMEOUT, async () => {
-  const server = await serve((request) =>
-    request.path.endsWith('/bad') ? { status: 400, body: '{"message":"no"}' } : { body: 'ok ' + request.method },
-  )
-  try {
-    const api = Api({ host: server.url })
-    const put = api.put('breeds/b', { name: 'b' }, 'validate_only=true')
-    const del = api.delete('breeds/b')
-    const delWithBody = api.delete('/breeds/c', { name: 'c' })
-    await server.received(3)
-    assert.deepStrictEqual(
-      server.requests.map((r) => [r.method, r.url, r.body]),
-      [
-        ['PUT', '/api/v1/breeds/b?validate_only=true', '{"name":"b"}'],
-        ['DELETE', '/api/v1/breeds/b', ''],
-        ['DELETE', '/api/v1/breeds/c', '{"name":"c"}'],
-      ],
+test(
+  'put, post and delete send at the call and yield the answer text; failures are stream errors',
+  TIMEOUT,
+  async () => {
+    const server = await serve((request) =>
+      request.path.endsWith('/bad') ? { status: 400, body: '{"message":"no"}' } : { body: 'ok ' + request.method },
     )
-    assert.deepStrictEqual(await collect(put), ['ok PUT'])
-    assert.deepStrictEqual(await collect(del), ['ok DELETE'])
-    assert.deepStrictEqual(await collect(delWithBody), ['ok DELETE'])
-    assert.deepStrictEqual(await collect(api.post('blueprints', [1])), ['ok POST'])
-    await assert.rejects(collect(api.post('bad', {})), { message: '[400]: {"message":"no"}' })
-  } finally {
-    await server.close()
-  }
-})
+    try {
+      const api = Api({ host: server.url })
+      const put = api.put('breeds/b', { name: 'b' }, 'validate_only=true')
+      const del = api.delete('breeds/b')
+      const delWithBody = api.delete('/breeds/c', { name: 'c' })
+      await server.received(3)
+      assert.deepStrictEqual(
+        server.requests.map((r) => [r.method, r.url, r.body]),
+        [
+          ['PUT', '/api/v1/breeds/b?validate_only=true', '{"name":"b"}'],
+          ['DELETE', '/api/v1/breeds/b', ''],
+          ['DELETE', '/api/v1/breeds/c', '{"name":"c"}'],
+        ],
+      )
+      assert.deepStrictEqual(await collect(put), ['ok PUT'])
+      assert.deepStrictEqual(await collect(del), ['ok DELETE'])
+      assert.deepStrictEqual(await collect(delWithBody), ['ok DELETE'])
+      assert.deepStrictEqual(await collect(api.post('blueprints', [1])), ['ok POST'])
+      await assert.rejects(collect(api.post('bad', {})), { message: '[400]: {"message":"no"}' })
+    } finally {
+      await server.close()
+    }
+  },
+)
 
 test('config reads the flat map; info, deployments and gateways read their routes', TIMEOUT, async () => {
   const server = await serve((request) => {

@@ -86,8 +86,21 @@ test('https checks certificates unless VAMP_TLS_CHECK is false; VAMP_CA names th
   const key = path.join(folder, 'key.pem')
   const cert = path.join(folder, 'cert.pem')
   const made = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    key,
+    '-out',
+    cert,
   ])
   if (made.error || made.status !== 0) {
     t.skip('openssl is not available to make a test certificate')

@@ -29,7 +29,16 @@ test('install-runtime.sh prepares a NODE_PATH folder with the client and highlan
   assert.deepStrictEqual(entries, ['highland', 'other', 'util-deprecate', 'vamp-node-client'])
   const client = fs.readdirSync(path.join(dest, 'vamp-node-client')).sort()
   assert.deepStrictEqual(client, [
-    'api.js', 'http.js', 'index.d.ts', 'index.js', 'log.js', 'metrics.js', 'package.json', 'redact.js', 'util.js',
+    'README.md',
+    'api.js',
+    'http.js',
+    'index.d.ts',
+    'index.js',
+    'log.js',
+    'metrics.js',
+    'package.json',
+    'redact.js',
+    'util.js',
   ])
   const highland = JSON.parse(fs.readFileSync(path.join(dest, 'highland', 'package.json'), 'utf8'))
   assert.match(highland.version, /^2\.13\./)

@@ -70,7 +70,7 @@ test('average rounds to 2 decimals, computes the rate, and reads a null avg as 0
 test('stats and percentile pass the filters as given and round as the newer original', TIMEOUT, async () => {
   const server = await metricsServer({
     stats: { total: 10, avg: 20.26, min: 1.04, max: 99.96, std_deviation: 5.55 },
-    percentiles: { total: 10, values: { '50.0': 20.04, '95.0': 90.96, '99.9': null } },
+    percentiles: { total: 10, values: { '50.0': 20.04, '95.0': 90.96, 99.9: null } },
   })
   const filters = [{ term: { ft: 'shop' } }, { range: { Tt: { gt: 0 } } }]
   try {
@@ -79,7 +79,7 @@ test('stats and percentile pass the filters as given and round as the newer orig
       { total: 10, rate: 3.33, avg: 20.3, min: 1, max: 100, stdDeviation: 5.6 },
     ])
     assert.deepStrictEqual(await collect(metrics.percentile(filters, 'Tt', 3, [50, 95, 99.9])), [
-      { total: 10, rate: 3.33, percentile: { '50.0': 20, '95.0': 91, '99.9': 0 } },
+      { total: 10, rate: 3.33, percentile: { '50.0': 20, '95.0': 91, 99.9: 0 } },
     ])
     assert.deepStrictEqual(queries(server), [
       { window: 3, filters, aggregation: { type: 'stats', field: 'Tt' } },
@@ -106,36 +106,42 @@ test('each metrics request starts at the call, and a failing one is a stream err
     const counted = metrics.count({ ft: 'x' }, null, 10)
     await server.received(1)
     assert.deepStrictEqual(await collect(counted), [1])
-    await assert.rejects(collect(metrics.average({ ft: 'x' }, 'Tt', 10)), { message: '[400]: {"message":"bad aggregation"}' })
+    await assert.rejects(collect(metrics.average({ ft: 'x' }, 'Tt', 10)), {
+      message: '[400]: {"message":"bad aggregation"}',
+    })
   } finally {
     await server.close()
   }
 })
 
-test('event and eventV2 publish through the API with the type from the call, the variable, or event', TIMEOUT, async () => {
-  const server = await metricsServer({})
-  try {
-    const metrics = ElasticsearchMetrics(Api({ host: server.url }))
-    metrics.event(['gateways:g', 'health'], 1, 'health', 'salt')
-    await server.received(1)
-    process.env.VAMP_ELASTICSEARCH_EVENT_TYPE = 'metrics'
+test(
+  'event and eventV2 publish through the API with the type from the call, the variable, or event',
+  TIMEOUT,
+  async () => {
+    const server = await metricsServer({})
     try {
-      metrics.eventV2(['a'], { x: 1 })
+      const metrics = ElasticsearchMetrics(Api({ host: server.url }))
+      metrics.event(['gateways:g', 'health'], 1, 'health', 'salt')
+      await server.received(1)
+      process.env.VAMP_ELASTICSEARCH_EVENT_TYPE = 'metrics'
+      try {
+        metrics.eventV2(['a'], { x: 1 })
+      } finally {
+        delete process.env.VAMP_ELASTICSEARCH_EVENT_TYPE
+      }
+      await server.received(2)
+      metrics.event(['b'], 2)
+      const events = (await server.received(3)).map((r) => JSON.parse(r.body))
+      assert.deepStrictEqual(events, [
+        { tags: ['gateways:g', 'health'], value: 1, type: 'health' },
+        { tags: ['a'], value: { x: 1 }, type: 'metrics' },
+        { tags: ['b'], value: 2, type: 'event' },
+      ])
     } finally {
-      delete process.env.VAMP_ELASTICSEARCH_EVENT_TYPE
+      await server.close()
     }
-    await server.received(2)
-    metrics.event(['b'], 2)
-    const events = (await server.received(3)).map((r) => JSON.parse(r.body))
-    assert.deepStrictEqual(events, [
-      { tags: ['gateways:g', 'health'], value: 1, type: 'health' },
-      { tags: ['a'], value: { x: 1 }, type: 'metrics' },
-      { tags: ['b'], value: 2, type: 'event' },
-    ])
-  } finally {
-    await server.close()
-  }
-})
+  },
+)
 
 test('search is not supported', () => {
   assert.throws(() => ElasticsearchMetrics(Api()).search({ tags: ['x'] }, 30, 10), {

@@ -51,6 +51,18 @@ async function fakeVamp(appPort) {
   return { server, events, gateway }
 }
 
+/** Runs `body(vamp, app)` with a fake Vamp and, given a handler, an app server; closes both. */
+async function withVamp(appHandler, body) {
+  const app = appHandler ? await serve(appHandler) : undefined
+  const vamp = await fakeVamp(app ? Number(app.url.split(':').pop()) : 0)
+  try {
+    await body(vamp, app)
+  } finally {
+    await vamp.server.close()
+    if (app) await app.close()
+  }
+}
+
 async function run(script, vamp, env) {
   const result = await runScript(
     "'use strict'\n" + script,
@@ -62,11 +74,11 @@ async function run(script, vamp, env) {
 }
 
 test('probe: config gives the host, Http.get reads the app, api.event reports', TIMEOUT, async () => {
-  const app = await serve((request) => ({ body: { id: 'web-1', path: request.path.slice(1) } }))
-  const vamp = await fakeVamp(Number(app.url.split(':').pop()))
-  try {
-    await run(
-      `
+  await withVamp(
+    (request) => ({ body: { id: 'web-1', path: request.path.slice(1) } }),
+    async (vamp, app) => {
+      await run(
+        `
       const vamp = require('vamp-node-client')
       const api = new vamp.Api()
       const http = new vamp.Http()
@@ -84,24 +96,21 @@ test('probe: config gives the host, Http.get reads the app, api.event reports', 
         }).catch(function (e) { api.event(['workflows:web-probe', 'response:error'], String(e)) })
       }, 100)
       `,
-      vamp,
-    )
-    assert.deepStrictEqual(vamp.events, [
-      {
-        tags: ['workflows:web-probe', 'response:ok'],
-        value: '{"id":"web-1","path":"hello/there"}',
-        type: 'event',
-      },
-    ])
-  } finally {
-    await vamp.server.close()
-    await app.close()
-  }
+        vamp,
+      )
+      assert.deepStrictEqual(vamp.events, [
+        {
+          tags: ['workflows:web-probe', 'response:ok'],
+          value: '{"id":"web-1","path":"hello/there"}',
+          type: 'event',
+        },
+      ])
+    },
+  )
 })
 
-test('mover: get a gateway, PUT it back through Http.request, step until promoted', TIMEOUT, async () => {
-  const vamp = await fakeVamp(0)
-  try {
+test('mover: get a gateway, PUT it back through Http.request, step until promoted', TIMEOUT, () =>
+  withVamp(undefined, async (vamp) => {
     await run(
       `
       const vamp = require('vamp-node-client')
@@ -139,18 +148,16 @@ test('mover: get a gateway, PUT it back through Http.request, step until promote
       ],
     )
     assert.strictEqual(vamp.gateway.routes['cart/cart/cart:1.0/web'].weight, '0%')
-  } finally {
-    await vamp.server.close()
-  }
-})
+  }),
+)
 
 test('counter: highland sequences 100 Http.get promises, then reports the split', TIMEOUT, async () => {
   let hits = 0
-  const app = await serve(() => ({ body: { id: hits++ % 10 < 7 ? 'api-1' : 'api-2' } }))
-  const vamp = await fakeVamp(Number(app.url.split(':').pop()))
-  try {
-    await run(
-      `
+  await withVamp(
+    () => ({ body: { id: hits++ % 10 < 7 ? 'api-1' : 'api-2' } }),
+    async (vamp, app) => {
+      await run(
+        `
       const _ = require('highland')
       const vamp = require('vamp-node-client')
       const api = new vamp.Api()
@@ -169,21 +176,18 @@ test('counter: highland sequences 100 Http.get promises, then reports the split'
           })
       })
       `,
-      vamp,
-    )
-    assert.strictEqual(app.requests.length, 100)
-    assert.deepStrictEqual(vamp.events, [
-      { tags: ['workflows:split-counter', 'response:ok'], value: '70/30', type: 'event' },
-    ])
-  } finally {
-    await vamp.server.close()
-    await app.close()
-  }
+        vamp,
+      )
+      assert.strictEqual(app.requests.length, 100)
+      assert.deepStrictEqual(vamp.events, [
+        { tags: ['workflows:split-counter', 'response:ok'], value: '70/30', type: 'event' },
+      ])
+    },
+  )
 })
 
-test('scale check and mock metrics: get of one object, events with a type', TIMEOUT, async () => {
-  const vamp = await fakeVamp(0)
-  try {
+test('scale check and mock metrics: get of one object, events with a type', TIMEOUT, () =>
+  withVamp(undefined, async (vamp) => {
     await run(
       `
       const vamp = require('vamp-node-client')
@@ -207,14 +211,11 @@ test('scale check and mock metrics: get of one object, events with a type', TIME
       type: 'metrics',
     })
     assert.strictEqual(vamp.events.length, 2)
-  } finally {
-    await vamp.server.close()
-  }
-})
+  }),
+)
 
-test('metrics breed: gateways, namify routes, average by lookup_name, events per route', TIMEOUT, async () => {
-  const vamp = await fakeVamp(0)
-  try {
+test('metrics breed: gateways, namify routes, average by lookup_name, events per route', TIMEOUT, () =>
+  withVamp(undefined, async (vamp) => {
     await run(
       `
       const _ = require('highland')
@@ -246,7 +247,5 @@ test('metrics breed: gateways, namify routes, average by lookup_name, events per
       [g + '1.1/web,route,metrics:rate', 2, 'metrics'],
       [g + '1.1/web,route,metrics:responseTime', 8, 'metrics'],
     ])
-  } finally {
-    await vamp.server.close()
-  }
-})
+  }),
+)

@@ -16,15 +16,23 @@ api.config().each((config) => {
 })
 api.get<{ routes: Record<string, { weight: string }> }>('gateways/x', true, 'a=b').each((gateway) => {
   http
-    .request(api.url + '/gateways/x', { method: 'PUT', headers: { Accept: 'application/json' } }, JSON.stringify(gateway))
+    .request(
+      api.url + '/gateways/x',
+      { method: 'PUT', headers: { Accept: 'application/json' } },
+      JSON.stringify(gateway),
+    )
     .catch((e: Error) => api.event(['workflows:x', 'error'], String(e)))
 })
-api.gateways().flatMap((gateway: { name: string; routes: Record<string, { lookup_name: string }> }) =>
-  api.namify(gateway.routes).map((route) => route.name + route.lookup_name),
-)
+api
+  .gateways()
+  .flatMap((gateway: { name: string; routes: Record<string, { lookup_name: string }> }) =>
+    api.namify(gateway.routes).map((route) => route.name + route.lookup_name),
+  )
 api.put('breeds/b', { name: 'b' }).each((text: string) => text.length)
 api.delete('breeds/b').done(() => undefined)
-_([1, 2]).map(() => _(http.get('http://127.0.0.1/').then(JSON.parse))).sequence()
+_([1, 2])
+  .map(() => _(http.get('http://127.0.0.1/').then(JSON.parse)))
+  .sequence()
 
 metrics.count({ ft: 'shop' }, { ST: { gte: 500 } }, 30).each((n: number) => n + 1)
 metrics.average({ ft: 'shop' }, 'Tt', 30).each((a) => a.rate + a.average + a.total)
