@@ -5,10 +5,9 @@ const test = require('node:test')
 const assert = require('node:assert')
 const fs = require('node:fs')
 const https = require('node:https')
-const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { logs, serve, closedPort } = require('./support')
+const { logs, serve, tempFolder, closedPort } = require('./support')
 const { Http, Util, Log } = require('..')
 
 const TIMEOUT = { timeout: 10000 }
@@ -82,7 +81,7 @@ test('each request logs its options (token hidden), its data and its status unde
 })
 
 test('https checks certificates unless VAMP_TLS_CHECK is false; VAMP_CA names the CA', TIMEOUT, async (t) => {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'vamp-tls-'))
+  const folder = tempFolder('vamp-tls-')
   const key = path.join(folder, 'key.pem')
   const cert = path.join(folder, 'cert.pem')
   const made = spawnSync('openssl', [

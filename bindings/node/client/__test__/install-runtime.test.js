@@ -5,10 +5,9 @@
 const test = require('node:test')
 const assert = require('node:assert')
 const fs = require('node:fs')
-const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { CLIENT, serve, runScript } = require('./support')
+const { CLIENT, serve, tempFolder, runScript } = require('./support')
 
 const SCRIPT = path.join(CLIENT, 'install-runtime.sh')
 
@@ -17,7 +16,7 @@ test('install-runtime.sh prepares a NODE_PATH folder with the client and highlan
     t.skip('npm is not installed')
     return
   }
-  const dest = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vamp-runtime-')), 'node_modules')
+  const dest = path.join(tempFolder('vamp-runtime-'), 'node_modules')
   fs.mkdirSync(dest)
   fs.mkdirSync(path.join(dest, 'other'))
   for (let round = 0; round < 2; round++) {

@@ -65,6 +65,19 @@ async function serve(handler) {
   }
 }
 
+// Folders made by `tempFolder`, removed when the test file's process exits.
+const folders = []
+process.on('exit', () => {
+  for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true })
+})
+
+/** A new empty folder under the system's temporary folder, removed at exit. */
+function tempFolder(prefix) {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  folders.push(folder)
+  return folder
+}
+
 /** A port on which nothing listens (taken, then released). */
 async function closedPort() {
   const server = http.createServer()
@@ -81,7 +94,7 @@ function collect(stream) {
 
 /** A folder to use as NODE_PATH, holding `vamp-node-client` and `highland` as the runtime will. */
 function modulesFolder() {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'vamp-client-modules-'))
+  const folder = tempFolder('vamp-client-modules-')
   fs.symlinkSync(CLIENT, path.join(folder, 'vamp-node-client'))
   fs.symlinkSync(path.join(CLIENT, 'node_modules', 'highland'), path.join(folder, 'highland'))
   return folder
@@ -92,7 +105,7 @@ function modulesFolder() {
  * `env` added, and resolves with `{code, signal, stdout, stderr}` when it exits (10 s at most).
  */
 function runScript(source, env, modules) {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'vamp-workflow-'))
+  const folder = tempFolder('vamp-workflow-')
   fs.writeFileSync(path.join(folder, 'workflow.js'), source)
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['workflow.js'], {
@@ -112,4 +125,4 @@ function runScript(source, env, modules) {
   })
 }
 
-module.exports = { CLIENT, logs, serve, closedPort, collect, modulesFolder, runScript }
+module.exports = { CLIENT, logs, serve, tempFolder, closedPort, collect, modulesFolder, runScript }
