@@ -20,7 +20,8 @@ function settings(opts) {
   const util = Util()
   const given = opts || {}
   const options = {
-    host: given.host || process.env.VAMP_URL || 'http://127.0.0.1',
+    // `url` is this project's alias of the original's `host` (`new Api({url})`).
+    host: given.host || given.url || process.env.VAMP_URL || 'http://127.0.0.1',
     path: given.path || '/api/v1',
     token: given.token || process.env.VAMP_API_TOKEN || '',
     namespace: given.namespace || process.env.VAMP_NAMESPACE || '',

@@ -11,6 +11,8 @@ import type { RequestOptions } from 'https'
 export interface ApiOptions {
   /** The server, without `/api/v1`. Default `$VAMP_URL`, then `http://127.0.0.1`. */
   host?: string
+  /** The same as `host` (this project's alias: `new Api({url})`). */
+  url?: string
   /** Default `/api/v1`. */
   path?: string
   /** Sent as `Authorization: token <token>`. Default `$VAMP_API_TOKEN`, then none. */

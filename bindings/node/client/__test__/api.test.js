@@ -29,6 +29,7 @@ test('options: VAMP_URL, the namespace prefix, the default host and path', () =>
   }
   assert.strictEqual(Api().url, 'http://127.0.0.1/api/v1')
   assert.strictEqual(Api({ host: 'http://h:1' }).url, 'http://h:1/api/v1')
+  assert.strictEqual(Api({ url: 'http://h:2' }).url, 'http://h:2/api/v1')
 })
 
 test('construction logs the options with the token masked', () => {
