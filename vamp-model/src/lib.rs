@@ -15,6 +15,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod artifact;
+pub mod codes;
 pub mod condition;
 pub mod deployment;
 pub mod diagnostic;
