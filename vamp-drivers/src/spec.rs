@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use vamp_model::hash::{fnv1a, hex48};
 use vamp_model::{Deployment, Intention, OrRef};
 
 use crate::error::PlanError;
@@ -91,12 +92,7 @@ impl ServiceSpec {
         let mut copy = self.clone();
         copy.instances = 0;
         let bytes = serde_json::to_vec(&copy).unwrap_or_default();
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{:012x}", h & 0xffff_ffff_ffff)
+        hex48(fnv1a(&bytes))
     }
 }
 
@@ -109,6 +105,13 @@ pub fn instance_name(key: &ServiceKey, fingerprint: &str, index: u32) -> String 
     );
     write_instance_name(&mut s, key, fingerprint, index);
     s
+}
+
+/// Splits an [`instance_name`] into its fingerprint and index.
+pub(crate) fn fingerprint_and_index(name: &str) -> Option<(&str, u32)> {
+    let (rest, index) = name.rsplit_once('-')?;
+    let (_, fp) = rest.rsplit_once('-')?;
+    Some((fp, index.parse().ok()?))
 }
 
 /// [`instance_name`] into a buffer the caller reuses (cleared first), so
