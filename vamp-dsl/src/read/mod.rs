@@ -2,7 +2,7 @@
 
 mod blueprint;
 mod breed;
-mod ctx;
+pub(crate) mod ctx;
 mod gateway;
 mod sla;
 
