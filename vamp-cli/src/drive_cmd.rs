@@ -205,20 +205,38 @@ impl Selected {
     /// state; for the others (whose instances live in the orchestrator) only
     /// the route weights, since no gateway runs in front of them here.
     fn save(&self) -> Result<(), CliError> {
-        let (file, value) = match self {
-            Selected::Memory(d) => ("memory.json", serde_json::to_value(d.state())),
-            #[cfg(feature = "docker")]
-            Selected::Docker(d) => ("docker-weights.json", serde_json::to_value(d.weights())),
-            #[cfg(feature = "kubernetes")]
-            Selected::Kubernetes(d) => {
-                ("kubernetes-weights.json", serde_json::to_value(d.weights()))
-            }
-            #[cfg(feature = "marathon")]
-            Selected::Marathon(d) => ("marathon-weights.json", serde_json::to_value(d.weights())),
+        let driver = self.driver();
+        let (file, value) = match driver.weight_book() {
+            Some(book) => (weights_file(driver), serde_json::to_value(book.snapshot())),
+            None => match self {
+                Selected::Memory(d) => ("memory.json".to_owned(), serde_json::to_value(d.state())),
+                #[cfg(any(feature = "docker", feature = "kubernetes", feature = "marathon"))]
+                _ => return Ok(()),
+            },
         };
         let value = value.map_err(|e| fail(Code::Io, e.to_string()))?;
         write_json(&state_dir().join(file), &value)
     }
+}
+
+/// Where the route weights of a driver without a gateway are kept.
+fn weights_file(driver: &dyn Driver) -> String {
+    format!("{}-weights.json", driver.name())
+}
+
+/// Restores the route weights the last run of a driver without a gateway
+/// kept (see [`Selected::save`]).
+fn restore_weights(selected: Selected) -> Result<Selected, CliError> {
+    let driver = selected.driver();
+    if let Some(book) = driver.weight_book() {
+        let path = state_dir().join(weights_file(driver));
+        if let Some(v) = read_json(&path)? {
+            let w = serde_json::from_value(v)
+                .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
+            book.restore(w);
+        }
+    }
+    Ok(selected)
 }
 
 #[cfg(feature = "docker")]
@@ -236,12 +254,6 @@ async fn select_docker() -> Result<Selected, CliError> {
         }
     }
     let d = vamp_drivers::DockerDriver::connect(opts).await?;
-    let path = state_dir().join("docker-weights.json");
-    if let Some(v) = read_json(&path)? {
-        let w = serde_json::from_value(v)
-            .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
-        d.restore_weights(w);
-    }
     Ok(Selected::Docker(d))
 }
 
@@ -262,12 +274,6 @@ async fn select_kubernetes(namespace: Option<String>) -> Result<Selected, CliErr
         context: None,
     })
     .await?;
-    let path = state_dir().join("kubernetes-weights.json");
-    if let Some(v) = read_json(&path)? {
-        let w = serde_json::from_value(v)
-            .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
-        d.restore_weights(w);
-    }
     Ok(Selected::Kubernetes(d))
 }
 
@@ -291,16 +297,14 @@ fn select_marathon(group: Option<String>, url: Option<String>) -> Result<Selecte
         .ok()
         .filter(|t| !t.is_empty());
     let d = vamp_drivers::MarathonDriver::new(opts)?;
-    let path = state_dir().join("marathon-weights.json");
-    if let Some(v) = read_json(&path)? {
-        let w = serde_json::from_value(v)
-            .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
-        d.restore_weights(w);
-    }
     Ok(Selected::Marathon(d))
 }
 
 async fn select(target: &Target) -> Result<Selected, CliError> {
+    restore_weights(select_driver(target).await?)
+}
+
+async fn select_driver(target: &Target) -> Result<Selected, CliError> {
     let name = target.driver.as_str();
     match name {
         "memory" => {

@@ -768,45 +768,9 @@ impl Driver for DockerDriver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{PortSpec, Probe};
 
     fn spec() -> ServiceSpec {
-        ServiceSpec {
-            key: ServiceKey {
-                deployment: "shop".into(),
-                cluster: "web".into(),
-                service: "web_1".into(),
-            },
-            image: "vamp-test/web:1".into(),
-            deployable_type: None,
-            environment: vec![("VERSION".into(), "1".into()), ("PORT".into(), "1".into())],
-            arguments: vec![("privileged".into(), "true".into())],
-            ports: vec![
-                PortSpec {
-                    name: "webport".into(),
-                    number: Some(8080),
-                    protocol: "http".into(),
-                },
-                PortSpec {
-                    name: "admin-port".into(),
-                    number: None,
-                    protocol: "tcp".into(),
-                },
-            ],
-            cpu: 0.25,
-            memory: 64.0,
-            instances: 2,
-            health_checks: vec![Probe {
-                path: "health".into(),
-                port: "webport".into(),
-                initial_delay: 1,
-                interval: 2,
-                timeout: 3,
-                failures: 4,
-                protocol: "HTTP".into(),
-            }],
-            depends_on: vec![],
-        }
+        crate::spec::test_spec()
     }
 
     #[test]

@@ -108,6 +108,7 @@ pub fn instance_name(key: &ServiceKey, fingerprint: &str, index: u32) -> String 
 }
 
 /// Splits an [`instance_name`] into its fingerprint and index.
+#[cfg(any(feature = "kubernetes", feature = "marathon"))]
 pub(crate) fn fingerprint_and_index(name: &str) -> Option<(&str, u32)> {
     let (rest, index) = name.rsplit_once('-')?;
     let (_, fp) = rest.rsplit_once('-')?;
@@ -399,6 +400,48 @@ fn split_weights(services: &[&str], written: &[Option<u8>]) -> Vec<(String, u8)>
             ((*s).to_owned(), u8::try_from(w.min(100)).unwrap_or(100))
         })
         .collect()
+}
+
+/// A web service with two ports, a health check, environment and arguments
+/// (for the drivers' unit tests).
+#[cfg(all(test, any(feature = "docker", feature = "marathon")))]
+pub(crate) fn test_spec() -> ServiceSpec {
+    ServiceSpec {
+        key: ServiceKey {
+            deployment: "shop".into(),
+            cluster: "web".into(),
+            service: "web_1".into(),
+        },
+        image: "vamp-test/web:1".into(),
+        deployable_type: None,
+        environment: vec![("VERSION".into(), "1".into()), ("PORT".into(), "1".into())],
+        arguments: vec![("privileged".into(), "true".into())],
+        ports: vec![
+            PortSpec {
+                name: "webport".into(),
+                number: Some(8080),
+                protocol: "http".into(),
+            },
+            PortSpec {
+                name: "admin-port".into(),
+                number: None,
+                protocol: "tcp".into(),
+            },
+        ],
+        cpu: 0.25,
+        memory: 64.0,
+        instances: 2,
+        health_checks: vec![Probe {
+            path: "health".into(),
+            port: "webport".into(),
+            initial_delay: 1,
+            interval: 2,
+            timeout: 3,
+            failures: 4,
+            protocol: "HTTP".into(),
+        }],
+        depends_on: vec![],
+    }
 }
 
 #[cfg(test)]

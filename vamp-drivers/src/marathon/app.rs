@@ -270,25 +270,12 @@ mod tests {
     #[test]
     fn port_variables_are_left_to_marathon() {
         let spec = ServiceSpec {
-            key: ServiceKey {
-                deployment: "shop".into(),
-                cluster: "web".into(),
-                service: "web_1".into(),
-            },
-            image: "vamp-test/web:1".into(),
-            deployable_type: None,
-            environment: vec![],
-            arguments: vec![],
             ports: vec![crate::spec::PortSpec {
                 name: "web_port".into(),
                 number: None,
                 protocol: "http".into(),
             }],
-            cpu: 0.1,
-            memory: 64.0,
-            instances: 1,
-            health_checks: vec![],
-            depends_on: vec![],
+            ..crate::spec::test_spec()
         };
         let names = vec!["web-port".to_owned()];
         for v in [

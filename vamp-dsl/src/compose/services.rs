@@ -419,8 +419,11 @@ pub(super) fn convert_service(
     let fields = map_of(cx, k.node, path, "a map of service settings")?;
     let mut ports: Vec<PortSpec> = Vec::new();
     let mut env = Map::new();
-    let mut deps: Map<OrRef<Breed>> = Map::new();
-    let mut depends: Vec<(String, Span)> = Vec::new();
+    let mut deps = Dependencies {
+        breeds,
+        breed_deps: Map::new(),
+        services: Vec::new(),
+    };
     let mut res = Resources::default();
     let mut arguments = Vec::new();
     let mut scale_key: Option<(u32, Span)> = None;
@@ -448,8 +451,8 @@ pub(super) fn convert_service(
                 format!("`{p}` is not read, so its variables are not imported"),
                 "copy the variables under `environment`".to_owned(),
             ),
-            "depends_on" => read_depends_on(cx, &e.value, &p, breeds, &mut deps, &mut depends),
-            "links" => read_links(cx, &e.value, &p, breeds, &mut deps, &mut depends),
+            "depends_on" => deps.read_depends_on(cx, &e.value, &p),
+            "links" => deps.read_links(cx, &e.value, &p),
             "deploy" => read_deploy(cx, &e.value, &p, &mut res),
             "cpus" => {
                 if let Some(c) = read_cpu(cx, &e.value, &p) {
@@ -518,7 +521,7 @@ pub(super) fn convert_service(
         ),
         _ => {}
     }
-    hint_service_addresses(cx, &env, &deps, path);
+    hint_service_addresses(cx, &env, &deps.breed_deps, path);
     let (breed_ports, gateways) = build_ports(cx, k.name, ports);
     let breed = k.image.clone().map(|definition| Breed {
         name: k.breed.clone(),
@@ -531,7 +534,7 @@ pub(super) fn convert_service(
         environment_variables: env,
         constants: Map::new(),
         arguments,
-        dependencies: deps,
+        dependencies: deps.breed_deps,
         health_checks: None,
         span: Some(k.node.span),
     });
@@ -545,6 +548,6 @@ pub(super) fn convert_service(
         breed,
         scale,
         gateways,
-        depends,
+        depends: deps.services,
     })
 }
