@@ -1,6 +1,12 @@
 //! `depends_on` and `links` as breed dependencies, and the cycle check.
 
-use super::*;
+use std::collections::HashMap;
+
+use vamp_model::{Breed, Code, Map, OrRef, Reference, Span};
+
+use super::{map_of, scalar_text, Cx};
+use crate::read::ctx::{index, join};
+use crate::yaml::Node;
 
 /// The dependencies of one service as they are read: the breed
 /// dependencies (alias to breed reference) and the services depended on,

@@ -1,9 +1,15 @@
 //! `environment` (list or map) as breed environment variables, with hints
 //! where Compose services address each other by name.
 
-use super::*;
+use vamp_model::names::{is_valid_name, MAX_NAME_LEN};
+use vamp_model::{Breed, Code, Map, OrRef, Span, TraitValue};
 
-pub(super) fn check_env_name(cx: &mut Cx, name: &str, span: Span, path: &str) -> bool {
+use super::interpolate::{interpolate, Mode};
+use super::{map_of, Cx};
+use crate::read::ctx::{index, join};
+use crate::yaml::Node;
+
+fn check_env_name(cx: &mut Cx, name: &str, span: Span, path: &str) -> bool {
     if name.len() > MAX_NAME_LEN {
         return cx.check_name(name, Some(span), path, "environment variable");
     }
@@ -19,7 +25,7 @@ pub(super) fn check_env_name(cx: &mut Cx, name: &str, span: Span, path: &str) ->
     true
 }
 
-pub(super) fn insert_env(
+fn insert_env(
     cx: &mut Cx,
     env: &mut Map<TraitValue>,
     name: &str,

@@ -2,7 +2,9 @@
 //! over as Vamp global references where Vamp can defer them, substituted at
 //! import time where it cannot.
 
-use super::*;
+use vamp_model::{Code, Span};
+
+use super::Cx;
 
 /// Deepest nesting of `${VAR:-${OTHER:-...}}` defaults that is followed.
 const MAX_DEFAULT_DEPTH: usize = 8;
@@ -16,11 +18,11 @@ pub(super) enum Mode {
     Fixed,
 }
 
-pub(super) fn is_name_start(c: char) -> bool {
+fn is_name_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_'
 }
 
-pub(super) fn is_name_char(c: char) -> bool {
+fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
@@ -39,7 +41,7 @@ pub(super) fn interpolate(
     interpolate_at(cx, text, span, path, mode, 0)
 }
 
-pub(super) fn push_literal(out: &mut String, text: &str, mode: Mode) {
+fn push_literal(out: &mut String, text: &str, mode: Mode) {
     if mode == Mode::Env {
         out.push_str(&text.replace('$', "$$"));
     } else {
@@ -47,7 +49,7 @@ pub(super) fn push_literal(out: &mut String, text: &str, mode: Mode) {
     }
 }
 
-pub(super) fn interpolate_at(
+fn interpolate_at(
     cx: &mut Cx,
     text: &str,
     span: Span,
@@ -124,7 +126,7 @@ pub(super) fn interpolate_at(
 }
 
 /// The byte index of the `}` closing a `${` whose body starts `body`.
-pub(super) fn closing_brace(body: &str) -> Option<usize> {
+fn closing_brace(body: &str) -> Option<usize> {
     let mut depth = 0usize;
     for (i, c) in body.char_indices() {
         match c {
@@ -138,7 +140,7 @@ pub(super) fn closing_brace(body: &str) -> Option<usize> {
 }
 
 /// One `${body}` or `$NAME` (body = NAME).
-pub(super) fn variable(
+fn variable(
     cx: &mut Cx,
     body: &str,
     span: Span,

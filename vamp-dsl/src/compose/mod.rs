@@ -60,22 +60,13 @@ mod ports;
 mod resources;
 mod services;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use vamp_model::names::{is_valid_name, is_valid_strict_name, MAX_NAME_LEN};
-use vamp_model::units::parse_cpu;
-use vamp_model::{
-    Argument, Artifact, Blueprint, Breed, Cluster, Code, Deployable, Diagnostic, Gateway, Map,
-    OrRef, Port, PortType, Reference, Route, Scale, Service, Span, TraitValue,
-};
+use vamp_model::names::{is_valid_name, MAX_NAME_LEN};
+use vamp_model::{Artifact, Blueprint, Code, Diagnostic, Map, Span};
 
-use self::dependencies::*;
-use self::environment::*;
-use self::interpolate::*;
-use self::ports::*;
-use self::resources::*;
-use self::services::*;
-use crate::read::ctx::{index, join, nearest, scalar, Ctx, SHAPE};
+use self::services::convert;
+use crate::read::ctx::{join, scalar, Ctx, SHAPE};
 use crate::yaml::{read_stream, Entry, Limits, Node, NodeValue};
 
 /// Options for [`import`].
@@ -326,7 +317,11 @@ fn scalar_text<'n>(cx: &mut Cx, node: &'n Node, path: &str) -> Option<&'n str> {
 
 #[cfg(test)]
 mod tests {
+    use super::interpolate::{interpolate, Mode};
+    use super::resources::compose_memory_mb;
+    use super::services::image_tag;
     use super::*;
+    use vamp_model::PortType;
 
     fn run(src: &str) -> ImportOutcome {
         import(src, ImportOptions::default())

@@ -1,12 +1,20 @@
 //! `ports` and `expose`: short and long syntax, ranges, protocols and host
 //! addresses, turned into breed ports and blueprint gateways.
 
-use super::*;
+use std::collections::HashMap;
+
+use vamp_model::names::{is_valid_strict_name, MAX_NAME_LEN};
+use vamp_model::{Code, Gateway, Map, OrRef, Port, PortType, Route, Span};
+
+use super::interpolate::{interpolate, Mode};
+use super::{entries, scalar_text, Cx, TCP_PORTS};
+use crate::read::ctx::{index, join};
+use crate::yaml::Node;
 
 /// Most ports one `ports` or `expose` entry may expand to.
 const MAX_RANGE: usize = 100;
 
-pub(super) fn parse_number(text: &str) -> Option<u16> {
+fn parse_number(text: &str) -> Option<u16> {
     let t = text.trim();
     if t.is_empty() || t.len() > 5 || !t.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -15,7 +23,7 @@ pub(super) fn parse_number(text: &str) -> Option<u16> {
 }
 
 /// `N` or `A-B` (inclusive).
-pub(super) fn parse_range(text: &str) -> Option<(u16, u16)> {
+fn parse_range(text: &str) -> Option<(u16, u16)> {
     match text.split_once('-') {
         Some((a, b)) => {
             let (a, b) = (parse_number(a)?, parse_number(b)?);
@@ -26,7 +34,7 @@ pub(super) fn parse_range(text: &str) -> Option<(u16, u16)> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Proto {
+enum Proto {
     Unwritten,
     Tcp,
 }
@@ -65,7 +73,7 @@ pub(super) fn read_ports(
     }
 }
 
-pub(super) fn protocol_of(cx: &mut Cx, proto: &str, span: Span, path: &str) -> Option<Proto> {
+fn protocol_of(cx: &mut Cx, proto: &str, span: Span, path: &str) -> Option<Proto> {
     match proto.trim().to_ascii_lowercase().as_str() {
         "" => Some(Proto::Unwritten),
         "tcp" => Some(Proto::Tcp),
@@ -94,7 +102,7 @@ pub(super) fn protocol_of(cx: &mut Cx, proto: &str, span: Span, path: &str) -> O
     }
 }
 
-pub(super) fn port_type(proto: Proto, app_protocol: Option<&str>, number: u16) -> PortType {
+fn port_type(proto: Proto, app_protocol: Option<&str>, number: u16) -> PortType {
     match (proto, app_protocol) {
         (_, Some(a)) if a.eq_ignore_ascii_case("http") => PortType::Http,
         (_, Some(_)) | (Proto::Tcp, _) => PortType::Tcp,
@@ -103,19 +111,19 @@ pub(super) fn port_type(proto: Proto, app_protocol: Option<&str>, number: u16) -
     }
 }
 
-pub(super) fn is_loopback(ip: &str) -> bool {
+fn is_loopback(ip: &str) -> bool {
     let ip = ip.trim().trim_start_matches('[').trim_end_matches(']');
     ip.starts_with("127.") || ip == "::1" || ip.eq_ignore_ascii_case("localhost")
 }
 
-pub(super) fn is_any_address(ip: &str) -> bool {
+fn is_any_address(ip: &str) -> bool {
     let ip = ip.trim().trim_start_matches('[').trim_end_matches(']');
     ip.is_empty() || ip == "0.0.0.0" || ip == "::"
 }
 
 /// What to do with a host address: Some(true) publish, Some(false) keep
 /// internal (both with a warning when the address is specific).
-pub(super) fn host_address(cx: &mut Cx, ip: &str, span: Span, path: &str) -> bool {
+fn host_address(cx: &mut Cx, ip: &str, span: Span, path: &str) -> bool {
     if is_any_address(ip) {
         return true;
     }
@@ -138,7 +146,7 @@ pub(super) fn host_address(cx: &mut Cx, ip: &str, span: Span, path: &str) -> boo
     true
 }
 
-pub(super) fn read_short_port(
+fn read_short_port(
     cx: &mut Cx,
     text: &str,
     span: Span,
@@ -214,7 +222,7 @@ pub(super) fn read_short_port(
     );
 }
 
-pub(super) fn bad_port(cx: &mut Cx, text: &str, span: Span, path: &str) {
+fn bad_port(cx: &mut Cx, text: &str, span: Span, path: &str) {
     cx.error(
         Code::UnexpectedType,
         span,
@@ -224,7 +232,7 @@ pub(super) fn bad_port(cx: &mut Cx, text: &str, span: Span, path: &str) {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) fn expand(
+fn expand(
     cx: &mut Cx,
     text: &str,
     span: Span,
@@ -291,7 +299,7 @@ pub(super) fn expand(
     }
 }
 
-pub(super) fn read_long_port(cx: &mut Cx, node: &Node, path: &str, out: &mut Vec<PortSpec>) {
+fn read_long_port(cx: &mut Cx, node: &Node, path: &str, out: &mut Vec<PortSpec>) {
     let Some(fields) = entries(cx, node, path) else {
         return;
     };
@@ -501,7 +509,7 @@ pub(super) fn build_ports(
     (ports, gateways)
 }
 
-pub(super) fn port_value(number: u16, port_type: PortType) -> Port {
+fn port_value(number: u16, port_type: PortType) -> Port {
     Port {
         value: match port_type {
             PortType::Http => number.to_string(),

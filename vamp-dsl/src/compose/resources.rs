@@ -1,7 +1,13 @@
 //! Scale: `deploy.replicas`/`scale`, cpu and memory limits (Docker's binary
 //! memory units).
 
-use super::*;
+use vamp_model::units::parse_cpu;
+use vamp_model::Code;
+
+use super::interpolate::{interpolate, Mode};
+use super::{map_of, scalar_text, Cx};
+use crate::read::ctx::join;
+use crate::yaml::Node;
 
 pub(super) fn read_cpu(cx: &mut Cx, node: &Node, path: &str) -> Option<f64> {
     let text = scalar_text(cx, node, path)?;
@@ -97,7 +103,7 @@ pub(super) fn read_deploy(cx: &mut Cx, node: &Node, path: &str, res: &mut Resour
     }
 }
 
-pub(super) fn read_resources(cx: &mut Cx, node: &Node, path: &str, res: &mut Resources) {
+fn read_resources(cx: &mut Cx, node: &Node, path: &str, res: &mut Resources) {
     if node.is_null() {
         return;
     }

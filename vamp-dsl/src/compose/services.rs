@@ -2,11 +2,26 @@
 //! knows (with hints for the ones it does not), images and breed names, and
 //! one service as a cluster with an inline breed.
 
-use super::*;
+use std::collections::HashMap;
+
+use vamp_model::names::is_valid_name;
+use vamp_model::{
+    Argument, Artifact, Blueprint, Breed, Cluster, Code, Deployable, Gateway, Map, OrRef, Scale,
+    Service, Span,
+};
+
+use super::dependencies::{check_cycles, Dependencies};
+use super::environment::{hint_service_addresses, read_environment};
+use super::interpolate::{interpolate, Mode};
+use super::ports::{build_ports, read_ports, PortSpec};
+use super::resources::{read_count, read_cpu, read_deploy, read_memory, Resources};
+use super::{entries, map_of, scalar_text, Cx};
+use crate::read::ctx::{join, nearest};
+use crate::yaml::{Entry, Node};
 
 /// Every service key of the Compose Specification and of the 2.x/3.x file
 /// formats, for "did you mean" hints.
-pub(super) const COMPOSE_KEYS: &[&str] = &[
+const COMPOSE_KEYS: &[&str] = &[
     "annotations",
     "attach",
     "blkio_config",
@@ -103,7 +118,7 @@ pub(super) const COMPOSE_KEYS: &[&str] = &[
     "working_dir",
 ];
 
-pub(super) fn help_for(key: &str) -> Option<&'static str> {
+fn help_for(key: &str) -> Option<&'static str> {
     Some(match key {
         "command" | "entrypoint" => "Vamp runs the image's own command: bake it into the image",
         "healthcheck" => "Vamp health checks are HTTP or TCP checks on a port: add `health_checks` to the breed",
@@ -190,7 +205,7 @@ pub(super) fn convert(cx: &mut Cx, root: &Node, name: Option<&str>) -> Option<Ar
     Some(Artifact::new(bp_name?, blueprint))
 }
 
-pub(super) fn check_version(cx: &mut Cx, e: &Entry) {
+fn check_version(cx: &mut Cx, e: &Entry) {
     let Some(v) = scalar_text(cx, &e.value, "version") else {
         return;
     };
@@ -214,7 +229,7 @@ pub(super) fn check_version(cx: &mut Cx, e: &Entry) {
 }
 
 /// What the first pass learns about a service.
-pub(super) struct Known<'n> {
+struct Known<'n> {
     pub(super) name: &'n str,
     pub(super) key_span: Span,
     pub(super) node: &'n Node,
@@ -222,7 +237,7 @@ pub(super) struct Known<'n> {
     pub(super) image: Option<String>,
 }
 
-pub(super) fn convert_services(cx: &mut Cx, services: &Entry) -> Option<Blueprint> {
+fn convert_services(cx: &mut Cx, services: &Entry) -> Option<Blueprint> {
     let list = map_of(
         cx,
         &services.value,
@@ -320,7 +335,7 @@ pub(super) fn convert_services(cx: &mut Cx, services: &Entry) -> Option<Blueprin
 }
 
 /// `image:` (interpolated), or the errors for a missing one.
-pub(super) fn read_image(cx: &mut Cx, e: &Entry, path: &str) -> Option<String> {
+fn read_image(cx: &mut Cx, e: &Entry, path: &str) -> Option<String> {
     let fields = entries(cx, &e.value, path)?;
     let image = fields.iter().find(|f| f.key == "image");
     let build = fields.iter().find(|f| f.key == "build");
@@ -403,14 +418,14 @@ pub(super) fn image_tag(image: &str) -> String {
     "latest".to_owned()
 }
 
-pub(super) struct ServiceOut {
+struct ServiceOut {
     pub(super) breed: Option<Breed>,
     pub(super) scale: Option<Scale>,
     pub(super) gateways: Vec<(u16, Gateway, Span)>,
     pub(super) depends: Vec<(String, Span)>,
 }
 
-pub(super) fn convert_service(
+fn convert_service(
     cx: &mut Cx,
     k: &Known<'_>,
     path: &str,
