@@ -12,7 +12,8 @@ use vamp_model::{Diagnostic, Severity};
 /// for the caret.
 #[derive(Debug)]
 pub(crate) struct CliError {
-    /// What went wrong (boxed, as the file: errors travel up many frames).
+    /// What went wrong (boxed, like the file, so that `Result<_, CliError>`
+    /// stays small).
     pub(crate) diagnostic: Box<Diagnostic>,
     /// The file the diagnostic points into, and its text when known.
     file: Option<Box<(String, Option<String>)>>,

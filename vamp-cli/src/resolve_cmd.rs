@@ -15,6 +15,7 @@ use vamp_model::store::Store;
 use vamp_model::{Artifact, Blueprint, Code, Deployment, Diagnostic, Document, Kind};
 
 use crate::input;
+use crate::render::CliError;
 
 macro_rules! to_json {
     ($v:expr) => {
@@ -163,10 +164,7 @@ pub(crate) fn run(cmd: Cmd) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(d) => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({ "error": d.to_json() })).unwrap_or_default()
-            );
+            CliError::from(d).report(true);
             ExitCode::FAILURE
         }
     }
