@@ -17,6 +17,8 @@ pub type Weights = BTreeMap<String, Vec<(String, u8)>>;
 /// let book = WeightBook::default();
 /// book.set("shop", "sava", &[("sava:1.0".into(), 90), ("sava:1.1".into(), 10)]);
 /// assert_eq!(book.of_deployment("shop")[0].0, "sava");
+/// assert_eq!(book.actual("shop", vec![]).weights["sava"][1], ("sava:1.1".into(), 10));
+/// assert!(book.actual("other", vec![]).weights.is_empty());
 /// let saved = book.snapshot();
 /// let other = WeightBook::default();
 /// other.restore(saved);
