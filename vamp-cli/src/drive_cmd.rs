@@ -22,7 +22,15 @@ use vamp_drivers::{
     MemoryState, PlanOptions, RetryPolicy, Step, StepEvent,
 };
 use vamp_dsl::store::DirectoryStore;
-use vamp_model::{Artifact, Blueprint, Code, Deployment, Diagnostic, Document, Kind};
+use vamp_model::{Artifact, Code, Deployment, Diagnostic};
+
+use crate::input::read_blueprint;
+use crate::render::CliError;
+
+/// An error with a code from the registry and a message, about no file.
+fn fail(code: Code, message: impl Into<String>) -> CliError {
+    Diagnostic::error(code, message).into()
+}
 
 /// Output format of the drive commands.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,75 +105,6 @@ pub(crate) enum Cmd {
     },
 }
 
-/// Why a command failed: a code and a message, and for problems in the
-/// blueprint (reading or resolving it) the positioned diagnostic.
-struct Failure {
-    code: String,
-    message: String,
-    located: Option<Box<Located>>,
-}
-
-/// A diagnostic with the file it points into (and its text, for the caret).
-struct Located {
-    diagnostic: Diagnostic,
-    file: String,
-    source: Option<String>,
-}
-
-impl Failure {
-    fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Failure {
-            code: code.into(),
-            message: message.into(),
-            located: None,
-        }
-    }
-
-    /// A diagnostic about `file` (whose text is `source`, when known).
-    fn located(d: Diagnostic, file: &str, source: Option<&[u8]>) -> Self {
-        Failure {
-            code: d.code.as_str().to_owned(),
-            message: d.message.clone(),
-            located: Some(Box::new(Located {
-                diagnostic: d,
-                file: file.to_owned(),
-                source: source.and_then(|s| String::from_utf8(s.to_vec()).ok()),
-            })),
-        }
-    }
-
-    /// Prints the failure: as `{"error": ...}` on standard output with
-    /// `--format json` (the shape `vamp canonical` uses), else on standard
-    /// error, with the file, line and column when the blueprint is at fault.
-    fn report(&self, json_format: bool) {
-        if json_format {
-            let error = match &self.located {
-                Some(l) => l.diagnostic.to_json(),
-                None => {
-                    json!({"code": self.code, "message": self.message, "line": null, "column": null})
-                }
-            };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({ "error": error })).unwrap_or_default()
-            );
-        } else if let Some(l) = &self.located {
-            eprint!(
-                "{}",
-                crate::render::render(&l.diagnostic, &l.file, l.source.as_deref())
-            );
-        } else {
-            eprintln!("error[{}]: {}", self.code, self.message);
-        }
-    }
-}
-
-impl From<Diagnostic> for Failure {
-    fn from(d: Diagnostic) -> Self {
-        Failure::new(d.code.as_str(), d.message)
-    }
-}
-
 /// Runs a command of this area.
 pub(crate) fn run(cmd: Cmd) -> ExitCode {
     let json_format = matches!(
@@ -184,7 +123,11 @@ pub(crate) fn run(cmd: Cmd) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            Failure::new("io", format!("cannot start the async runtime: {e}")).report(json_format);
+            CliError::from(Diagnostic::error(
+                Code::Io,
+                format!("cannot start the async runtime: {e}"),
+            ))
+            .report(json_format);
             return ExitCode::FAILURE;
         }
     };
@@ -201,9 +144,9 @@ fn state_dir() -> PathBuf {
     std::env::var_os("VAMP_STATE_DIR").map_or_else(|| PathBuf::from(".vamp"), PathBuf::from)
 }
 
-fn io_failure(path: &std::path::Path, e: impl std::fmt::Display) -> Failure {
-    Failure::new(
-        "io",
+fn io_failure(path: &std::path::Path, e: impl std::fmt::Display) -> CliError {
+    fail(
+        Code::Io,
         format!(
             "cannot use `{}`: {e}; check the path or set VAMP_STATE_DIR",
             path.display()
@@ -211,7 +154,7 @@ fn io_failure(path: &std::path::Path, e: impl std::fmt::Display) -> Failure {
     )
 }
 
-fn read_json(path: &std::path::Path) -> Result<Option<Value>, Failure> {
+fn read_json(path: &std::path::Path) -> Result<Option<Value>, CliError> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             io_failure(
@@ -224,7 +167,7 @@ fn read_json(path: &std::path::Path) -> Result<Option<Value>, Failure> {
     }
 }
 
-fn write_json(path: &std::path::Path, v: &Value) -> Result<(), Failure> {
+fn write_json(path: &std::path::Path, v: &Value) -> Result<(), CliError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| io_failure(dir, e))?;
     }
@@ -261,53 +204,63 @@ impl Selected {
     /// Keeps what must survive this process: the memory driver's whole
     /// state; for the others (whose instances live in the orchestrator) only
     /// the route weights, since no gateway runs in front of them here.
-    fn save(&self) -> Result<(), Failure> {
-        let (file, value) = match self {
-            Selected::Memory(d) => ("memory.json", serde_json::to_value(d.state())),
-            #[cfg(feature = "docker")]
-            Selected::Docker(d) => ("docker-weights.json", serde_json::to_value(d.weights())),
-            #[cfg(feature = "kubernetes")]
-            Selected::Kubernetes(d) => {
-                ("kubernetes-weights.json", serde_json::to_value(d.weights()))
-            }
-            #[cfg(feature = "marathon")]
-            Selected::Marathon(d) => ("marathon-weights.json", serde_json::to_value(d.weights())),
+    fn save(&self) -> Result<(), CliError> {
+        let driver = self.driver();
+        let (file, value) = match driver.weight_book() {
+            Some(book) => (weights_file(driver), serde_json::to_value(book.snapshot())),
+            None => match self {
+                Selected::Memory(d) => ("memory.json".to_owned(), serde_json::to_value(d.state())),
+                #[cfg(any(feature = "docker", feature = "kubernetes", feature = "marathon"))]
+                _ => return Ok(()),
+            },
         };
-        let value = value.map_err(|e| Failure::new("io", e.to_string()))?;
+        let value = value.map_err(|e| fail(Code::Io, e.to_string()))?;
         write_json(&state_dir().join(file), &value)
     }
 }
 
+/// Where the route weights of a driver without a gateway are kept.
+fn weights_file(driver: &dyn Driver) -> String {
+    format!("{}-weights.json", driver.name())
+}
+
+/// Restores the route weights the last run of a driver without a gateway
+/// kept (see [`Selected::save`]).
+fn restore_weights(selected: Selected) -> Result<Selected, CliError> {
+    let driver = selected.driver();
+    if let Some(book) = driver.weight_book() {
+        let path = state_dir().join(weights_file(driver));
+        if let Some(v) = read_json(&path)? {
+            let w = serde_json::from_value(v)
+                .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
+            book.restore(w);
+        }
+    }
+    Ok(selected)
+}
+
 #[cfg(feature = "docker")]
-async fn select_docker() -> Result<Selected, Failure> {
+async fn select_docker() -> Result<Selected, CliError> {
     let mut opts = vamp_drivers::DockerOptions::default();
     if let Ok(host) = std::env::var("DOCKER_HOST") {
         match host.strip_prefix("unix://") {
             Some(path) => opts.socket = path.to_owned(),
             None => {
-                return Err(Failure::new(
-                    "driver_unsupported",
+                return Err(fail(
+                    Code::DriverUnsupported,
                     format!("DOCKER_HOST=`{host}`: the docker driver talks to a local unix socket only; unset DOCKER_HOST or use unix:///path/to/docker.sock"),
                 ))
             }
         }
     }
-    let d = vamp_drivers::DockerDriver::connect(opts)
-        .await
-        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-    let path = state_dir().join("docker-weights.json");
-    if let Some(v) = read_json(&path)? {
-        let w = serde_json::from_value(v)
-            .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
-        d.restore_weights(w);
-    }
+    let d = vamp_drivers::DockerDriver::connect(opts).await?;
     Ok(Selected::Docker(d))
 }
 
 #[cfg(not(all(feature = "docker", feature = "kubernetes", feature = "marathon")))]
-fn not_built(name: &str) -> Failure {
-    Failure::new(
-        "driver_unsupported",
+fn not_built(name: &str) -> CliError {
+    fail(
+        Code::DriverUnsupported,
         format!(
             "the `{name}` driver is not available in this build: rebuild vamp with `--features {name}` or use `--driver memory`"
         ),
@@ -315,30 +268,23 @@ fn not_built(name: &str) -> Failure {
 }
 
 #[cfg(feature = "kubernetes")]
-async fn select_kubernetes(namespace: Option<String>) -> Result<Selected, Failure> {
+async fn select_kubernetes(namespace: Option<String>) -> Result<Selected, CliError> {
     let d = vamp_drivers::KubernetesDriver::connect(vamp_drivers::KubernetesOptions {
         namespace,
         context: None,
     })
-    .await
-    .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-    let path = state_dir().join("kubernetes-weights.json");
-    if let Some(v) = read_json(&path)? {
-        let w = serde_json::from_value(v)
-            .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
-        d.restore_weights(w);
-    }
+    .await?;
     Ok(Selected::Kubernetes(d))
 }
 
 #[cfg(feature = "marathon")]
-fn select_marathon(group: Option<String>, url: Option<String>) -> Result<Selected, Failure> {
+fn select_marathon(group: Option<String>, url: Option<String>) -> Result<Selected, CliError> {
     let url = url
         .or_else(|| std::env::var("MARATHON_URL").ok())
         .filter(|u| !u.trim().is_empty())
         .ok_or_else(|| {
-            Failure::new(
-                "driver_unavailable",
+            fail(
+                Code::DriverUnavailable,
                 "the marathon driver needs the Marathon URL: pass `--marathon-url http://HOST:8080` or set MARATHON_URL",
             )
         })?;
@@ -350,18 +296,15 @@ fn select_marathon(group: Option<String>, url: Option<String>) -> Result<Selecte
     opts.token = std::env::var("MARATHON_TOKEN")
         .ok()
         .filter(|t| !t.is_empty());
-    let d = vamp_drivers::MarathonDriver::new(opts)
-        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-    let path = state_dir().join("marathon-weights.json");
-    if let Some(v) = read_json(&path)? {
-        let w = serde_json::from_value(v)
-            .map_err(|e| io_failure(&path, format!("not a weights file ({e})")))?;
-        d.restore_weights(w);
-    }
+    let d = vamp_drivers::MarathonDriver::new(opts)?;
     Ok(Selected::Marathon(d))
 }
 
-async fn select(target: &Target) -> Result<Selected, Failure> {
+async fn select(target: &Target) -> Result<Selected, CliError> {
+    restore_weights(select_driver(target).await?)
+}
+
+async fn select_driver(target: &Target) -> Result<Selected, CliError> {
     let name = target.driver.as_str();
     match name {
         "memory" => {
@@ -385,50 +328,28 @@ async fn select(target: &Target) -> Result<Selected, Failure> {
         "marathon" => select_marathon(target.namespace.clone(), target.marathon_url.clone()),
         #[cfg(not(feature = "marathon"))]
         "marathon" => Err(not_built(name)),
-        other => Err(Failure::new(
-            "driver_unknown",
+        other => Err(fail(
+            Code::DriverUnknown,
             format!("unknown driver `{other}`: use memory, docker, kubernetes or marathon"),
-        )),
-    }
-}
-
-fn read_blueprint(file: &str) -> Result<(Artifact<Blueprint>, Vec<u8>), Failure> {
-    let bytes = crate::read_input(file)?;
-    let out = vamp_dsl::read_bytes(
-        &bytes,
-        vamp_dsl::ReadOptions {
-            kind: Some(Kind::Blueprint),
-            ..Default::default()
-        },
-    );
-    if let Some(d) = out.first_error() {
-        return Err(Failure::located(d.clone(), file, Some(&bytes)));
-    }
-    match out.documents.into_iter().next() {
-        Some(Document::Blueprint(b)) => Ok((b, bytes)),
-        _ => Err(Failure::located(
-            Diagnostic::error(Code::NoService, format!("`{file}` holds no blueprint")),
-            file,
-            None,
         )),
     }
 }
 
 /// Opens `--store DIR`; unlike [`DirectoryStore::open`] it never creates
 /// the folder (a typo should fail, not resolve against nothing).
-fn open_store(dir: &str) -> Result<DirectoryStore, Failure> {
+fn open_store(dir: &str) -> Result<DirectoryStore, CliError> {
     if !std::path::Path::new(dir).is_dir() {
-        return Err(Failure::new(
-            Code::Io.as_str(),
+        return Err(fail(
+            Code::Io,
             format!("the store `{dir}` is not a folder: pass the folder that holds your breeds, scales and blueprints"),
         ));
     }
-    DirectoryStore::open(dir).map_err(|e| Failure::from(e.to_diagnostic()))
+    Ok(DirectoryStore::open(dir).map_err(|e| e.to_diagnostic())?)
 }
 
 /// Reads and resolves a blueprint file against `--store DIR`, else against
 /// an empty store (self-contained blueprints only).
-fn read_and_resolve(file: &str, store: Option<&str>) -> Result<Artifact<Deployment>, Failure> {
+fn read_and_resolve(file: &str, store: Option<&str>) -> Result<Artifact<Deployment>, CliError> {
     let (bp, bytes) = read_blueprint(file)?;
     let result = match store {
         Some(dir) => {
@@ -458,7 +379,7 @@ fn read_and_resolve(file: &str, store: Option<&str>) -> Result<Artifact<Deployme
                 })
         }
     };
-    result.map_err(|d| Failure::located(d, file, Some(&bytes)))
+    result.map_err(|d| CliError::in_file(d, file, Some(&bytes)))
 }
 
 fn options(driver: &dyn Driver, drain_period: u64) -> PlanOptions {
@@ -469,15 +390,15 @@ fn options(driver: &dyn Driver, drain_period: u64) -> PlanOptions {
     }
 }
 
-fn record_path(deployment: &str) -> Result<PathBuf, Failure> {
+fn record_path(deployment: &str) -> Result<PathBuf, CliError> {
     if deployment.is_empty()
         || !deployment
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         || deployment.starts_with('.')
     {
-        return Err(Failure::new(
-            "invalid_name",
+        return Err(fail(
+            Code::InvalidName,
             format!(
                 "`{deployment}` is not a deployment name: use letters, digits, `-`, `_` and `.`"
             ),
@@ -500,20 +421,16 @@ async fn run_plan_and_apply(
     req: PlanRequest<'_>,
     execute: bool,
     format: DriveFormat,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     let deployment = read_and_resolve(req.file, req.store)?;
     let drain_period = req.drain_period;
     let record = record_path(&deployment.name)?;
-    let desired = desired_from_deployment(&deployment.name, &deployment.spec)
-        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let desired = desired_from_deployment(&deployment.name, &deployment.spec)?;
     let selected = select(req.target).await?;
     let driver = selected.driver();
     let opts = options(driver, drain_period);
-    let actual = driver
-        .observe(&deployment.name)
-        .await
-        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-    let p = plan(&desired, &actual, &opts).map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let actual = driver.observe(&deployment.name).await?;
+    let p = plan(&desired, &actual, &opts)?;
     if !execute {
         match format {
             DriveFormat::Json => {
@@ -546,12 +463,12 @@ async fn run_plan_and_apply(
     };
     let result = apply(driver, &p, RetryPolicy::default(), &mut progress).await;
     selected.save()?;
-    result.map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    result?;
     println!("{}: applied {total} step(s)", deployment.name);
     Ok(())
 }
 
-async fn run_async(cmd: Cmd) -> Result<(), Failure> {
+async fn run_async(cmd: Cmd) -> Result<(), CliError> {
     match cmd {
         Cmd::Plan {
             file,
@@ -617,12 +534,10 @@ fn export_kubernetes_inner(
     file: &str,
     namespace: Option<&str>,
     output: Option<&str>,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     let deployment = read_and_resolve(file, None)?;
-    let desired = desired_from_deployment(&deployment.name, &deployment.spec)
-        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-    let yaml = vamp_drivers::export_yaml(&desired, namespace.unwrap_or(""))
-        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let desired = desired_from_deployment(&deployment.name, &deployment.spec)?;
+    let yaml = vamp_drivers::export_yaml(&desired, namespace.unwrap_or(""))?;
     match output {
         Some(path) => {
             std::fs::write(path, yaml).map_err(|e| io_failure(std::path::Path::new(path), e))
@@ -639,15 +554,15 @@ fn export_kubernetes_inner(
     _file: &str,
     _namespace: Option<&str>,
     _output: Option<&str>,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     Err(not_built("kubernetes"))
 }
 
-fn load_record(deployment: &str) -> Result<(Value, Desired), Failure> {
+fn load_record(deployment: &str) -> Result<(Value, Desired), CliError> {
     let path = record_path(deployment)?;
     let Some(mut v) = read_json(&path)? else {
-        return Err(Failure::new(
-            "unknown_deployment",
+        return Err(fail(
+            Code::UnknownDeployment,
             format!("no deployment `{deployment}` was applied here (looked in `{}`): run `vamp apply FILE` first", path.display()),
         ));
     };
@@ -656,14 +571,11 @@ fn load_record(deployment: &str) -> Result<(Value, Desired), Failure> {
     Ok((v["deployment"].take(), Desired::from_record(record)))
 }
 
-async fn status(deployment: &str, target: &Target, format: DriveFormat) -> Result<(), Failure> {
+async fn status(deployment: &str, target: &Target, format: DriveFormat) -> Result<(), CliError> {
     let (mut canonical, desired) = load_record(deployment)?;
     let selected = select(target).await?;
     let driver = selected.driver();
-    let actual = driver
-        .observe(deployment)
-        .await
-        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let actual = driver.observe(deployment).await?;
     let pending = plan(&desired, &actual, &options(driver, 0))
         .map(|p| p.steps.len())
         .unwrap_or(usize::MAX);
@@ -713,14 +625,11 @@ async fn status(deployment: &str, target: &Target, format: DriveFormat) -> Resul
     Ok(())
 }
 
-async fn remove(deployment: &str, target: &Target, drain_period: u64) -> Result<(), Failure> {
+async fn remove(deployment: &str, target: &Target, drain_period: u64) -> Result<(), CliError> {
     let path = record_path(deployment)?;
     let selected = select(target).await?;
     let driver = selected.driver();
-    let actual = driver
-        .observe(deployment)
-        .await
-        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let actual = driver.observe(deployment).await?;
     // Scale the recorded services to zero rather than forgetting them, so the
     // planner knows the dependency order and drains dependants first.
     let target = match load_record(deployment) {
@@ -734,8 +643,7 @@ async fn remove(deployment: &str, target: &Target, drain_period: u64) -> Result<
         }
         Err(_) => Desired::empty(deployment),
     };
-    let p = plan(&target, &actual, &options(driver, drain_period))
-        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    let p = plan(&target, &actual, &options(driver, drain_period))?;
     let total = p.steps.len();
     let mut progress = |n: usize, step: &Step, e: StepEvent| {
         if e == StepEvent::Started {
@@ -744,7 +652,7 @@ async fn remove(deployment: &str, target: &Target, drain_period: u64) -> Result<
     };
     let result = apply(driver, &p, RetryPolicy::default(), &mut progress).await;
     selected.save()?;
-    result.map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    result?;
     match std::fs::remove_file(&path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -6,7 +6,8 @@ use clap::{Subcommand, ValueEnum};
 use vamp_dsl::compose::{import_bytes, ImportOptions};
 use vamp_model::{Diagnostic, Document};
 
-use crate::{error_json, print_json, read_input, render};
+use crate::input::read_input;
+use crate::{error_json, print_json, render};
 
 /// Commands of this area.
 #[derive(Subcommand)]

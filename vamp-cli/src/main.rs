@@ -5,19 +5,20 @@
 
 mod drive_cmd;
 mod import_cmd;
+mod input;
 mod render;
 mod resolve_cmd;
 mod route_cmd;
 mod sla_cmd;
 
-use std::io::Read as _;
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use vamp_dsl::{read_bytes, Outcome, ReadOptions};
 use vamp_model::{Code, Diagnostic};
+
+pub(crate) use input::read_input;
 
 #[derive(Parser)]
 #[command(
@@ -113,22 +114,6 @@ fn quiet_on_broken_pipe() {
         }
         default(info);
     }));
-}
-
-pub(crate) fn read_input(file: &str) -> Result<Vec<u8>, Diagnostic> {
-    let mut buf = Vec::new();
-    let result = if file == "-" {
-        std::io::stdin().read_to_end(&mut buf).map(|_| ())
-    } else {
-        std::fs::File::open(Path::new(file)).and_then(|f| {
-            // Never read more than the reader accepts (plus one byte to notice).
-            let limit = vamp_dsl::yaml::Limits::default().max_bytes as u64 + 1;
-            f.take(limit).read_to_end(&mut buf).map(|_| ())
-        })
-    };
-    result
-        .map(|()| buf)
-        .map_err(|e| Diagnostic::error(Code::Io, format!("cannot read `{file}`: {e}")))
 }
 
 fn print_json(v: &Value) {

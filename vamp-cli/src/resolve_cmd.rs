@@ -14,6 +14,9 @@ use vamp_model::resolve::resolve_blueprint;
 use vamp_model::store::Store;
 use vamp_model::{Artifact, Blueprint, Code, Deployment, Diagnostic, Document, Kind};
 
+use crate::input;
+use crate::render::CliError;
+
 macro_rules! to_json {
     ($v:expr) => {
         serde_json::to_value($v).unwrap_or(Value::Null)
@@ -161,10 +164,7 @@ pub(crate) fn run(cmd: Cmd) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(d) => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({ "error": d.to_json() })).unwrap_or_default()
-            );
+            CliError::from(d).report(true);
             ExitCode::FAILURE
         }
     }
@@ -184,42 +184,17 @@ fn open(dir: &str) -> Result<DirectoryStore, Diagnostic> {
     Ok(store)
 }
 
-fn read_file(file: &str) -> Result<Vec<u8>, Diagnostic> {
-    let mut buf = Vec::new();
-    let r = if file == "-" {
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| ())
-    } else {
-        std::fs::read(file).map(|b| buf = b)
-    };
-    r.map(|()| buf)
-        .map_err(|e| Diagnostic::error(Code::Io, format!("cannot read `{file}`: {e}")))
-}
-
+/// A blueprint file, or when no such file exists the stored blueprint of
+/// that name.
 fn read_blueprint(file: &str, store: &DirectoryStore) -> Result<Artifact<Blueprint>, Diagnostic> {
     if file != "-" && !Path::new(file).exists() {
         if let Ok(Some(Document::Blueprint(b))) = store.get(Kind::Blueprint, file) {
             return Ok(b);
         }
     }
-    let bytes = read_file(file)?;
-    let out = read_bytes(
-        &bytes,
-        ReadOptions {
-            kind: Some(Kind::Blueprint),
-            ..ReadOptions::default()
-        },
-    );
-    if let Some(e) = out.first_error() {
-        return Err(e.clone());
-    }
-    match out.documents.into_iter().next() {
-        Some(Document::Blueprint(b)) => Ok(b),
-        _ => Err(Diagnostic::error(
-            Code::MissingPathValue,
-            format!("`{file}` holds no blueprint"),
-        )
-        .at(vamp_model::Span::START)),
-    }
+    input::read_blueprint(file)
+        .map(|(b, _)| b)
+        .map_err(|e| *e.diagnostic)
 }
 
 /// Points a resolution failure at the store's broken files when they may be why.
@@ -243,7 +218,7 @@ fn resolve(dir: &str, file: &str) -> Result<Value, Diagnostic> {
 
 fn change(dir: &str, deployment: &str, blueprint: &str, merge: bool) -> Result<Value, Diagnostic> {
     let store = open(dir)?;
-    let bytes = read_file(deployment)?;
+    let bytes = input::read_at_most(deployment, u64::MAX)?;
     let json: Value = serde_json::from_slice(&bytes).map_err(|e| {
         Diagnostic::error(
             Code::UnexpectedType,
@@ -271,20 +246,16 @@ fn kind_of(kind: &str) -> Result<Kind, Diagnostic> {
 fn read_documents(files: &[String], kind: Option<Kind>) -> Result<Vec<Document>, Diagnostic> {
     let mut documents = Vec::new();
     for file in files {
-        let bytes = read_file(file)?;
-        let out = read_bytes(
-            &bytes,
-            ReadOptions {
-                kind,
-                ..ReadOptions::default()
-            },
-        );
-        if let Some(e) = out.first_error() {
-            let mut e = e.clone();
+        let bytes = input::read_input(file)?;
+        let options = ReadOptions {
+            kind,
+            ..ReadOptions::default()
+        };
+        let read = read_bytes(&bytes, options).into_result().map_err(|mut e| {
             e.message = format!("{file}: {}", e.message);
-            return Err(e);
-        }
-        documents.extend(out.documents);
+            e
+        })?;
+        documents.extend(read);
     }
     Ok(documents)
 }

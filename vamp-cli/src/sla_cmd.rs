@@ -5,9 +5,12 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
-use vamp_model::{Document, Kind, ScaleResource};
+use vamp_model::{Code, Diagnostic, ScaleResource};
 use vamp_sla::time::format_rfc3339;
-use vamp_sla::{CannotScaleReason, Engine, EngineOptions, IngestStats, Output, Registry, SlaError};
+use vamp_sla::{CannotScaleReason, Engine, EngineOptions, IngestStats, Output, Registry};
+
+use crate::input::read_blueprint;
+use crate::render::CliError;
 
 /// Output format of `vamp sla evaluate`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -68,82 +71,43 @@ pub(crate) fn run(cmd: Cmd) -> ExitCode {
                 },
         } => match evaluate(&blueprint, &logs, format, period) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(f) => {
-                #[allow(clippy::print_stderr)]
-                {
-                    eprintln!("error[{}]: {}", f.code, f.message);
-                }
+            Err(e) => {
+                e.report(false);
                 ExitCode::FAILURE
             }
         },
     }
 }
 
-struct Failure {
-    code: String,
-    message: String,
-}
-
-fn fail(code: &str, message: impl Into<String>) -> Failure {
-    Failure {
-        code: code.to_owned(),
-        message: message.into(),
-    }
-}
-
 /// A line longer than this is malformed (and its memory is not kept).
 const MAX_LINE: usize = 1 << 20;
 
-fn open(file: &str) -> Result<Box<dyn Read>, Failure> {
+fn open(file: &str) -> Result<Box<dyn Read>, CliError> {
     if file == "-" {
         return Ok(Box::new(std::io::stdin()));
     }
     std::fs::File::open(file)
         .map(|f| Box::new(f) as Box<dyn Read>)
-        .map_err(|e| fail("io", format!("cannot read `{file}`: {e}")))
+        .map_err(|e| io_error(format!("cannot read `{file}`: {e}")))
 }
 
-/// The documents of the blueprint file (read as blueprints).
-fn read_blueprint(file: &str) -> Result<Vec<Document>, Failure> {
-    let mut bytes = Vec::new();
-    let limit = vamp_dsl::yaml::Limits::default().max_bytes as u64 + 1;
-    open(file)?
-        .take(limit)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail("io", format!("cannot read `{file}`: {e}")))?;
-    let out = vamp_dsl::read_bytes(
-        &bytes,
-        vamp_dsl::ReadOptions {
-            kind: Some(Kind::Blueprint),
-            ..Default::default()
-        },
-    );
-    if let Some(d) = out.first_error() {
-        let at = d
-            .span
-            .map(|s| format!(" ({file}:{}:{})", s.line, s.column))
-            .unwrap_or_default();
-        return Err(fail(d.code.as_str(), format!("{}{at}", d.message)));
-    }
-    Ok(out.documents)
+fn io_error(message: String) -> CliError {
+    Diagnostic::error(Code::Io, message).into()
 }
 
-fn evaluate(blueprint: &str, logs: &str, format: SlaFormat, period: u64) -> Result<(), Failure> {
+fn evaluate(blueprint: &str, logs: &str, format: SlaFormat, period: u64) -> Result<(), CliError> {
     if blueprint == "-" && logs == "-" {
-        return Err(fail(
-            "usage",
+        return Err(Diagnostic::error(
+            Code::Usage,
             "only one of --blueprint and --logs can be `-`",
-        ));
+        )
+        .into());
     }
-    let documents = read_blueprint(blueprint)?;
+    let (blueprint, _) = read_blueprint(blueprint)?;
     let options = EngineOptions {
         period_seconds: period.max(1),
     };
-    let mut engine = Engine::from_documents(&documents, &Registry::with_builtins(), options)
-        .map_err(|e| match e {
-            SlaError::NoBlueprint => fail(e.code(), format!("`{blueprint}` holds no blueprint")),
-            e => fail(e.code(), e.to_string()),
-        })?;
+    let mut engine = Engine::from_blueprint(&blueprint.spec, &Registry::with_builtins(), options)?;
     #[allow(clippy::print_stderr)]
     for n in engine.notices() {
         eprintln!("warning: cluster `{}`: {}", n.cluster, n.message);
@@ -154,7 +118,7 @@ fn evaluate(blueprint: &str, logs: &str, format: SlaFormat, period: u64) -> Resu
     let mut w = std::io::BufWriter::new(stdout.lock());
     let mut out = Vec::new();
     let mut line = Vec::with_capacity(512);
-    let io = |e: std::io::Error| fail("io", format!("cannot read `{logs}`: {e}"));
+    let io = |e: std::io::Error| io_error(format!("cannot read `{logs}`: {e}"));
     loop {
         line.clear();
         let n = (&mut reader)
@@ -203,8 +167,8 @@ fn skip_line(r: &mut impl BufRead) -> std::io::Result<()> {
     }
 }
 
-fn write_err(e: std::io::Error) -> Failure {
-    fail("io", format!("cannot write: {e}"))
+fn write_err(e: std::io::Error) -> CliError {
+    io_error(format!("cannot write: {e}"))
 }
 
 fn summary(s: &IngestStats) -> String {
@@ -268,7 +232,7 @@ fn human(o: &Output) -> String {
     }
 }
 
-fn print(w: &mut impl Write, out: &[Output], format: SlaFormat) -> Result<(), Failure> {
+fn print(w: &mut impl Write, out: &[Output], format: SlaFormat) -> Result<(), CliError> {
     for o in out {
         match format {
             SlaFormat::Json => writeln!(w, "{}", o.to_json()),

@@ -81,3 +81,39 @@ fn check_shows_the_source_line_with_a_caret() {
     assert!(out.status.success());
     assert_eq!(json(&out)[0]["documents"][0]["name"], "sava-canary");
 }
+
+/// `vamp plan`, `vamp resolve` and `vamp sla evaluate` read their blueprint
+/// the same way: an input without a blueprint is one code, at line 1.
+#[test]
+fn every_command_reports_a_missing_blueprint_with_one_code() {
+    let dir = support::TempDir::new("no-blueprint");
+    let state = dir.0.join("state");
+    let store = dir.0.join("store");
+    std::fs::create_dir_all(&store).expect("store");
+    let empty = "# nothing here\n";
+    let runs = [
+        support::vamp_with(
+            &["plan", "-", "--format", "json"],
+            Some(empty),
+            &[("VAMP_STATE_DIR", &state)],
+        ),
+        vamp(
+            &["resolve", "--store", &store.to_string_lossy(), "-"],
+            Some(empty),
+        ),
+    ];
+    for out in &runs {
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let v = support::json(out);
+        assert_eq!(v["error"]["code"], "missing_path_value", "{v}");
+        assert_eq!(v["error"]["line"], 1, "{v}");
+    }
+    let out = vamp(
+        &["sla", "evaluate", "--blueprint", "-", "--logs", "/dev/null"],
+        Some(empty),
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error[missing_path_value]"), "{stderr}");
+    assert!(stderr.contains("--> -:1:1"), "{stderr}");
+}

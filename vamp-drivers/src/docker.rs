@@ -46,32 +46,14 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 
+use vamp_model::labels;
+
 use crate::driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
 use crate::error::DriverError;
 use crate::spec::{port_env_name, ServiceKey, ServiceSpec};
 use crate::weights::{WeightBook, Weights};
 
 const DRIVER: &str = "docker";
-
-/// Label keys the Docker driver sets.
-pub mod labels {
-    /// `deployment-service` on every container the driver creates.
-    pub const MANAGED: &str = "io.vamp";
-    /// The deployment name.
-    pub const DEPLOYMENT: &str = "io.vamp.deployment";
-    /// The cluster name.
-    pub const CLUSTER: &str = "io.vamp.cluster";
-    /// The service (breed) name.
-    pub const SERVICE: &str = "io.vamp.service";
-    /// The breed name (same as the service).
-    pub const BREED: &str = "io.vamp.breed";
-    /// The spec fingerprint.
-    pub const FINGERPRINT: &str = "io.vamp.fingerprint";
-    /// The instance index.
-    pub const INDEX: &str = "io.vamp.index";
-    /// The assigned ports, `name=port,...` in breed order.
-    pub const PORTS: &str = "io.vamp.ports";
-}
 
 /// How to reach the daemon and run containers.
 #[derive(Debug, Clone, PartialEq)]
@@ -486,7 +468,7 @@ fn container_body(
     ports: &[(String, u16)],
 ) -> Result<ContainerCreateBody, DriverError> {
     let mut label_map: HashMap<String, String> = HashMap::new();
-    label_map.insert(labels::MANAGED.into(), "deployment-service".into());
+    label_map.insert(labels::MANAGED.into(), labels::MANAGED_VALUE.into());
     label_map.insert(labels::DEPLOYMENT.into(), spec.key.deployment.clone());
     label_map.insert(labels::CLUSTER.into(), spec.key.cluster.clone());
     label_map.insert(labels::SERVICE.into(), spec.key.service.clone());
@@ -595,14 +577,11 @@ impl Driver for DockerDriver {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            cpu_limits: true,
-            memory_limits: true,
-            health_checks: true,
-            arguments: true,
-            drain: false,
-            deployable_types: &["docker", "container/docker"],
-        }
+        Capabilities::CONTAINERS
+    }
+
+    fn weight_book(&self) -> Option<&WeightBook> {
+        Some(&self.weights)
     }
 
     async fn observe(&self, deployment: &str) -> Result<ActualState, DriverError> {
@@ -645,8 +624,7 @@ impl Driver for DockerDriver {
             });
         }
         instances.sort_by(|a, b| a.name.cmp(&b.name));
-        let weights = self.weights.of_deployment(deployment).into_iter().collect();
-        Ok(ActualState { instances, weights })
+        Ok(self.weights.actual(deployment, instances))
     }
 
     async fn create(
@@ -785,60 +763,14 @@ impl Driver for DockerDriver {
             Err(e) => Err(self.error(e, name)),
         }
     }
-
-    async fn set_weights(
-        &self,
-        deployment: &str,
-        cluster: &str,
-        weights: &[(String, u8)],
-    ) -> Result<(), DriverError> {
-        self.weights.set(deployment, cluster, weights);
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{PortSpec, Probe};
 
     fn spec() -> ServiceSpec {
-        ServiceSpec {
-            key: ServiceKey {
-                deployment: "shop".into(),
-                cluster: "web".into(),
-                service: "web_1".into(),
-            },
-            image: "vamp-test/web:1".into(),
-            deployable_type: None,
-            environment: vec![("VERSION".into(), "1".into()), ("PORT".into(), "1".into())],
-            arguments: vec![("privileged".into(), "true".into())],
-            ports: vec![
-                PortSpec {
-                    name: "webport".into(),
-                    number: Some(8080),
-                    protocol: "http".into(),
-                },
-                PortSpec {
-                    name: "admin-port".into(),
-                    number: None,
-                    protocol: "tcp".into(),
-                },
-            ],
-            cpu: 0.25,
-            memory: 64.0,
-            instances: 2,
-            health_checks: vec![Probe {
-                path: "health".into(),
-                port: "webport".into(),
-                initial_delay: 1,
-                interval: 2,
-                timeout: 3,
-                failures: 4,
-                protocol: "HTTP".into(),
-            }],
-            depends_on: vec![],
-        }
+        crate::spec::test_spec()
     }
 
     #[test]

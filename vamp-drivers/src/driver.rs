@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DriverError;
 use crate::spec::{ServiceKey, ServiceSpec};
+use crate::weights::WeightBook;
 
 /// What a driver supports, so a plan fails early instead of half-applying.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,18 @@ impl Capabilities {
         arguments: true,
         drain: true,
         deployable_types: &["docker", "container/docker", "command", "cmd", "rkt"],
+    };
+
+    /// What the container orchestrators support (Docker, Kubernetes; Marathon
+    /// adds commands): limits, health checks and arguments, no draining, as
+    /// they have no gateway of their own.
+    pub const CONTAINERS: Capabilities = Capabilities {
+        cpu_limits: true,
+        memory_limits: true,
+        health_checks: true,
+        arguments: true,
+        drain: false,
+        deployable_types: &["docker", "container/docker"],
     };
 }
 
@@ -113,11 +126,23 @@ pub trait Driver: Send + Sync {
     async fn drain(&self, key: &ServiceKey, name: &str) -> Result<(), DriverError>;
     /// Stops and removes an instance.
     async fn remove(&self, key: &ServiceKey, name: &str) -> Result<(), DriverError>;
-    /// Sets the route weights of a cluster's gateway.
+    /// Where a driver without a gateway of its own keeps route weights
+    /// (Docker, Kubernetes, Marathon); `None` (the default) for one that
+    /// implements [`set_weights`](Driver::set_weights) itself.
+    fn weight_book(&self) -> Option<&WeightBook> {
+        None
+    }
+    /// Sets the route weights of a cluster's gateway; by default they go
+    /// into the [`weight_book`](Driver::weight_book).
     async fn set_weights(
         &self,
         deployment: &str,
         cluster: &str,
         weights: &[(String, u8)],
-    ) -> Result<(), DriverError>;
+    ) -> Result<(), DriverError> {
+        if let Some(book) = self.weight_book() {
+            book.set(deployment, cluster, weights);
+        }
+        Ok(())
+    }
 }

@@ -1,9 +1,12 @@
 //! Typed errors: what a driver, the planner and `apply` can report.
 //!
-//! Every error has a stable snake_case [`code`](DriverError::code) (tests match
-//! on it, never on the text) and a message that says what to do.
+//! Every error has a stable [`Code`] from the registry in `vamp_model`
+//! ([`code`](DriverError::code); tests match on it, never on the text) and a
+//! message that says what to do.
 
 use std::time::Duration;
+
+use vamp_model::Code;
 
 /// An error reported by a driver for one operation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -115,7 +118,7 @@ pub enum DriverError {
 }
 
 impl DriverError {
-    /// The stable code of the error.
+    /// The stable code of the error, from the registry [`Code`].
     ///
     /// ```
     /// use vamp_drivers::DriverError;
@@ -123,20 +126,20 @@ impl DriverError {
     /// assert_eq!(e.code(), "driver_port_taken");
     /// assert!(!e.is_transient());
     /// ```
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            DriverError::ImageNotFound { .. } => "driver_image_not_found",
-            DriverError::PortTaken { .. } => "driver_port_taken",
-            DriverError::Unavailable { .. } => "driver_unavailable",
-            DriverError::Unauthorized { .. } => "driver_unauthorized",
-            DriverError::Conflict { .. } => "driver_conflict",
-            DriverError::Invalid { .. } => "driver_invalid_object",
-            DriverError::Server { .. } => "driver_server_error",
-            DriverError::NotFound { .. } => "driver_not_found",
-            DriverError::Stuck { .. } => "driver_deployment_stuck",
-            DriverError::Unsupported { .. } => "driver_unsupported",
-            DriverError::Injected { .. } => "driver_injected",
-            DriverError::Io(_) => "driver_io",
+            DriverError::ImageNotFound { .. } => Code::DriverImageNotFound,
+            DriverError::PortTaken { .. } => Code::DriverPortTaken,
+            DriverError::Unavailable { .. } => Code::DriverUnavailable,
+            DriverError::Unauthorized { .. } => Code::DriverUnauthorized,
+            DriverError::Conflict { .. } => Code::DriverConflict,
+            DriverError::Invalid { .. } => Code::DriverInvalidObject,
+            DriverError::Server { .. } => Code::DriverServerError,
+            DriverError::NotFound { .. } => Code::DriverNotFound,
+            DriverError::Stuck { .. } => Code::DriverDeploymentStuck,
+            DriverError::Unsupported { .. } => Code::DriverUnsupported,
+            DriverError::Injected { .. } => Code::DriverInjected,
+            DriverError::Io(_) => Code::DriverIo,
         }
     }
 
@@ -185,11 +188,11 @@ pub enum PlanError {
 
 impl PlanError {
     /// The stable code of the error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            PlanError::DependencyCycle { .. } => "plan_dependency_cycle",
-            PlanError::Unsupported { .. } => "plan_unsupported",
-            PlanError::InvalidService { .. } => "plan_invalid_service",
+            PlanError::DependencyCycle { .. } => Code::PlanDependencyCycle,
+            PlanError::Unsupported { .. } => Code::PlanUnsupported,
+            PlanError::InvalidService { .. } => Code::PlanInvalidService,
         }
     }
 }
@@ -240,13 +243,13 @@ pub enum ApplyError {
 
 impl ApplyError {
     /// The stable code of the error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
             ApplyError::Step { source, .. } => source.code(),
-            ApplyError::Deadline { .. } => "apply_deadline",
+            ApplyError::Deadline { .. } => Code::ApplyDeadline,
             ApplyError::Observe(e) => e.code(),
             ApplyError::Plan(e) => e.code(),
-            ApplyError::NotConverged { .. } => "apply_not_converged",
+            ApplyError::NotConverged { .. } => Code::ApplyNotConverged,
         }
     }
 }

@@ -41,16 +41,15 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::Client;
 use serde::Serialize;
 
+use vamp_model::hash::{fnv1a, hex48};
+use vamp_model::labels;
+
 use crate::driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
 use crate::error::DriverError;
-use crate::spec::{Desired, ServiceKey, ServiceSpec};
+use crate::spec::{fingerprint_and_index, Desired, ServiceKey, ServiceSpec};
 use crate::weights::{WeightBook, Weights};
 
 const DRIVER: &str = "kubernetes";
-const L_DEPLOYMENT: &str = "io.vamp.deployment";
-const L_CLUSTER: &str = "io.vamp.cluster";
-const L_SERVICE: &str = "io.vamp.service";
-const L_FINGERPRINT: &str = "io.vamp.fingerprint";
 const L_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
 /// How to reach the cluster.
@@ -162,12 +161,7 @@ fn label_value(s: &str) -> String {
 }
 
 fn hash12(s: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{:012x}", h & 0xffff_ffff_ffff)
+    hex48(fnv1a(s.as_bytes()))
 }
 
 /// A DNS-1123 label of at most `max` characters: lower-case alphanumerics
@@ -243,17 +237,17 @@ fn port_numbers(spec: &ServiceSpec) -> Vec<(String, i32)> {
 
 fn selector(key: &ServiceKey) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    m.insert(L_DEPLOYMENT.to_owned(), label_value(&key.deployment));
-    m.insert(L_CLUSTER.to_owned(), label_value(&key.cluster));
-    m.insert(L_SERVICE.to_owned(), label_value(&key.service));
+    m.insert(labels::DEPLOYMENT.to_owned(), label_value(&key.deployment));
+    m.insert(labels::CLUSTER.to_owned(), label_value(&key.cluster));
+    m.insert(labels::SERVICE.to_owned(), label_value(&key.service));
     m
 }
 
 fn annotations(key: &ServiceKey) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    m.insert(L_DEPLOYMENT.to_owned(), key.deployment.clone());
-    m.insert(L_CLUSTER.to_owned(), key.cluster.clone());
-    m.insert(L_SERVICE.to_owned(), key.service.clone());
+    m.insert(labels::DEPLOYMENT.to_owned(), key.deployment.clone());
+    m.insert(labels::CLUSTER.to_owned(), key.cluster.clone());
+    m.insert(labels::SERVICE.to_owned(), key.service.clone());
     m
 }
 
@@ -316,7 +310,7 @@ pub fn deployment_object(
 ) -> Deployment {
     let key = &spec.key;
     let mut labels = selector(key);
-    labels.insert(L_FINGERPRINT.to_owned(), label_value(fingerprint));
+    labels.insert(labels::FINGERPRINT.to_owned(), label_value(fingerprint));
     let mut meta_labels = labels.clone();
     meta_labels.insert(L_MANAGED_BY.to_owned(), "vamp".to_owned());
     let ports = port_numbers(spec);
@@ -686,13 +680,6 @@ fn strip_ports(p: &[ServicePort]) -> Vec<(Option<String>, i32, Option<IntOrStrin
         .collect()
 }
 
-/// Splits a deterministic instance name into fingerprint and index.
-fn fingerprint_and_index(name: &str) -> Option<(&str, u32)> {
-    let (rest, index) = name.rsplit_once('-')?;
-    let (_, fp) = rest.rsplit_once('-')?;
-    Some((fp, index.parse().ok()?))
-}
-
 #[async_trait]
 impl Driver for KubernetesDriver {
     fn name(&self) -> &'static str {
@@ -700,19 +687,17 @@ impl Driver for KubernetesDriver {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            cpu_limits: true,
-            memory_limits: true,
-            health_checks: true,
-            arguments: true,
-            drain: false,
-            deployable_types: &["docker", "container/docker"],
-        }
+        Capabilities::CONTAINERS
+    }
+
+    fn weight_book(&self) -> Option<&WeightBook> {
+        Some(&self.weights)
     }
 
     async fn observe(&self, deployment: &str) -> Result<ActualState, DriverError> {
         let lp = ListParams::default().labels(&format!(
-            "{L_DEPLOYMENT}={},{L_MANAGED_BY}=vamp",
+            "{}={},{L_MANAGED_BY}=vamp",
+            labels::DEPLOYMENT,
             label_value(deployment)
         ));
         let list = self
@@ -726,14 +711,14 @@ impl Driver for KubernetesDriver {
             let labels = d.metadata.labels.clone().unwrap_or_default();
             let get = |k: &str| ann.get(k).cloned().unwrap_or_default();
             let key = ServiceKey {
-                deployment: get(L_DEPLOYMENT),
-                cluster: get(L_CLUSTER),
-                service: get(L_SERVICE),
+                deployment: get(labels::DEPLOYMENT),
+                cluster: get(labels::CLUSTER),
+                service: get(labels::SERVICE),
             };
             if key.deployment != deployment {
                 continue;
             }
-            let fingerprint = labels.get(L_FINGERPRINT).cloned().unwrap_or_default();
+            let fingerprint = labels.get(labels::FINGERPRINT).cloned().unwrap_or_default();
             let spec = d.spec.clone().unwrap_or_default();
             let replicas = spec.replicas.map_or(1, |r| u32::try_from(r).unwrap_or(0));
             let ready = d
@@ -781,8 +766,7 @@ impl Driver for KubernetesDriver {
                 });
             }
         }
-        let weights = self.weights.of_deployment(deployment).into_iter().collect();
-        Ok(ActualState { instances, weights })
+        Ok(self.weights.actual(deployment, instances))
     }
 
     async fn create(
@@ -830,7 +814,7 @@ impl Driver for KubernetesDriver {
             d.metadata
                 .annotations
                 .as_ref()
-                .and_then(|a| a.get(L_SERVICE))
+                .and_then(|a| a.get(labels::SERVICE))
                 == Some(&key.service)
         });
         if !still {
@@ -845,16 +829,6 @@ impl Driver for KubernetesDriver {
                 Err(e) => return Err(map_err(e, &sname)),
             }
         }
-        Ok(())
-    }
-
-    async fn set_weights(
-        &self,
-        deployment: &str,
-        cluster: &str,
-        weights: &[(String, u8)],
-    ) -> Result<(), DriverError> {
-        self.weights.set(deployment, cluster, weights);
         Ok(())
     }
 }

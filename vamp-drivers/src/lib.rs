@@ -40,7 +40,7 @@ mod weights;
 
 pub use apply::{apply, reconcile, RetryPolicy, StepEvent};
 #[cfg(feature = "docker")]
-pub use docker::{labels as docker_labels, DockerDriver, DockerOptions};
+pub use docker::{DockerDriver, DockerOptions};
 pub use driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
 pub use error::{ApplyError, DriverError, PlanError};
 #[cfg(feature = "kubernetes")]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use vamp_model::hash::{fnv1a, hex48};
 use vamp_model::{Deployment, Intention, OrRef};
 
 use crate::error::PlanError;
@@ -91,12 +92,7 @@ impl ServiceSpec {
         let mut copy = self.clone();
         copy.instances = 0;
         let bytes = serde_json::to_vec(&copy).unwrap_or_default();
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{:012x}", h & 0xffff_ffff_ffff)
+        hex48(fnv1a(&bytes))
     }
 }
 
@@ -109,6 +105,14 @@ pub fn instance_name(key: &ServiceKey, fingerprint: &str, index: u32) -> String 
     );
     write_instance_name(&mut s, key, fingerprint, index);
     s
+}
+
+/// Splits an [`instance_name`] into its fingerprint and index.
+#[cfg(any(feature = "kubernetes", feature = "marathon"))]
+pub(crate) fn fingerprint_and_index(name: &str) -> Option<(&str, u32)> {
+    let (rest, index) = name.rsplit_once('-')?;
+    let (_, fp) = rest.rsplit_once('-')?;
+    Some((fp, index.parse().ok()?))
 }
 
 /// [`instance_name`] into a buffer the caller reuses (cleared first), so
@@ -396,6 +400,48 @@ fn split_weights(services: &[&str], written: &[Option<u8>]) -> Vec<(String, u8)>
             ((*s).to_owned(), u8::try_from(w.min(100)).unwrap_or(100))
         })
         .collect()
+}
+
+/// A web service with two ports, a health check, environment and arguments
+/// (for the drivers' unit tests).
+#[cfg(all(test, any(feature = "docker", feature = "marathon")))]
+pub(crate) fn test_spec() -> ServiceSpec {
+    ServiceSpec {
+        key: ServiceKey {
+            deployment: "shop".into(),
+            cluster: "web".into(),
+            service: "web_1".into(),
+        },
+        image: "vamp-test/web:1".into(),
+        deployable_type: None,
+        environment: vec![("VERSION".into(), "1".into()), ("PORT".into(), "1".into())],
+        arguments: vec![("privileged".into(), "true".into())],
+        ports: vec![
+            PortSpec {
+                name: "webport".into(),
+                number: Some(8080),
+                protocol: "http".into(),
+            },
+            PortSpec {
+                name: "admin-port".into(),
+                number: None,
+                protocol: "tcp".into(),
+            },
+        ],
+        cpu: 0.25,
+        memory: 64.0,
+        instances: 2,
+        health_checks: vec![Probe {
+            path: "health".into(),
+            port: "webport".into(),
+            initial_delay: 1,
+            interval: 2,
+            timeout: 3,
+            failures: 4,
+            protocol: "HTTP".into(),
+        }],
+        depends_on: vec![],
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use crate::driver::{ActualState, ObservedInstance};
+
 /// Route weights per service, by `deployment/cluster`.
 pub type Weights = BTreeMap<String, Vec<(String, u8)>>;
 
@@ -15,6 +17,8 @@ pub type Weights = BTreeMap<String, Vec<(String, u8)>>;
 /// let book = WeightBook::default();
 /// book.set("shop", "sava", &[("sava:1.0".into(), 90), ("sava:1.1".into(), 10)]);
 /// assert_eq!(book.of_deployment("shop")[0].0, "sava");
+/// assert_eq!(book.actual("shop", vec![]).weights["sava"][1], ("sava:1.1".into(), 10));
+/// assert!(book.actual("other", vec![]).weights.is_empty());
 /// let saved = book.snapshot();
 /// let other = WeightBook::default();
 /// other.restore(saved);
@@ -42,6 +46,15 @@ impl WeightBook {
     pub fn set(&self, deployment: &str, cluster: &str, weights: &[(String, u8)]) {
         self.lock()
             .insert(format!("{deployment}/{cluster}"), weights.to_vec());
+    }
+
+    /// What runs for a deployment: the instances a driver observed and the
+    /// weights of the deployment's clusters kept here.
+    pub fn actual(&self, deployment: &str, instances: Vec<ObservedInstance>) -> ActualState {
+        ActualState {
+            instances,
+            weights: self.of_deployment(deployment).into_iter().collect(),
+        }
     }
 
     /// The weights of a deployment's clusters, keyed by cluster name.

@@ -15,10 +15,13 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod artifact;
+pub mod codes;
 pub mod condition;
 pub mod deployment;
 pub mod diagnostic;
+pub mod hash;
 pub mod interpolation;
+pub mod labels;
 pub mod lifecycle;
 pub mod names;
 pub mod resolve;

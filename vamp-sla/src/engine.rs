@@ -121,17 +121,17 @@ pub enum SlaError {
 }
 
 impl SlaError {
-    /// The stable snake_case code of the error, as `vamp sla evaluate`
-    /// reports it: `invalid_sla`, `duplicate_cluster` or `no_blueprint`.
+    /// The stable code of the error (from the registry `vamp_model::Code`),
+    /// as `vamp sla evaluate` reports it: `invalid_sla`, `duplicate_cluster` or `no_blueprint`.
     ///
     /// ```
     /// assert_eq!(vamp_sla::SlaError::NoBlueprint.code(), "no_blueprint");
     /// ```
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> vamp_model::Code {
         match self {
-            SlaError::InvalidSla { .. } => "invalid_sla",
-            SlaError::DuplicateCluster(_) => "duplicate_cluster",
-            SlaError::NoBlueprint => "no_blueprint",
+            SlaError::InvalidSla { .. } => vamp_model::Code::InvalidSla,
+            SlaError::DuplicateCluster(_) => vamp_model::Code::DuplicateCluster,
+            SlaError::NoBlueprint => vamp_model::Code::NoBlueprint,
         }
     }
 }

@@ -616,7 +616,7 @@ fn from_documents_takes_the_first_blueprint() {
     let err = Engine::from_documents(&[], &Registry::with_builtins(), EngineOptions::default())
         .unwrap_err();
     assert_eq!(
-        (err.code(), err.to_string().as_str()),
+        (err.code().as_str(), err.to_string().as_str()),
         ("no_blueprint", "the documents hold no blueprint")
     );
     let bad = sava_generic("error_rate", json!({}), vec![]);

@@ -248,15 +248,11 @@ impl<'a> Fields<'a> {
             if self.is_used(i) {
                 continue;
             }
-            let best = self.asked[..self.n_asked]
-                .iter()
-                .map(|k| (strsim::jaro_winkler(k, &e.key), *k))
-                .filter(|(score, _)| *score > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let best = nearest(&e.key, &self.asked[..self.n_asked], 0.8);
             let path = join(&self.path, &e.key);
             let message = format!("`{}` is not a key Vamp understands here: remove it", path);
             match best {
-                Some((_, k)) => ctx.report_help(
+                Some(k) => ctx.report_help(
                     SHAPE,
                     Code::UnexpectedElement,
                     e.key_span,
@@ -268,6 +264,21 @@ impl<'a> Fields<'a> {
             }
         }
     }
+}
+
+/// The candidate most like `key` (Jaro-Winkler similarity above
+/// `threshold`), for "did you mean" hints.
+pub(crate) fn nearest(
+    key: &str,
+    candidates: &[&'static str],
+    threshold: f64,
+) -> Option<&'static str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(c, key), *c))
+        .filter(|(score, _)| *score > threshold)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
 }
 
 /// The text of a scalar node; a map or list is `unexpected_type`. Null gives

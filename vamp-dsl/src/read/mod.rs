@@ -2,7 +2,7 @@
 
 mod blueprint;
 mod breed;
-mod ctx;
+pub(crate) mod ctx;
 mod gateway;
 mod sla;
 
@@ -17,15 +17,34 @@ use crate::yaml::{read_stream, read_stream_at, split_documents, Base, Limits, No
 /// What reading a source produced: the documents that read cleanly and every
 /// diagnostic (errors and warnings) of every document.
 #[derive(Debug, Clone, Default)]
-pub struct Outcome {
+pub struct Outcome<T = Vec<Document>> {
     /// Documents without errors, in source order.
-    pub documents: Vec<Document>,
+    pub documents: T,
     /// Diagnostics: per document, errors first in the contract's phase
     /// order, then warnings.
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl Outcome {
+impl<T> Outcome<T> {
+    /// The documents, or the error the contract reports first (warnings
+    /// are dropped).
+    ///
+    /// ```
+    /// use vamp_dsl::{read, ReadOptions};
+    /// let docs = read("name: sava\nclusters:\n  sava: sava:1.0\n", ReadOptions::default())
+    ///     .into_result()
+    ///     .unwrap();
+    /// assert_eq!(docs.len(), 1);
+    /// let err = read("a: [", ReadOptions::default()).into_result().unwrap_err();
+    /// assert_eq!(err.code, vamp_model::Code::YamlParsing);
+    /// ```
+    pub fn into_result(self) -> Result<T, Diagnostic> {
+        match self.diagnostics.into_iter().find(Diagnostic::is_error) {
+            Some(first) => Err(first),
+            None => Ok(self.documents),
+        }
+    }
+
     /// The error the contract reports first, if any.
     pub fn first_error(&self) -> Option<&Diagnostic> {
         self.diagnostics.iter().find(|d| d.is_error())
@@ -158,7 +177,7 @@ pub fn read(src: &str, options: ReadOptions) -> Outcome {
                 .collect()
         })
     };
-    let mut out = Outcome::default();
+    let mut out = <Outcome>::default();
     for r in results {
         match r {
             // A YAML error ends the stream, as on one thread.
@@ -181,7 +200,7 @@ pub fn read(src: &str, options: ReadOptions) -> Outcome {
 /// Reads one piece of documents; `Err` is a stream-level (YAML) failure.
 fn read_piece(src: &str, base: Base, options: ReadOptions) -> Result<Outcome, Diagnostic> {
     let docs = read_stream_at(src, options.limits, base)?;
-    let mut out = Outcome::default();
+    let mut out = <Outcome>::default();
     for doc in docs {
         if doc.root.is_null() && doc.root.as_str() == Some("") {
             continue;
