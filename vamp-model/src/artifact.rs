@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
+use crate::condition::ConditionText;
 use crate::span::Span;
 
 /// An ordered map keyed by text, as the canonical form keeps source order.
@@ -344,8 +345,8 @@ impl Scale {
 pub enum RouteCondition {
     /// `{"definition": "User-Agent = Firefox"}`.
     Inline {
-        /// The condition text as written.
-        definition: String,
+        /// The condition as written, parsed.
+        definition: ConditionText,
         /// Where it was written.
         span: Option<Span>,
     },
@@ -708,8 +709,8 @@ pub struct Blueprint {
 /// A stored condition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConditionDef {
-    /// The condition text.
-    pub definition: String,
+    /// The condition as written, parsed.
+    pub definition: ConditionText,
 }
 
 /// A workflow: a breed run as a controller.

@@ -464,7 +464,7 @@ fn route(j: &J<'_>) -> R<Route> {
         Some(c) => match c.reference() {
             Some(r) => Some(RouteCondition::Reference(r)),
             None => Some(RouteCondition::Inline {
-                definition: c.get("definition")?.string()?,
+                definition: c.get("definition")?.string()?.into(),
                 span: None,
             }),
         },

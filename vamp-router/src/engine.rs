@@ -14,7 +14,7 @@
 //! 3. **Weights.** Otherwise (and for requests no condition matched) the
 //!    request is distributed over **all** routes by weight. Routes without a
 //!    written weight share what the written ones leave (rounded down, the
-//!    remainder on the last of them). A gateway whose weights total 0 routes
+//!    remainder on the last of them: [`vamp_model::weights::fill`]). A gateway whose weights total 0 routes
 //!    such requests nowhere ([`Engine::decide`] returns `None`; HAProxy
 //!    answers 503).
 //! 4. **Instance.** Inside the route, an instance cookie naming an existing
@@ -32,7 +32,6 @@
 //! use vamp_router::engine::{CompileOptions, Engine, SplitMix64};
 //! use vamp_router::request::Request;
 //!
-//! # fn parse(_: &str) -> Result<vamp_model::Condition, vamp_model::Diagnostic> { unreachable!() }
 //! let route = |w| OrRef::Inline(Route { weight: Some(w), condition: None, condition_strength: None,
 //!     rewrites: vec![], balance: None, selector: None, span: None });
 //! let mut routes = Map::new();
@@ -40,8 +39,7 @@
 //! routes.insert("shop/v2".to_string(), route(10));
 //! let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
 //!     selector: None, routes, span: None, routes_span: None };
-//! // Pass `vamp_dsl::condition::parse` to read condition text.
-//! let engine = Engine::compile("shop", &gateway, &CompileOptions::new(parse)).unwrap();
+//! let engine = Engine::compile("shop", &gateway, &CompileOptions::default()).unwrap();
 //! let mut rng = SplitMix64::new(7);
 //! let d = engine.decide(&Request::default(), &mut rng).unwrap();
 //! assert!(d.route_name == "shop/v1" || d.route_name == "shop/v2");
@@ -49,7 +47,8 @@
 
 use memchr::memmem::Finder;
 use vamp_model::{
-    Code, Condition, Diagnostic, Gateway, Map, OrRef, PortType, Rewrite, RouteCondition, Sticky,
+    Code, Condition, ConditionText, Diagnostic, Gateway, Map, OrRef, PortType, Rewrite,
+    RouteCondition, Sticky,
 };
 
 use crate::matching;
@@ -73,10 +72,6 @@ fn find_pair<T>(pairs: &Pairs<'_>, mut f: impl FnMut(&str, &str) -> Option<T>) -
         Pairs::Owned(s) => s.iter().find_map(|(n, v)| f(n, v)),
     }
 }
-
-/// Reads condition text into a syntax tree: pass `vamp_dsl::condition::parse`
-/// (the router does not depend on the DSL crate).
-pub type ParseCondition = fn(&str) -> Result<Condition, Diagnostic>;
 
 /// Where a route's traffic can go: a running instance (or an external
 /// address, or another gateway's port).
@@ -202,36 +197,16 @@ pub fn targets_from_json(value: &serde_json::Value) -> Result<Targets, Diagnosti
 }
 
 /// What compiling a gateway needs besides the gateway.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct CompileOptions<'a> {
-    /// Reads condition text; pass `vamp_dsl::condition::parse`.
-    pub parse: ParseCondition,
     /// Stored conditions (name → definition) for `condition: {reference: NAME}`.
-    pub conditions: Option<&'a Map<String>>,
+    pub conditions: Option<&'a Map<ConditionText>>,
     /// Stored rewrites by name, for rewrite references.
     pub rewrites: Option<&'a Map<Rewrite>>,
     /// Route targets by route path. A route without an entry has one target
     /// named after the route: the address of an external route
     /// `[host:port]`, no address otherwise.
     pub targets: Option<&'a Targets>,
-}
-
-impl<'a> CompileOptions<'a> {
-    /// Options with a condition parser and nothing else.
-    ///
-    /// ```
-    /// # fn parse(_: &str) -> Result<vamp_model::Condition, vamp_model::Diagnostic> { unreachable!() }
-    /// let o = vamp_router::engine::CompileOptions::new(parse);
-    /// assert!(o.targets.is_none());
-    /// ```
-    pub fn new(parse: ParseCondition) -> Self {
-        CompileOptions {
-            parse,
-            conditions: None,
-            rewrites: None,
-            targets: None,
-        }
-    }
 }
 
 /// A source of random numbers for decisions: injectable, so tests and
@@ -638,7 +613,6 @@ impl Engine {
     /// ```
     /// use vamp_model::{Code, Gateway, Map, OrRef, Route};
     /// use vamp_router::engine::{CompileOptions, Engine};
-    /// # fn parse(_: &str) -> Result<vamp_model::Condition, vamp_model::Diagnostic> { unreachable!() }
     /// let route = |w| OrRef::Inline(Route { weight: Some(w), condition: None, condition_strength: None,
     ///     rewrites: vec![], balance: None, selector: None, span: None });
     /// let mut routes = Map::new();
@@ -646,7 +620,7 @@ impl Engine {
     /// routes.insert("b".to_string(), route(60));
     /// let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
     ///     selector: None, routes, span: None, routes_span: None };
-    /// let err = Engine::compile("g", &gateway, &CompileOptions::new(parse)).unwrap_err();
+    /// let err = Engine::compile("g", &gateway, &CompileOptions::default()).unwrap_err();
     /// assert_eq!(err.code, Code::GatewayRouteWeight);
     /// ```
     pub fn compile(
@@ -663,13 +637,12 @@ impl Engine {
     /// ```
     /// # use vamp_router::engine::*;
     /// # use vamp_model::*;
-    /// # fn parse(_: &str) -> Result<Condition, Diagnostic> { unreachable!() }
     /// # let mut routes = Map::new();
     /// # routes.insert("a".to_string(), OrRef::Inline(Route { weight: None, condition: None,
     /// #   condition_strength: None, rewrites: vec![], balance: None, selector: None, span: None }));
     /// # let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
     /// #   selector: None, routes, span: None, routes_span: None };
-    /// let engine = Engine::compile("g", &gateway, &CompileOptions::new(parse)).unwrap();
+    /// let engine = Engine::compile("g", &gateway, &CompileOptions::default()).unwrap();
     /// let d = engine.decide(&Default::default(), &mut SplitMix64::new(1)).unwrap();
     /// assert_eq!((d.route_name, d.reason), ("a", Reason::Weight));
     /// ```
@@ -690,7 +663,6 @@ impl Engine {
     /// ```
     /// # use vamp_router::engine::*;
     /// # use vamp_model::*;
-    /// # fn parse(_: &str) -> Result<Condition, Diagnostic> { unreachable!() }
     /// # let route = |w| OrRef::Inline(Route { weight: Some(w), condition: None,
     /// #   condition_strength: None, rewrites: vec![], balance: None, selector: None, span: None });
     /// # let mut routes = Map::new();
@@ -698,7 +670,7 @@ impl Engine {
     /// # routes.insert("b".to_string(), route(50));
     /// # let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
     /// #   selector: None, routes, span: None, routes_span: None };
-    /// let engine = Engine::compile("g", &gateway, &CompileOptions::new(parse)).unwrap();
+    /// let engine = Engine::compile("g", &gateway, &CompileOptions::default()).unwrap();
     /// let req = Default::default();
     /// let a = engine.decide_keyed(&req, b"user-42").unwrap().route;
     /// assert!((0..10).all(|_| engine.decide_keyed(&req, b"user-42").unwrap().route == a));
@@ -882,11 +854,10 @@ impl Engine {
     /// ```
     /// # use vamp_router::engine::*;
     /// # use vamp_model::*;
-    /// # fn parse(_: &str) -> Result<Condition, Diagnostic> { unreachable!() }
     /// # let gateway = Gateway { port: None, service: None, sticky: None,
     /// #   virtual_hosts: vec!["shop.vamp".into()], selector: None, routes: Map::new(),
     /// #   span: None, routes_span: None };
-    /// let engine = Engine::compile("g", &gateway, &CompileOptions::new(parse)).unwrap();
+    /// let engine = Engine::compile("g", &gateway, &CompileOptions::default()).unwrap();
     /// assert!(engine.serves_host("Shop.Vamp"));
     /// assert!(!engine.serves_host("shop.vamp:80"));
     /// ```
@@ -903,10 +874,9 @@ impl Engine {
 /// ```
 /// # use vamp_router::engine::*;
 /// # use vamp_model::*;
-/// # fn parse(_: &str) -> Result<Condition, Diagnostic> { unreachable!() }
 /// # let gw = |v: &str| Gateway { port: None, service: None, sticky: None,
 /// #   virtual_hosts: vec![v.into()], selector: None, routes: Map::new(), span: None, routes_span: None };
-/// let o = CompileOptions::new(parse);
+/// let o = CompileOptions::default();
 /// let engines = [Engine::compile("a", &gw("a.vamp"), &o).unwrap(), Engine::compile("b", &gw("b.vamp"), &o).unwrap()];
 /// let headers = [("Host", "b.vamp")];
 /// let req = vamp_router::request::Request { headers: (&headers).into(), ..Default::default() };
@@ -915,52 +885,6 @@ impl Engine {
 pub fn by_virtual_host<'a>(engines: &'a [Engine], req: &Request<'_>) -> Option<&'a Engine> {
     let host = req.effective_host()?;
     engines.iter().find(|e| e.serves_host(host))
-}
-
-/// Effective weights by §4.4 rule 2: unweighted routes share what the
-/// written weights leave, rounded down, the remainder on the last of them.
-///
-/// # Errors
-/// `Err(sum)` when the result does not total 0 or 100.
-///
-/// ```
-/// use vamp_router::engine::effective_weights;
-/// assert_eq!(effective_weights(&[None, None, None]), Ok(vec![33, 33, 34]));
-/// assert_eq!(effective_weights(&[Some(90), None]), Ok(vec![90, 10]));
-/// assert_eq!(effective_weights(&[Some(100), None]), Ok(vec![100, 0]));
-/// assert_eq!(effective_weights(&[Some(0), Some(0)]), Ok(vec![0, 0]));
-/// assert_eq!(effective_weights(&[Some(50), Some(20)]), Err(70));
-/// ```
-pub fn effective_weights(written: &[Option<u8>]) -> Result<Vec<u8>, u32> {
-    let sum: u32 = written.iter().flatten().map(|&w| u32::from(w)).sum();
-    let unweighted = written.iter().filter(|w| w.is_none()).count() as u32;
-    if sum > 100 {
-        return Err(sum);
-    }
-    let free = 100 - sum;
-    let each = free.checked_div(unweighted).unwrap_or(0);
-    let mut seen = 0;
-    let out: Vec<u8> = written
-        .iter()
-        .map(|w| match w {
-            Some(w) => *w,
-            None => {
-                seen += 1;
-                let share = if seen == unweighted {
-                    free - each * (unweighted - 1)
-                } else {
-                    each
-                };
-                share as u8
-            }
-        })
-        .collect();
-    let total: u32 = out.iter().map(|&w| u32::from(w)).sum();
-    if total == 0 || total == 100 {
-        Ok(out)
-    } else {
-        Err(total)
-    }
 }
 
 /// The target of an external route `[host:port]`.
@@ -1026,7 +950,7 @@ pub(crate) fn compile(
             None => None,
             Some(rc) => {
                 let (text, span) = match rc {
-                    RouteCondition::Inline { definition, span } => (definition.as_str(), *span),
+                    RouteCondition::Inline { definition, span } => (definition, *span),
                     RouteCondition::Reference(r) => {
                         let def = options
                             .conditions
@@ -1039,7 +963,7 @@ pub(crate) fn compile(
                                 .at_opt(r.span)
                                 .with_path(format!("{path}.condition"))
                             })?;
-                        (def.as_str(), r.span)
+                        (def, r.span)
                     }
                 };
                 if tcp {
@@ -1050,7 +974,7 @@ pub(crate) fn compile(
                     .at_opt(span)
                     .with_path(format!("{path}.condition")));
                 }
-                let tree = parse_condition(options, text, span, &format!("{path}.condition"))?;
+                let tree = parsed(text, span, &format!("{path}.condition"))?.clone();
                 let matcher = Matcher::compile(&tree, lenient)
                     .map_err(|e| e.at_opt(span).with_path(format!("{path}.condition")))?;
                 Some((tree, matcher))
@@ -1089,7 +1013,7 @@ pub(crate) fn compile(
                             .with_path(rw_path.clone())
                         })?,
                 };
-            rewrites.push(compile_rewrite(options, rw, lenient, &rw_path)?);
+            rewrites.push(compile_rewrite(rw, lenient, &rw_path)?);
         }
         let instances: Vec<Instance> = match options.targets.and_then(|t| t.get(key)) {
             Some(list) => list.clone(),
@@ -1125,7 +1049,7 @@ pub(crate) fn compile(
             instance_cookie: format!("vamp_{}", hex(route_hash)).into(),
         });
     }
-    let weights = effective_weights(&written).map_err(|total| {
+    let weights = vamp_model::weights::fill(&written).map_err(|total| {
         Diagnostic::error(
             Code::GatewayRouteWeight,
             format!(
@@ -1171,38 +1095,35 @@ pub(crate) fn compile(
     })
 }
 
-fn parse_condition(
-    options: &CompileOptions<'_>,
-    text: &str,
+/// The syntax tree of a route's condition, or its parse error placed at the
+/// route.
+fn parsed<'c>(
+    condition: &'c ConditionText,
     span: Option<vamp_model::Span>,
     path: &str,
-) -> Result<Condition, Diagnostic> {
-    (options.parse)(text).map_err(|e| {
+) -> Result<&'c Condition, Diagnostic> {
+    condition.tree().map_err(|e| {
         let column = e.span.map(|s| s.column).unwrap_or(1);
         Diagnostic {
             message: format!(
-                "the condition `{text}` does not parse (column {column}): {}",
+                "the condition `{}` does not parse (column {column}): {}",
+                condition.as_str(),
                 e.message
             ),
             span: span.or(e.span),
             path: path.to_owned(),
-            ..e
+            ..e.clone()
         }
     })
 }
 
-fn compile_rewrite(
-    options: &CompileOptions<'_>,
-    rw: &Rewrite,
-    lenient: bool,
-    path: &str,
-) -> Result<CompiledRewrite, Diagnostic> {
+fn compile_rewrite(rw: &Rewrite, lenient: bool, path: &str) -> Result<CompiledRewrite, Diagnostic> {
     let text = strip_braces(&rw.condition);
     let acl = Condition::Acl(text.to_owned());
     let condition = if matching::check(&acl).is_ok() {
         let m = Matcher::compile(&acl, lenient)?;
         RewriteCondition::Acl(text.into(), m)
-    } else if let Ok(tree) = (options.parse)(text) {
+    } else if let Ok(tree) = vamp_model::condition::parse(text) {
         let m = Matcher::compile(&tree, lenient).map_err(|e| e.with_path(path))?;
         RewriteCondition::Vamp(tree, m)
     } else if lenient {
