@@ -98,7 +98,7 @@ use vamp_model::backend_name::{self, decode};
 use vamp_model::{Code, Condition, Diagnostic, Gateway, PortType, Sticky};
 
 use crate::engine::{
-    compile, stable_hash, CompileOptions, Engine, Instance, RewriteCondition, Targets,
+    compile_gateway, stable_hash, CompileOptions, Engine, Instance, RewriteCondition, Targets,
 };
 
 /// How the configuration is rendered.
@@ -184,7 +184,7 @@ pub fn export(
     };
     let engines = gateways
         .iter()
-        .map(|(name, g)| compile(name, g, &options, true))
+        .map(|(name, g)| compile_gateway(name, g, &options, true))
         .collect::<Result<Vec<_>, _>>()?;
     render(&engines, export)
 }
