@@ -4,8 +4,9 @@
 //! a node was written so later checks can point at it.
 
 use indexmap::IndexMap;
+use serde::de::{DeserializeOwned, Error as _};
 use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::condition::ConditionText;
 use crate::span::Span;
@@ -17,11 +18,14 @@ pub type Map<V> = IndexMap<String, V>;
 pub type Value = serde_json::Value;
 
 /// A reference to a stored artifact by name: `{"reference": "<name>"}`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Reference {
     /// The referenced artifact's name.
+    #[serde(rename = "reference")]
     pub name: String,
     /// Where the reference was written.
+    #[serde(skip)]
     pub span: Option<Span>,
 }
 
@@ -40,14 +44,6 @@ impl Reference {
     }
 }
 
-impl Serialize for Reference {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry("reference", &self.name)?;
-        m.end()
-    }
-}
-
 /// Either a reference to a stored artifact or the artifact written inline.
 ///
 /// ```
@@ -62,6 +58,26 @@ pub enum OrRef<T> {
     Reference(Reference),
     /// The artifact itself.
     Inline(T),
+}
+
+/// `{"reference": NAME}` (exactly that key) reads as a reference, anything
+/// else as the inline artifact.
+impl<'de, T: DeserializeOwned> Deserialize<'de> for OrRef<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        let is_reference = value
+            .as_object()
+            .is_some_and(|o| o.len() == 1 && o.contains_key("reference"));
+        if is_reference {
+            return Reference::deserialize(value)
+                .map(OrRef::Reference)
+                .map_err(D::Error::custom);
+        }
+        // The value was buffered: name the path inside it in the message.
+        serde_path_to_error::deserialize(value)
+            .map(OrRef::Inline)
+            .map_err(|e| D::Error::custom(format_args!("at `{}`: {}", e.path(), e.inner())))
+    }
 }
 
 impl<T> OrRef<T> {
@@ -162,7 +178,7 @@ impl std::fmt::Display for Kind {
 }
 
 /// `http` or `tcp`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PortType {
     /// HTTP (the default).
@@ -173,7 +189,7 @@ pub enum PortType {
 
 /// A port: `8080`, `8080/http`, `8080/tcp`, or a reference such as
 /// `$db.constants.port`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Port {
     /// The text as written.
     pub value: String,
@@ -226,7 +242,7 @@ impl Port {
 }
 
 /// The value of an environment variable or constant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraitValue {
     /// The value as text; None is a place holder (`~`).
     pub value: Option<String>,
@@ -238,7 +254,7 @@ pub struct TraitValue {
 }
 
 /// One container argument: `{"key": "privileged", "value": "true"}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Argument {
     /// Argument name.
     pub key: String,
@@ -247,7 +263,7 @@ pub struct Argument {
 }
 
 /// A health check on a breed, service or cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthCheck {
     /// HTTP path (default `/`).
     pub path: String,
@@ -269,7 +285,7 @@ pub struct HealthCheck {
 }
 
 /// What a breed runs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deployable {
     /// The type as written (`docker`, `container/docker`), or None.
     #[serde(rename = "type")]
@@ -279,49 +295,40 @@ pub struct Deployable {
 }
 
 /// A breed: one deployable with its declared interface.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename = "breed")]
 pub struct Breed {
     /// Artifact name.
     pub name: String,
     /// Free-form metadata.
+    #[serde(default)]
     pub metadata: Map<Value>,
     /// What runs.
     pub deployable: Deployable,
     /// Ports by name.
+    #[serde(default)]
     pub ports: Map<Port>,
     /// Environment variables by name.
+    #[serde(default)]
     pub environment_variables: Map<TraitValue>,
     /// Constants by name.
+    #[serde(default)]
     pub constants: Map<TraitValue>,
     /// Arguments in order.
+    #[serde(default)]
     pub arguments: Vec<Argument>,
     /// Dependencies by alias.
+    #[serde(default)]
     pub dependencies: Map<OrRef<Breed>>,
     /// Health checks, None when none were written.
     pub health_checks: Option<Vec<HealthCheck>>,
     /// Where the breed was written.
+    #[serde(skip)]
     pub span: Option<Span>,
 }
 
-impl Serialize for Breed {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(11))?;
-        m.serialize_entry("kind", "breed")?;
-        m.serialize_entry("name", &self.name)?;
-        m.serialize_entry("metadata", &self.metadata)?;
-        m.serialize_entry("deployable", &self.deployable)?;
-        m.serialize_entry("ports", &self.ports)?;
-        m.serialize_entry("environment_variables", &self.environment_variables)?;
-        m.serialize_entry("constants", &self.constants)?;
-        m.serialize_entry("arguments", &self.arguments)?;
-        m.serialize_entry("dependencies", &self.dependencies)?;
-        m.serialize_entry("health_checks", &self.health_checks)?;
-        m.end()
-    }
-}
-
 /// The size of a service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scale {
     /// Cores.
     pub cpu: f64,
@@ -338,37 +345,31 @@ impl Scale {
         memory: 1000.0,
         instances: 1,
     };
+
+    /// [`Scale::DEFAULT`], for reading a service written without a scale.
+    pub fn default_scale() -> Scale {
+        Scale::DEFAULT
+    }
 }
 
 /// A condition attached to a route: inline text or a reference.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
 pub enum RouteCondition {
+    /// `{"reference": "ios"}`.
+    Reference(Reference),
     /// `{"definition": "User-Agent = Firefox"}`.
     Inline {
         /// The condition as written, parsed.
         definition: ConditionText,
         /// Where it was written.
+        #[serde(skip)]
         span: Option<Span>,
     },
-    /// `{"reference": "ios"}`.
-    Reference(Reference),
-}
-
-impl Serialize for RouteCondition {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            RouteCondition::Inline { definition, .. } => {
-                let mut m = s.serialize_map(Some(1))?;
-                m.serialize_entry("definition", definition)?;
-                m.end()
-            }
-            RouteCondition::Reference(r) => r.serialize(s),
-        }
-    }
 }
 
 /// A path rewrite: `path: NEW if CONDITION`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rewrite {
     /// The new path.
     pub path: String,
@@ -378,7 +379,8 @@ pub struct Rewrite {
 
 /// One destination of a gateway. The default is a route with nothing
 /// written (no weight, condition, rewrites or position).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Route {
     /// Share of unconditioned traffic, 0–100; None when not written.
     pub weight: Option<u8>,
@@ -387,6 +389,7 @@ pub struct Route {
     /// Share of matching requests sent straight to this route.
     pub condition_strength: Option<u8>,
     /// Path rewrites.
+    #[serde(default)]
     pub rewrites: Vec<OrRef<Rewrite>>,
     /// HAProxy balance algorithm, None for the default.
     pub balance: Option<String>,
@@ -398,7 +401,7 @@ pub struct Route {
 }
 
 /// `sticky: route | instance`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sticky {
     /// Pin a client to a route.
@@ -408,7 +411,7 @@ pub enum Sticky {
 }
 
 /// An existing service a gateway fronts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayService {
     /// Host.
     pub host: String,
@@ -417,7 +420,7 @@ pub struct GatewayService {
 }
 
 /// A gateway: a listening port and its routes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gateway {
     /// The port (for cluster gateways written without one: the cluster port
     /// it routes, as a port object of that name's value).
@@ -427,10 +430,12 @@ pub struct Gateway {
     /// Stickiness.
     pub sticky: Option<Sticky>,
     /// Virtual host names.
+    #[serde(default)]
     pub virtual_hosts: Vec<String>,
     /// Gateway selector text.
     pub selector: Option<String>,
     /// Routes by path.
+    #[serde(default)]
     pub routes: Map<OrRef<Route>>,
     /// Where the gateway was written.
     #[serde(skip)]
@@ -441,7 +446,7 @@ pub struct Gateway {
 }
 
 /// Threshold of a response-time SLA, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Threshold {
     /// Escalate above this average.
     pub upper: u64,
@@ -450,7 +455,7 @@ pub struct Threshold {
 }
 
 /// The sliding window of a response-time SLA, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Window {
     /// Averaging interval.
     pub interval: u64,
@@ -505,6 +510,52 @@ impl Sla {
     }
 }
 
+impl<'de> Deserialize<'de> for Sla {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut m = Map::<Value>::deserialize(d)?;
+        let escalations = take(&mut m, "escalations")?.unwrap_or_default();
+        if let Some(name) = take::<String, D::Error>(&mut m, "reference")? {
+            return Ok(Sla::Reference {
+                reference: Reference::new(name),
+                escalations,
+            });
+        }
+        let sla_type: String = required(&mut m, "type")?;
+        Ok(match sla_type.as_str() {
+            "response_time_sliding_window" => Sla::ResponseTimeSlidingWindow {
+                threshold: required(&mut m, "threshold")?,
+                window: required(&mut m, "window")?,
+                escalations,
+            },
+            "escalation_only" => Sla::EscalationOnly { escalations },
+            _ => Sla::Generic {
+                sla_type,
+                parameters: take(&mut m, "parameters")?.unwrap_or_default(),
+                escalations,
+            },
+        })
+    }
+}
+
+/// Reads and removes `key` of a JSON object (absent or null: `None`).
+fn take<T: DeserializeOwned, E: serde::de::Error>(
+    m: &mut Map<Value>,
+    key: &str,
+) -> Result<Option<T>, E> {
+    m.shift_remove(key)
+        .filter(|v| !v.is_null())
+        .map(|v| T::deserialize(v).map_err(|e| E::custom(format_args!("`{key}`: {e}"))))
+        .transpose()
+}
+
+/// Reads and removes `key` of a JSON object, which must be there.
+fn required<T: DeserializeOwned, E: serde::de::Error>(
+    m: &mut Map<Value>,
+    key: &'static str,
+) -> Result<T, E> {
+    take(m, key)?.ok_or_else(|| E::missing_field(key))
+}
+
 impl Serialize for Sla {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
@@ -556,6 +607,13 @@ pub enum ScaleResource {
 }
 
 impl ScaleResource {
+    /// Every resource.
+    pub const ALL: [ScaleResource; 3] = [
+        ScaleResource::Instances,
+        ScaleResource::Cpu,
+        ScaleResource::Memory,
+    ];
+
     /// The escalation type name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -597,6 +655,33 @@ pub enum Escalation {
     },
     /// A stored escalation.
     Reference(Reference),
+}
+
+impl<'de> Deserialize<'de> for Escalation {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut m = Map::<Value>::deserialize(d)?;
+        if let Some(name) = take::<String, D::Error>(&mut m, "reference")? {
+            return Ok(Escalation::Reference(Reference::new(name)));
+        }
+        let ty: String = required(&mut m, "type")?;
+        let resource = ScaleResource::ALL.into_iter().find(|r| r.as_str() == ty);
+        Ok(match (resource, ty.as_str()) {
+            (Some(resource), _) => Escalation::Scale {
+                resource,
+                minimum: required(&mut m, "minimum")?,
+                maximum: required(&mut m, "maximum")?,
+                scale_by: required(&mut m, "scale_by")?,
+                target: take(&mut m, "target")?,
+                span: None,
+            },
+            (None, "to_all") => Escalation::ToAll(required(&mut m, "escalations")?),
+            (None, "to_one") => Escalation::ToOne(required(&mut m, "escalations")?),
+            (None, _) => Escalation::Generic {
+                escalation_type: ty,
+                parameters: take(&mut m, "parameters")?.unwrap_or_default(),
+            },
+        })
+    }
 }
 
 impl Serialize for Escalation {
@@ -650,21 +735,24 @@ impl Serialize for Escalation {
 }
 
 /// One breed placed in a cluster with its runtime settings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
     /// The breed, inline or referenced.
     pub breed: OrRef<Breed>,
     /// Service-scope environment variables.
+    #[serde(default)]
     pub environment_variables: Map<TraitValue>,
     /// Scale, None for the default.
     pub scale: Option<OrRef<Scale>>,
     /// Arguments.
+    #[serde(default)]
     pub arguments: Vec<Argument>,
     /// Health checks.
     pub health_checks: Option<Vec<HealthCheck>>,
     /// Network.
     pub network: Option<String>,
     /// Dialects.
+    #[serde(default)]
     pub dialects: Map<Value>,
     /// Where the service was written.
     #[serde(skip)]
@@ -672,13 +760,16 @@ pub struct Service {
 }
 
 /// A group of services serving one purpose.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cluster {
     /// Free-form metadata.
+    #[serde(default)]
     pub metadata: Map<Value>,
     /// Services in order.
+    #[serde(default)]
     pub services: Vec<Service>,
     /// Cluster gateways keyed by port name.
+    #[serde(default)]
     pub gateways: Map<Gateway>,
     /// Health checks.
     pub health_checks: Option<Vec<HealthCheck>>,
@@ -687,6 +778,7 @@ pub struct Cluster {
     /// SLA.
     pub sla: Option<Sla>,
     /// Dialects.
+    #[serde(default)]
     pub dialects: Map<Value>,
     /// Where the cluster was written.
     #[serde(skip)]
@@ -694,27 +786,31 @@ pub struct Cluster {
 }
 
 /// A plan: clusters of services plus entry gateways.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Blueprint {
     /// Blueprint gateways keyed by port (or key as written).
+    #[serde(default)]
     pub gateways: Map<Gateway>,
     /// Clusters by name.
+    #[serde(default)]
     pub clusters: Map<Cluster>,
     /// Cluster-scope environment variables (`cluster.environment_variables.NAME`).
+    #[serde(default)]
     pub environment_variables: Map<TraitValue>,
     /// Dialects.
+    #[serde(default)]
     pub dialects: Map<Value>,
 }
 
 /// A stored condition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConditionDef {
     /// The condition as written, parsed.
     pub definition: ConditionText,
 }
 
 /// A workflow: a breed run as a controller.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workflow {
     /// The breed.
     pub breed: OrRef<Breed>,
@@ -723,10 +819,13 @@ pub struct Workflow {
     /// Scale.
     pub scale: Option<OrRef<Scale>>,
     /// Environment variables.
+    #[serde(default)]
     pub environment_variables: Map<TraitValue>,
     /// Arguments.
+    #[serde(default)]
     pub arguments: Vec<Argument>,
     /// Dialects.
+    #[serde(default)]
     pub dialects: Map<Value>,
 }
 
@@ -738,14 +837,20 @@ pub struct Workflow {
 /// let json = serde_json::to_string(&doc).unwrap();
 /// assert_eq!(json, r#"{"kind":"scale","name":"small","metadata":{},"cpu":2.0,"memory":2000.0,"instances":2}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = ""))]
 pub struct Artifact<T: Spec> {
-    /// Always the singular kind.
-    #[serde(serialize_with = "serialize_kind::<_, T>")]
+    /// Always the singular kind (may be left out when reading).
+    #[serde(
+        serialize_with = "serialize_kind::<_, T>",
+        deserialize_with = "deserialize_kind::<_, T>",
+        default
+    )]
     pub kind: std::marker::PhantomData<T>,
     /// Artifact name.
     pub name: String,
     /// Free-form metadata.
+    #[serde(default)]
     pub metadata: Map<Value>,
     /// The artifact's own fields.
     #[serde(flatten)]
@@ -757,6 +862,20 @@ fn serialize_kind<S: Serializer, T: Spec>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     s.serialize_str(T::KIND.as_str())
+}
+
+fn deserialize_kind<'de, D: Deserializer<'de>, T: Spec>(
+    d: D,
+) -> Result<std::marker::PhantomData<T>, D::Error> {
+    let kind = String::deserialize(d)?;
+    if kind == T::KIND.as_str() {
+        Ok(std::marker::PhantomData)
+    } else {
+        Err(D::Error::invalid_value(
+            serde::de::Unexpected::Str(&kind),
+            &T::KIND.as_str(),
+        ))
+    }
 }
 
 impl<T: Spec> Artifact<T> {
@@ -772,7 +891,7 @@ impl<T: Spec> Artifact<T> {
 }
 
 /// The content of a stored artifact of a given kind.
-pub trait Spec: Serialize {
+pub trait Spec: Serialize + DeserializeOwned {
     /// The kind of the document.
     const KIND: Kind;
 }
@@ -855,6 +974,49 @@ impl Document {
             Document::Escalation(a) => &a.name,
             Document::Workflow(a) => &a.name,
         }
+    }
+}
+
+/// Reads a document by its `kind` (a deployment is not a document).
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        fn read<T: DeserializeOwned, E: serde::de::Error>(v: Value) -> Result<T, E> {
+            T::deserialize(v).map_err(E::custom)
+        }
+        let v = Value::deserialize(d)?;
+        let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let Some(kind) = Kind::ALL.into_iter().find(|k| k.as_str() == kind) else {
+            return Err(D::Error::unknown_variant(
+                kind,
+                &[
+                    "breed",
+                    "blueprint",
+                    "gateway",
+                    "condition",
+                    "rewrite",
+                    "scale",
+                    "sla",
+                    "escalation",
+                    "workflow",
+                ],
+            ));
+        };
+        Ok(match kind {
+            Kind::Breed => Document::Breed(read(v)?),
+            Kind::Blueprint => Document::Blueprint(read(v)?),
+            Kind::Gateway => Document::Gateway(read(v)?),
+            Kind::Condition => Document::Condition(read(v)?),
+            Kind::Rewrite => Document::Rewrite(read(v)?),
+            Kind::Scale => Document::Scale(read(v)?),
+            Kind::Sla => Document::Sla(read(v)?),
+            Kind::Escalation => Document::Escalation(read(v)?),
+            Kind::Workflow => Document::Workflow(read(v)?),
+            Kind::Deployment => {
+                return Err(D::Error::custom(
+                    "a deployment is not a document of the DSL",
+                ))
+            }
+        })
     }
 }
 
