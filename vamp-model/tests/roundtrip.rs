@@ -483,44 +483,28 @@ fn deployed_service() -> impl Strategy<Value = DeployedService> {
         )
 }
 
+/// A deployment: the parts it shares with a blueprint and a cluster come
+/// from those strategies.
 fn deployment() -> impl Strategy<Value = Artifact<Deployment>> {
-    let cluster = (
-        map_of(value()),
-        prop::collection::vec(deployed_service(), 0..2),
-        map_of(gateway()),
-        health_checks(),
-        prop::option::of(name()),
-        prop::option::of(sla()),
-        map_of(value()),
-    )
-        .prop_map(
-            |(metadata, services, gateways, health_checks, network, sla, dialects)| {
-                DeployedCluster {
-                    metadata,
-                    services,
-                    gateways,
-                    health_checks,
-                    network,
-                    sla,
-                    dialects,
-                }
-            },
-        );
+    let cluster =
+        (cluster(), prop::collection::vec(deployed_service(), 0..2)).prop_map(|(c, services)| {
+            DeployedCluster {
+                metadata: c.metadata,
+                services,
+                gateways: c.gateways,
+                health_checks: c.health_checks,
+                network: c.network,
+                sla: c.sla,
+                dialects: c.dialects,
+            }
+        });
     artifact(
-        (
-            map_of(gateway()),
-            map_of(cluster),
-            map_of(trait_value()),
-            map_of(value()),
-        )
-            .prop_map(
-                |(gateways, clusters, environment_variables, dialects)| Deployment {
-                    gateways,
-                    clusters,
-                    environment_variables,
-                    dialects,
-                },
-            ),
+        (blueprint(), map_of(cluster)).prop_map(|(b, clusters)| Deployment {
+            gateways: b.gateways,
+            clusters,
+            environment_variables: b.environment_variables,
+            dialects: b.dialects,
+        }),
     )
 }
 

@@ -100,8 +100,11 @@ pub(crate) fn compile_gateway(
             gateway: name,
             key,
             path: format!("routes.{key}"),
+            port_type,
+            options,
+            lenient,
         };
-        routes.push(compile_route(&at, route, port_type, options, lenient)?);
+        routes.push(compile_route(&at, route)?);
     }
     let weight_table = apply_weights(name, gateway, &written, &mut routes)?;
     let conditioned = conditioned(&routes);
@@ -148,26 +151,24 @@ fn check_gateway(name: &str, gateway: &Gateway) -> Result<PortType, Diagnostic> 
     Ok(port_type)
 }
 
-/// Which route is being compiled, for messages and key paths.
+/// Which route is being compiled (for messages and key paths) and how.
 struct RouteAt<'a> {
     gateway: &'a str,
     key: &'a str,
     /// `routes.KEY`.
     path: String,
+    port_type: PortType,
+    options: &'a CompileOptions<'a>,
+    /// Accept raw ACLs the engine cannot evaluate (export only).
+    lenient: bool,
 }
 
 /// One inline route, its weight left at 0 for [`apply_weights`].
-fn compile_route(
-    at: &RouteAt<'_>,
-    route: &Route,
-    port_type: PortType,
-    options: &CompileOptions<'_>,
-    lenient: bool,
-) -> Result<CompiledRoute, Diagnostic> {
+fn compile_route(at: &RouteAt<'_>, route: &Route) -> Result<CompiledRoute, Diagnostic> {
     let (name, key, path) = (at.gateway, at.key, &at.path);
     let condition = match &route.condition {
         None => None,
-        Some(rc) => Some(route_condition(at, rc, port_type, options, lenient)?),
+        Some(rc) => Some(route_condition(at, rc)?),
     };
     let strength = match (route.condition_strength, &condition) {
         (Some(s), _) if s > 100 => {
@@ -185,9 +186,9 @@ fn compile_route(
         .rewrites
         .iter()
         .enumerate()
-        .map(|(i, rw)| route_rewrite(at, i, rw, options, lenient))
+        .map(|(i, rw)| route_rewrite(at, i, rw))
         .collect::<Result<Vec<_>, _>>()?;
-    let instances: Vec<Instance> = match options.targets.and_then(|t| t.get(key)) {
+    let instances: Vec<Instance> = match at.options.targets.and_then(|t| t.get(key)) {
         Some(list) => list.clone(),
         None => vec![Instance {
             name: key.to_owned(),
@@ -227,16 +228,14 @@ fn compile_route(
 fn route_condition(
     at: &RouteAt<'_>,
     rc: &RouteCondition,
-    port_type: PortType,
-    options: &CompileOptions<'_>,
-    lenient: bool,
 ) -> Result<(Condition, Matcher), Diagnostic> {
     let (name, key) = (at.gateway, at.key);
     let path = format!("{}.condition", at.path);
     let (text, span) = match rc {
         RouteCondition::Inline { definition, span } => (definition, *span),
         RouteCondition::Reference(r) => {
-            let def = options
+            let def = at
+                .options
                 .conditions
                 .and_then(|c| c.get(&r.name))
                 .ok_or_else(|| {
@@ -253,7 +252,7 @@ fn route_condition(
             (def, r.span)
         }
     };
-    if port_type == PortType::Tcp {
+    if at.port_type == PortType::Tcp {
         return Err(Diagnostic::error(
             Code::ConditionPortType,
             format!("route `{key}` has a condition, but gateway `{name}` is a TCP gateway: conditions need HTTP"),
@@ -262,7 +261,8 @@ fn route_condition(
         .with_path(path));
     }
     let tree = parsed(text, span, &path)?.clone();
-    let matcher = Matcher::compile(&tree, lenient).map_err(|e| e.at_opt(span).with_path(path))?;
+    let matcher =
+        Matcher::compile(&tree, at.lenient).map_err(|e| e.at_opt(span).with_path(path))?;
     Ok((tree, matcher))
 }
 
@@ -271,13 +271,12 @@ fn route_rewrite(
     at: &RouteAt<'_>,
     i: usize,
     rw: &OrRef<Rewrite>,
-    options: &CompileOptions<'_>,
-    lenient: bool,
 ) -> Result<CompiledRewrite, Diagnostic> {
     let rw_path = format!("{}.rewrites[{i}]", at.path);
     let rw = match rw {
         OrRef::Inline(rw) => rw,
-        OrRef::Reference(r) => options
+        OrRef::Reference(r) => at
+            .options
             .rewrites
             .and_then(|m| m.get(&r.name))
             .ok_or_else(|| {
@@ -292,7 +291,7 @@ fn route_rewrite(
                 .with_path(rw_path.clone())
             })?,
     };
-    compile_rewrite(rw, lenient, &rw_path)
+    compile_rewrite(rw, at.lenient, &rw_path)
 }
 
 /// Sets the routes' effective weights ([`vamp_model::weights::fill`]) and
