@@ -32,12 +32,7 @@ fn compile(yaml: &str) -> Engine {
     let Some(Document::Gateway(g)) = out.documents.into_iter().next() else {
         panic!("no gateway")
     };
-    Engine::compile(
-        &g.name,
-        &g.spec,
-        &CompileOptions::new(vamp_dsl::condition::parse),
-    )
-    .expect("compiles")
+    Engine::compile(&g.name, &g.spec, &CompileOptions::default()).expect("compiles")
 }
 
 const TWO: &str = "name: shop\nroutes:\n  shop/v1:\n    weight: 90%\n  shop/v2:\n    weight: 10%\n";

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde_json::Value;
-use vamp_dsl::condition::parse;
 use vamp_dsl::{read_bytes, ReadOptions};
 use vamp_model::{Code, Diagnostic};
 use vamp_router::documents::{decision_json, pick, Gateways};
@@ -235,7 +234,7 @@ fn route(
 ) -> Result<(), Diagnostic> {
     let inputs = read_files(&[file.to_owned()])?;
     let targets = read_targets(targets)?;
-    let engines = inputs.compile_all(parse, targets.as_ref())?;
+    let engines = inputs.compile_all(targets.as_ref())?;
     let value: Value = serde_json::from_str(request).map_err(|e| {
         Diagnostic::error(
             Code::UnexpectedType,
@@ -272,7 +271,7 @@ fn simulate_cmd(
 ) -> Result<(), Diagnostic> {
     let inputs = read_files(&[file.to_owned()])?;
     let targets = read_targets(targets)?;
-    let engines = inputs.compile_all(parse, targets.as_ref())?;
+    let engines = inputs.compile_all(targets.as_ref())?;
     let engine = pick(&engines, gateway, None).map_err(gateway_help)?;
     let bytes = read_input(traffic)?;
     let text = String::from_utf8(bytes).map_err(|_| {
@@ -294,7 +293,7 @@ fn export_haproxy(
 ) -> Result<(), Diagnostic> {
     let inputs = read_files(files)?;
     let targets = read_targets(targets)?;
-    let config = inputs.export_haproxy(parse, targets.as_ref(), &options)?;
+    let config = inputs.export_haproxy(targets.as_ref(), &options)?;
     match output {
         None => print!("{config}"),
         Some(path) => std::fs::write(path, config)

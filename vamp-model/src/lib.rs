@@ -15,6 +15,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod artifact;
+pub mod backend_name;
 pub mod codes;
 pub mod condition;
 pub mod deployment;
@@ -28,9 +29,10 @@ pub mod resolve;
 pub mod span;
 pub mod store;
 pub mod units;
+pub mod weights;
 
 pub use artifact::*;
-pub use condition::Condition;
+pub use condition::{Condition, ConditionText};
 pub use deployment::*;
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use span::Span;

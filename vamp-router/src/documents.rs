@@ -7,9 +7,7 @@
 //! refer to ([`gateways`] → [`Gateways`]), compile one or all of them
 //! ([`Gateways::compile_one`], [`Gateways::compile_all`],
 //! [`Gateways::export_haproxy`]) and print a decision as JSON
-//! ([`decision_json`]). Condition text is parsed by the function the caller
-//! passes in (`vamp_dsl::condition::parse`): the router does not depend on
-//! the DSL.
+//! ([`decision_json`]). Conditions arrive parsed with the documents.
 //!
 //! ```
 //! use vamp_router::documents::{decision_json, gateways};
@@ -33,9 +31,9 @@
 //! ";
 //! let out = vamp_dsl::read_bytes(yaml.as_bytes(), Default::default());
 //! let g = gateways(&out.documents).unwrap();
-//! assert_eq!(g.conditions["firefox"], "user-agent == Firefox");
+//! assert_eq!(g.conditions["firefox"].as_str(), "user-agent == Firefox");
 //!
-//! let engine = g.compile_one(None, vamp_dsl::condition::parse, None).unwrap();
+//! let engine = g.compile_one(None, None).unwrap();
 //! let headers = [("User-Agent", "Mozilla/5.0 Firefox/120.0")];
 //! let req = vamp_router::request::Request { headers: (&headers).into(), ..Default::default() };
 //! let d = engine.decide(&req, &mut SplitMix64::new(1));
@@ -45,9 +43,9 @@
 //! ```
 
 use serde_json::{json, Value};
-use vamp_model::{Code, Diagnostic, Document, Gateway, Map, Rewrite};
+use vamp_model::{Code, ConditionText, Diagnostic, Document, Gateway, Map, Rewrite};
 
-use crate::engine::{by_virtual_host, CompileOptions, Decision, Engine, ParseCondition, Targets};
+use crate::engine::{by_virtual_host, CompileOptions, Decision, Engine, Targets};
 use crate::export::haproxy::{export, ExportOptions};
 use crate::request::Request;
 
@@ -58,8 +56,8 @@ use crate::request::Request;
 pub struct Gateways {
     /// Every gateway document (name, gateway), in stream order.
     pub gateways: Vec<(String, Gateway)>,
-    /// Condition documents: name → definition text.
-    pub conditions: Map<String>,
+    /// Condition documents: name → definition.
+    pub conditions: Map<ConditionText>,
     /// Rewrite documents by name.
     pub rewrites: Map<Rewrite>,
 }
@@ -112,16 +110,11 @@ impl Gateways {
 
     /// Compile options resolving references against these conditions and
     /// rewrites.
-    pub fn compile_options<'a>(
-        &'a self,
-        parse: ParseCondition,
-        targets: Option<&'a Targets>,
-    ) -> CompileOptions<'a> {
+    pub fn compile_options<'a>(&'a self, targets: Option<&'a Targets>) -> CompileOptions<'a> {
         CompileOptions {
             conditions: Some(&self.conditions),
             rewrites: Some(&self.rewrites),
             targets,
-            ..CompileOptions::new(parse)
         }
     }
 
@@ -161,11 +154,10 @@ impl Gateways {
     pub fn compile_one(
         &self,
         name: Option<&str>,
-        parse: ParseCondition,
         targets: Option<&Targets>,
     ) -> Result<Engine, Diagnostic> {
         let (name, gateway) = self.select(name)?;
-        Engine::compile(name, gateway, &self.compile_options(parse, targets))
+        Engine::compile(name, gateway, &self.compile_options(targets))
     }
 
     /// Compiles every gateway, in stream order.
@@ -173,12 +165,8 @@ impl Gateways {
     /// # Errors
     /// The first [`Engine::compile`] error, its message prefixed with the
     /// gateway's name.
-    pub fn compile_all(
-        &self,
-        parse: ParseCondition,
-        targets: Option<&Targets>,
-    ) -> Result<Vec<Engine>, Diagnostic> {
-        let options = self.compile_options(parse, targets);
+    pub fn compile_all(&self, targets: Option<&Targets>) -> Result<Vec<Engine>, Diagnostic> {
+        let options = self.compile_options(targets);
         self.gateways
             .iter()
             .map(|(name, g)| {
@@ -197,13 +185,12 @@ impl Gateways {
     /// Those of [`crate::export::haproxy::export`].
     pub fn export_haproxy(
         &self,
-        parse: ParseCondition,
         targets: Option<&Targets>,
         options: &ExportOptions,
     ) -> Result<String, Diagnostic> {
         let gateways: Vec<(&str, &Gateway)> =
             self.gateways.iter().map(|(n, g)| (n.as_str(), g)).collect();
-        export(&gateways, &self.compile_options(parse, targets), options)
+        export(&gateways, &self.compile_options(targets), options)
     }
 }
 
@@ -218,7 +205,7 @@ impl Gateways {
 /// let out = vamp_dsl::read_bytes(b"kind: gateway\nname: a\nport: 8080/http\nroutes:\n  x:\n    weight: 100%\n",
 ///                                Default::default());
 /// let engines = vamp_router::documents::gateways(&out.documents).unwrap()
-///     .compile_all(vamp_dsl::condition::parse, None).unwrap();
+///     .compile_all(None).unwrap();
 /// let picked = vamp_router::documents::pick(&engines, None, None).unwrap();
 /// assert_eq!(picked.name(), "a");
 /// assert!(vamp_router::documents::pick(&engines, Some("b"), None).is_err());
@@ -264,7 +251,7 @@ pub fn pick<'a>(
 /// # let out = vamp_dsl::read_bytes(b"kind: gateway\nname: g\nport: 8080/http\nroutes:\n  a:\n    weight: 0%\n",
 /// #                                Default::default());
 /// # let engine = vamp_router::documents::gateways(&out.documents).unwrap()
-/// #     .compile_one(None, vamp_dsl::condition::parse, None).unwrap();
+/// #     .compile_one(None, None).unwrap();
 /// let none = vamp_router::documents::decision_json(&engine, None);
 /// assert_eq!(none, serde_json::json!({"gateway": "g", "route": null, "reason": null,
 ///     "instance": null, "set_cookies": [], "rewrite": null}));
@@ -300,7 +287,6 @@ pub fn decision_json(engine: &Engine, decision: Option<&Decision<'_>>) -> Value 
 mod tests {
     use super::*;
     use crate::engine::{targets_from_json, SplitMix64};
-    use vamp_dsl::condition::parse;
 
     fn docs(yaml: &str) -> Vec<Document> {
         let out = vamp_dsl::read_bytes(yaml.as_bytes(), Default::default());
@@ -346,7 +332,7 @@ routes:
         let g = gateways(&docs(STREAM)).unwrap();
         let names: Vec<&str> = g.gateways.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["shop", "blog"]);
-        assert_eq!(g.conditions["android"], "user-agent == Android");
+        assert_eq!(g.conditions["android"].as_str(), "user-agent == Android");
         assert!(g.rewrites.contains_key("strip"));
     }
 
@@ -364,7 +350,7 @@ routes:
             (&whole.conditions, &whole.rewrites)
         );
         // references across files resolve
-        g.compile_all(parse, None).unwrap();
+        g.compile_all(None).unwrap();
     }
 
     #[test]
@@ -401,7 +387,7 @@ routes:
     fn compile_errors_name_the_gateway() {
         let bad = format!("{STREAM}---\nkind: gateway\nname: bad\nport: 8082/http\nroutes:\n  x:\n    condition:\n      reference: missing\n");
         let g = gateways(&docs(&bad)).unwrap();
-        let err = g.compile_all(parse, None).unwrap_err();
+        let err = g.compile_all(None).unwrap_err();
         assert_eq!(err.code, Code::UnresolvedDependency);
         assert!(
             err.message.starts_with("gateway `bad`: "),
@@ -409,18 +395,12 @@ routes:
             err.message
         );
         // the others still compile one by one
-        assert_eq!(
-            g.compile_one(Some("shop"), parse, None).unwrap().name(),
-            "shop"
-        );
+        assert_eq!(g.compile_one(Some("shop"), None).unwrap().name(), "shop");
     }
 
     #[test]
     fn pick_by_name_only_or_virtual_host() {
-        let engines = gateways(&docs(STREAM))
-            .unwrap()
-            .compile_all(parse, None)
-            .unwrap();
+        let engines = gateways(&docs(STREAM)).unwrap().compile_all(None).unwrap();
         assert_eq!(pick(&engines, Some("blog"), None).unwrap().name(), "blog");
         let headers = [("Host", "blog.example")];
         let req = Request {
@@ -442,7 +422,7 @@ routes:
             "shop/v2": [{"name": "i1", "host": "10.0.0.1", "port": 31001}]
         }))
         .unwrap();
-        let engine = g.compile_one(Some("shop"), parse, Some(&targets)).unwrap();
+        let engine = g.compile_one(Some("shop"), Some(&targets)).unwrap();
         let headers = [("User-Agent", "Android 14")];
         let req = Request {
             path: Some("/shop/cart"),
@@ -479,9 +459,7 @@ routes:
     #[test]
     fn export_haproxy_covers_every_gateway() {
         let g = gateways(&docs(STREAM)).unwrap();
-        let cfg = g
-            .export_haproxy(parse, None, &ExportOptions::default())
-            .unwrap();
+        let cfg = g.export_haproxy(None, &ExportOptions::default()).unwrap();
         assert!(cfg.contains("shop") && cfg.contains("blog"));
     }
 }

@@ -13,20 +13,15 @@
 //!   and the language bindings share.
 //! - [`export::haproxy`]: a complete `haproxy.cfg` for many gateways.
 //!
-//! The crate reads no clock, no environment and prints nothing; condition
-//! text is parsed by a function the caller passes in
-//! (`vamp_dsl::condition::parse`), so the router does not depend on the DSL.
+//! The crate reads no clock, no environment and prints nothing. Routes
+//! carry their conditions parsed ([`vamp_model::ConditionText`]), so the
+//! router takes syntax trees and does not depend on the DSL.
 //!
 //! ```
-//! use vamp_model::{Condition, Gateway, Map, OrRef, Route, RouteCondition};
+//! use vamp_model::{Gateway, Map, OrRef, Route, RouteCondition};
 //! use vamp_router::engine::{CompileOptions, Engine, Reason, SplitMix64};
 //! use vamp_router::request::Request;
 //!
-//! // A stand-in for `vamp_dsl::condition::parse`.
-//! fn parse(text: &str) -> Result<Condition, vamp_model::Diagnostic> {
-//!     assert_eq!(text, "user-agent == Firefox");
-//!     Ok(Condition::UserAgent("Firefox".into()))
-//! }
 //! let route = |weight, condition: Option<&str>| OrRef::Inline(Route {
 //!     weight: Some(weight),
 //!     condition: condition.map(|c| RouteCondition::Inline { definition: c.into(), span: None }),
@@ -37,7 +32,7 @@
 //! routes.insert("shop/v2".to_string(), route(0, Some("user-agent == Firefox")));
 //! let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
 //!     selector: None, routes, span: None, routes_span: None };
-//! let engine = Engine::compile("shop", &gateway, &CompileOptions::new(parse)).unwrap();
+//! let engine = Engine::compile("shop", &gateway, &CompileOptions::default()).unwrap();
 //!
 //! let headers = [("User-Agent", "Mozilla/5.0 (X11; rv:120.0) Gecko/20100101 Firefox/120.0")];
 //! let req = Request { headers: (&headers).into(), ..Request::default() };

@@ -293,7 +293,7 @@ mod tests {
     use super::*;
 
     fn cond(text: &str) -> Condition {
-        vamp_dsl::condition::parse(text).unwrap()
+        vamp_model::condition::parse(text).unwrap()
     }
 
     /// Matches `text` against a request built from `headers`, `cookies`,

@@ -10,7 +10,6 @@
 //! use vamp_model::{Gateway, Map, OrRef, Route};
 //! use vamp_router::engine::{CompileOptions, Engine};
 //! use vamp_router::simulate::{simulate, Traffic};
-//! # fn parse(_: &str) -> Result<vamp_model::Condition, vamp_model::Diagnostic> { unreachable!() }
 //! let route = |w| OrRef::Inline(Route { weight: Some(w), condition: None, condition_strength: None,
 //!     rewrites: vec![], balance: None, selector: None, span: None });
 //! let mut routes = Map::new();
@@ -18,7 +17,7 @@
 //! routes.insert("v2".to_string(), route(20));
 //! let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
 //!     selector: None, routes, span: None, routes_span: None };
-//! let engine = Engine::compile("g", &gateway, &CompileOptions::new(parse)).unwrap();
+//! let engine = Engine::compile("g", &gateway, &CompileOptions::default()).unwrap();
 //! let traffic = Traffic::from_json(&serde_json::json!([{}])).unwrap();
 //! let report = simulate(&engine, &traffic, 10_000, 42);
 //! assert!((report.exact.routes[0] - 0.8).abs() < 1e-12);
@@ -92,13 +91,12 @@ impl Distribution {
 /// ```
 /// # use vamp_model::*;
 /// # use vamp_router::engine::*;
-/// # fn parse(_: &str) -> Result<Condition, Diagnostic> { unreachable!() }
 /// # let mut routes = Map::new();
 /// # routes.insert("a".to_string(), OrRef::Inline(Route { weight: None, condition: None,
 /// #   condition_strength: None, rewrites: vec![], balance: None, selector: None, span: None }));
 /// # let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
 /// #   selector: None, routes, span: None, routes_span: None };
-/// let engine = Engine::compile("g", &gateway, &CompileOptions::new(parse)).unwrap();
+/// let engine = Engine::compile("g", &gateway, &CompileOptions::default()).unwrap();
 /// let d = vamp_router::simulate::exact(&engine, &Default::default());
 /// assert_eq!(d.routes, [1.0]);
 /// ```
@@ -303,13 +301,12 @@ impl Report {
     /// ```
     /// # use vamp_model::*;
     /// # use vamp_router::engine::*;
-    /// # fn parse(_: &str) -> Result<Condition, Diagnostic> { unreachable!() }
     /// # let mut routes = Map::new();
     /// # routes.insert("a".to_string(), OrRef::Inline(Route { weight: None, condition: None,
     /// #   condition_strength: None, rewrites: vec![], balance: None, selector: None, span: None }));
     /// # let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
     /// #   selector: None, routes, span: None, routes_span: None };
-    /// # let engine = Engine::compile("g", &gateway, &CompileOptions::new(parse)).unwrap();
+    /// # let engine = Engine::compile("g", &gateway, &CompileOptions::default()).unwrap();
     /// let t = vamp_router::simulate::Traffic::from_json(&serde_json::json!([{}])).unwrap();
     /// let r = vamp_router::simulate::simulate(&engine, &t, 100, 1);
     /// assert_eq!(r.to_json(&engine)["routes"]["a"]["count"], 100);
@@ -440,13 +437,12 @@ where
 /// ```
 /// # use vamp_model::*;
 /// # use vamp_router::engine::*;
-/// # fn parse(_: &str) -> Result<Condition, Diagnostic> { unreachable!() }
 /// # let mut routes = Map::new();
 /// # routes.insert("a".to_string(), OrRef::Inline(Route { weight: None, condition: None,
 /// #   condition_strength: None, rewrites: vec![], balance: None, selector: None, span: None }));
 /// # let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
 /// #   selector: None, routes, span: None, routes_span: None };
-/// # let engine = Engine::compile("g", &gateway, &CompileOptions::new(parse)).unwrap();
+/// # let engine = Engine::compile("g", &gateway, &CompileOptions::default()).unwrap();
 /// let c = vamp_router::simulate::sample(&engine, &Default::default(), 50, &mut SplitMix64::new(1));
 /// assert_eq!(c.routes, [50]);
 /// ```

@@ -6,9 +6,7 @@ mod common;
 use common::{engine, gateway, options, with_cookies};
 use proptest::prelude::*;
 use vamp_model::{Code, Condition};
-use vamp_router::engine::{
-    by_virtual_host, effective_weights, CompileOptions, Engine, Reason, SplitMix64,
-};
+use vamp_router::engine::{by_virtual_host, CompileOptions, Engine, Reason, SplitMix64};
 use vamp_router::matching::matches;
 use vamp_router::request::Request;
 use vamp_router::simulate::{exact, sample};
@@ -40,7 +38,7 @@ fn unweighted_routes_share_the_free_weight() {
     // The reader insists on written weights totalling 0 or 100; the rule
     // itself also covers partial totals (gateways built in code).
     assert_eq!(
-        effective_weights(&[Some(40), None, None, Some(20)]),
+        vamp_model::weights::fill(&[Some(40), None, None, Some(20)]),
         Ok(vec![40, 20, 20, 20])
     );
     let e = weighted(&[Some(100), None]);
@@ -52,7 +50,7 @@ fn unweighted_routes_share_the_free_weight() {
 fn compile_errors_have_their_codes() {
     // The reader already rejects a written total of 70%; a reference-free
     // gateway that slips through is rejected again at compile time.
-    assert_eq!(effective_weights(&[Some(50), Some(20)]), Err(70));
+    assert_eq!(vamp_model::weights::fill(&[Some(50), Some(20)]), Err(70));
     assert_eq!(
         compile_err("name: g\nport: 1/tcp\nroutes:\n  a:\n    condition: has cookie x\n"),
         Code::ConditionPortType
@@ -90,7 +88,7 @@ fn compile_errors_have_their_codes() {
 fn referenced_conditions_resolve_with_strength_100_by_default() {
     let (name, g) = gateway("name: g\nroutes:\n  a:\n    weight: 100%\n  b:\n    weight: 0%\n    condition:\n      reference: ff\n");
     let mut conditions = vamp_model::Map::new();
-    conditions.insert("ff".to_string(), "user-agent == Firefox".to_string());
+    conditions.insert("ff".to_string(), "user-agent == Firefox".into());
     let opts = CompileOptions {
         conditions: Some(&conditions),
         ..options()
@@ -384,29 +382,6 @@ proptest! {
         let expected = matches(&cond, &req).expect("supported");
         let d = e.decide(&req, &mut SplitMix64::new(1)).expect("route");
         prop_assert_eq!(d.route_name == "cond", expected, "{}", cond);
-    }
-
-    /// Effective weights total 100 (or 0 when every route says 0%), keep the
-    /// written ones, and spread the free share with the remainder last.
-    #[test]
-    fn weights_sum_to_100(written in prop::collection::vec(prop::option::of(0u8..=100), 1..12)) {
-        let sum: u32 = written.iter().flatten().map(|&w| u32::from(w)).sum();
-        let unweighted = written.iter().filter(|w| w.is_none()).count();
-        match effective_weights(&written) {
-            Ok(w) => {
-                let total: u32 = w.iter().map(|&x| u32::from(x)).sum();
-                prop_assert!(total == 100 || (total == 0 && sum == 0 && unweighted == 0));
-                for (e, o) in w.iter().zip(&written) {
-                    if let Some(o) = o { prop_assert_eq!(e, o); }
-                }
-                let shares: Vec<u8> = w.iter().zip(&written).filter(|(_, o)| o.is_none()).map(|(e, _)| *e).collect();
-                if let Some((last, rest)) = shares.split_last() {
-                    prop_assert!(rest.iter().all(|&s| s == shares[0]));
-                    prop_assert!(*last >= shares[0] && u32::from(*last - shares[0]) < shares.len() as u32);
-                }
-            }
-            Err(total) => prop_assert!(sum > 100 || (unweighted == 0 && sum != 100 && sum != 0), "{}", total),
-        }
     }
 
     /// A matching request reaches its route with probability

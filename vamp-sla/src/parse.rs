@@ -20,6 +20,7 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use vamp_model::backend_name;
 
 use crate::time::{parse_timestamp, seconds_to_ms};
 
@@ -551,11 +552,13 @@ fn gateway_cluster(g: Cow<'_, str>) -> Option<Cow<'_, str>> {
 /// service; its backend is named after the route path
 /// `DEPLOYMENT/CLUSTER/PORT/SERVICE` (the first three hold no `/`; the service,
 /// a breed name, may: `magneticio/sava:1.0`), written in the characters HAProxy
-/// accepts in names (`A–Z a–z 0–9 - _ . :`) by escaping every other byte,
-/// and `_` itself, as `_` followed by two lowercase hex digits: `/` is `_2f`,
-/// `_` is `_5f`. So `shop/sava/webport/sava:1.0.0` is the backend
-/// `shop_2fsava_2fwebport_2fsava:1.0.0`. The decoding is exact (the mapping
-/// is one-to-one), and a name with a plain `/` is read as well.
+/// accepts in names (`A–Z a–z 0–9 - _ . :`) with the codec of
+/// [`vamp_model::backend_name`] (the one the exporter writes with): every
+/// other byte, and `_` itself, is `_` followed by two lowercase hex digits:
+/// `/` is `_2f`, `_` is `_5f`. So `shop/sava/webport/sava:1.0.0` is the
+/// backend `shop_2fsava_2fwebport_2fsava:1.0.0`. The decoding is exact (the
+/// mapping is one-to-one; upper-case escapes are not escapes), and a name
+/// with a plain `/` is read as well.
 ///
 /// Backend names with fewer than four segments (the gateway's weight
 /// backend `o_…`, condition-strength backends `im_…`) are not route backends:
@@ -586,40 +589,6 @@ pub struct RouteBackend<'a> {
     pub service: Cow<'a, str>,
 }
 
-fn allowed(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':')
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Decodes `_hh` escapes; borrowed when there is none.
-fn decode(s: &str) -> Option<Cow<'_, str>> {
-    if !s.contains('_') {
-        return Some(Cow::Borrowed(s));
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'_' {
-            let v = hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?;
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok().map(Cow::Owned)
-}
-
 impl<'a> RouteBackend<'a> {
     /// Reads a backend name; `None` when it is not a route backend.
     /// Segments without escapes are borrowed, not copied.
@@ -632,7 +601,7 @@ impl<'a> RouteBackend<'a> {
             if b[i] == b'/' {
                 cuts[found] = (i, i + 1);
                 found += 1;
-            } else if b[i] == b'_' && matches!(b.get(i + 1..i + 3), Some(b"2f" | b"2F")) {
+            } else if b[i] == b'_' && b.get(i + 1..i + 3) == Some(b"2f") {
                 cuts[found] = (i, i + 3);
                 found += 1;
                 i += 2;
@@ -644,7 +613,7 @@ impl<'a> RouteBackend<'a> {
         }
         let seg = |from: usize, to: usize| -> Option<Cow<'a, str>> {
             let s = name.get(from..to)?;
-            let d = decode(s)?;
+            let d = backend_name::decode(s)?;
             (!d.is_empty()).then_some(d)
         };
         let service = seg(cuts[2].1, b.len())?;
@@ -670,13 +639,7 @@ impl<'a> RouteBackend<'a> {
             if i > 0 {
                 out.push_str("_2f");
             }
-            for &b in part.as_bytes() {
-                if allowed(b) {
-                    out.push(char::from(b));
-                } else {
-                    out.push_str(&format!("_{b:02x}"));
-                }
-            }
+            backend_name::encode_into(&mut out, part);
         }
         out
     }
@@ -896,7 +859,7 @@ mod tests {
         #[test]
         fn backend_names_round_trip(parts in proptest::collection::vec("[a-z_:./ 0-9-]{1,8}", 4)) {
             let name = RouteBackend::encode(&parts[0], &parts[1], &parts[2], &parts[3]);
-            prop_assert!(name.bytes().all(|b| allowed(b) || b == b'_'));
+            prop_assert!(name.bytes().all(|b| backend_name::is_plain(b) || b == b'_'));
             // only the service may hold a '/'
             if parts[..3].iter().all(|p| !p.contains('/')) {
                 let r = RouteBackend::parse(&name).unwrap();

@@ -229,11 +229,7 @@ impl NativeRouter {
         let targets = targets_from(targets)?;
         let g = read_gateways(text.as_bytes())?;
         let engine = g
-            .compile_one(
-                gateway.as_deref(),
-                vamp_dsl::condition::parse,
-                targets.as_ref(),
-            )
+            .compile_one(gateway.as_deref(), targets.as_ref())
             .map_err(|d| {
                 one_err(match d.code {
                     Code::UnresolvedDependency if d.help.is_none() => {
@@ -370,7 +366,7 @@ pub fn haproxy(
         health_checks: health_checks.unwrap_or(defaults.health_checks),
         ..defaults
     };
-    g.export_haproxy(vamp_dsl::condition::parse, targets.as_ref(), &options)
+    g.export_haproxy(targets.as_ref(), &options)
         .map_err(one_err)
 }
 

@@ -431,7 +431,7 @@ impl Router {
         let engine = py
             .detach(|| {
                 let g = read_gateways(text.bytes())?;
-                g.compile_one(gateway, vamp_dsl::condition::parse, targets.as_ref())
+                g.compile_one(gateway, targets.as_ref())
                     .map_err(|d| {
                         let d = match d.code {
                             Code::UnresolvedDependency if d.help.is_none() => {
@@ -623,7 +623,7 @@ fn haproxy(
     };
     py.detach(|| {
         let g = read_gateways(text.bytes())?;
-        g.export_haproxy(vamp_dsl::condition::parse, targets.as_ref(), &options)
+        g.export_haproxy(targets.as_ref(), &options)
             .map_err(|d| (Area::Routing, vec![d]))
     })
     .map_err(|(area, errors)| to_py_err(py, area, &errors))

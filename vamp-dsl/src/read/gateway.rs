@@ -2,8 +2,8 @@
 
 use vamp_model::units::parse_percentage;
 use vamp_model::{
-    Code, Gateway, GatewayService, Map, OrRef, Port, PortType, Rewrite, Route, RouteCondition,
-    Span, Sticky,
+    Code, ConditionText, Gateway, GatewayService, Map, OrRef, Port, PortType, Rewrite, Route,
+    RouteCondition, Span, Sticky,
 };
 
 use super::breed::{ref_or_map, reject_name, unit, RefOrMap};
@@ -291,7 +291,8 @@ fn inline_condition(ctx: &mut Ctx, text: &str, span: Span, path: &str) -> Option
     if text.trim().is_empty() {
         return None;
     }
-    if let Err(d) = crate::condition::parse(text) {
+    let definition = ConditionText::new(text);
+    if let Err(d) = definition.tree() {
         let col = d.span.map_or(1, |s| s.column);
         ctx.warn(
             GATEWAYS,
@@ -307,7 +308,7 @@ fn inline_condition(ctx: &mut Ctx, text: &str, span: Span, path: &str) -> Option
         );
     }
     Some(RouteCondition::Inline {
-        definition: text.to_owned(),
+        definition,
         span: Some(span),
     })
 }

@@ -331,7 +331,13 @@ fn read_document(ctx: &mut Ctx, root: &Node, expected: Option<Kind>) -> Option<D
             };
             node.and_then(|n| text(ctx, n, "condition"))
                 .map(|definition| {
-                    Document::Condition(named(&name, metadata, ConditionDef { definition }))
+                    Document::Condition(named(
+                        &name,
+                        metadata,
+                        ConditionDef {
+                            definition: definition.into(),
+                        },
+                    ))
                 })
         }
         Kind::Workflow => {

@@ -46,7 +46,7 @@
 //! # Names: the contract with the SLA layer
 //!
 //! HAProxy names allow `[A-Za-z0-9._:-]`. A Vamp name is encoded by
-//! [`encode_name`]: letters, digits, `.`, `:` and `-` stay, every other
+//! [`vamp_model::backend_name`]: letters, digits, `.`, `:` and `-` stay, every other
 //! byte (including `/` and `_`) becomes `_` and two lowercase hex digits
 //! (`shop/web` → `shop_2fweb`). So `_` is always followed by two hex
 //! digits in an encoded name, and `__` separates parts unambiguously:
@@ -78,7 +78,6 @@
 //! use vamp_model::{Gateway, Map, OrRef, Port, Route};
 //! use vamp_router::engine::CompileOptions;
 //! use vamp_router::export::haproxy::{export, ExportOptions};
-//! # fn parse(_: &str) -> Result<vamp_model::Condition, vamp_model::Diagnostic> { unreachable!() }
 //! let route = |w| OrRef::Inline(Route { weight: Some(w), condition: None, condition_strength: None,
 //!     rewrites: vec![], balance: None, selector: None, span: None });
 //! let mut routes = Map::new();
@@ -86,7 +85,7 @@
 //! routes.insert("[127.0.0.1:9002]".to_string(), route(10));
 //! let gateway = Gateway { port: Port::parse("8080"), service: None, sticky: None,
 //!     virtual_hosts: vec![], selector: None, routes, span: None, routes_span: None };
-//! let cfg = export(&[("shop/web", &gateway)], &CompileOptions::new(parse), &ExportOptions::default()).unwrap();
+//! let cfg = export(&[("shop/web", &gateway)], &CompileOptions::default(), &ExportOptions::default()).unwrap();
 //! assert!(cfg.contains("frontend shop_2fweb\n"));
 //! assert!(cfg.contains("bind 127.0.0.1:8080"));
 //! assert!(cfg.contains("server _5b127.0.0.1:9001_5d 127.0.0.1:9001 weight 100 check"));
@@ -95,10 +94,11 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use vamp_model::backend_name::{self, decode};
 use vamp_model::{Code, Condition, Diagnostic, Gateway, PortType, Sticky};
 
 use crate::engine::{
-    compile, stable_hash, CompileOptions, Engine, Instance, RewriteCondition, Targets,
+    compile_gateway, stable_hash, CompileOptions, Engine, Instance, RewriteCondition, Targets,
 };
 
 /// How the configuration is rendered.
@@ -184,7 +184,7 @@ pub fn export(
     };
     let engines = gateways
         .iter()
-        .map(|(name, g)| compile(name, g, &options, true))
+        .map(|(name, g)| compile_gateway(name, g, &options, true))
         .collect::<Result<Vec<_>, _>>()?;
     render(&engines, export)
 }
@@ -202,10 +202,9 @@ pub fn export(
 /// ```
 /// # use vamp_model::*;
 /// # use vamp_router::engine::*;
-/// # fn parse(_: &str) -> Result<Condition, Diagnostic> { unreachable!() }
 /// # let gateway = Gateway { port: None, service: None, sticky: None, virtual_hosts: vec![],
 /// #   selector: None, routes: Map::new(), span: None, routes_span: None };
-/// let engine = Engine::compile("g", &gateway, &CompileOptions::new(parse)).unwrap();
+/// let engine = Engine::compile("g", &gateway, &CompileOptions::default()).unwrap();
 /// let err = vamp_router::export::haproxy::render(&[engine], &Default::default()).unwrap_err();
 /// assert_eq!(err.code, Code::UnresolvedGatewayPort);
 /// ```
@@ -260,57 +259,6 @@ fn log_format(format: &str) -> String {
     format!("\"{}\"", format.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Encodes a Vamp name as an HAProxy name (see the module docs).
-///
-/// ```
-/// use vamp_router::export::haproxy::{decode_name, encode_name};
-/// assert_eq!(encode_name("shop/checkout/sava:1.0/web"), "shop_2fcheckout_2fsava:1.0_2fweb");
-/// assert_eq!(encode_name("a_b"), "a_5fb");
-/// assert_eq!(decode_name("a_5fb").as_deref(), Some("a_b"));
-/// ```
-pub fn encode_name(name: &str) -> String {
-    let mut s = String::with_capacity(name.len() + 8);
-    for &b in name.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-') {
-            s.push(char::from(b));
-        } else {
-            let _ = write!(s, "_{b:02x}");
-        }
-    }
-    s
-}
-
-/// Decodes an [`encode_name`]d name; `None` when the text is not one.
-///
-/// ```
-/// use vamp_router::export::haproxy::decode_name;
-/// assert_eq!(decode_name("shop_2fweb").as_deref(), Some("shop/web"));
-/// assert_eq!(decode_name("virtual_hosts"), None);
-/// ```
-pub fn decode_name(text: &str) -> Option<String> {
-    let b = text.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'_' => {
-                let hex = text.get(i + 1..i + 3)?;
-                if !hex.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-                    return None;
-                }
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            c if c.is_ascii_alphanumeric() || matches!(c, b'.' | b':' | b'-') => {
-                out.push(c);
-                i += 1;
-            }
-            _ => return None,
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// The service a route of an internal gateway targets: for gateway
 /// `D/C/P` and route `D/C/S/P`, `S` (which may itself hold `/`).
 fn internal_service<'a>(gateway: &str, route: &'a str) -> Option<&'a str> {
@@ -342,8 +290,12 @@ fn internal_service<'a>(gateway: &str, route: &'a str) -> Option<&'a str> {
 /// ```
 pub fn backend_name(gateway: &str, route: &str) -> String {
     match internal_service(gateway, route) {
-        Some(service) => encode_name(&format!("{gateway}/{service}")),
-        None => format!("{}__{}", encode_name(gateway), encode_name(route)),
+        Some(service) => backend_name::encode(&format!("{gateway}/{service}")),
+        None => format!(
+            "{}__{}",
+            backend_name::encode(gateway),
+            backend_name::encode(route)
+        ),
     }
 }
 
@@ -361,9 +313,9 @@ pub fn backend_name(gateway: &str, route: &str) -> String {
 /// ```
 pub fn parse_backend_name(b: &str) -> Option<(String, String)> {
     if let Some((g, r)) = b.split_once("__") {
-        return Some((decode_name(g)?, decode_name(r)?));
+        return Some((decode(g)?.into_owned(), decode(r)?.into_owned()));
     }
-    let path = decode_name(b)?;
+    let path = decode(b)?;
     let mut parts = path.splitn(4, '/');
     let (d, c, p, s) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     Some((format!("{d}/{c}/{p}"), format!("{d}/{c}/{s}/{p}")))
@@ -630,7 +582,7 @@ fn gateway(
     port: u16,
     options: &ExportOptions,
 ) -> Result<(), Diagnostic> {
-    let fe = encode_name(&e.name);
+    let fe = backend_name::encode(&e.name);
     let http = e.port_type == PortType::Http;
     let _ = write!(
         out,
@@ -815,7 +767,7 @@ fn route_backend(
                 format!("`{host}` is not a host HAProxy can connect to"),
             ));
         }
-        let mut name = encode_name(&inst.name);
+        let mut name = backend_name::encode(&inst.name);
         let n = names.entry(name.clone()).or_insert(0);
         *n += 1;
         if *n > 1 {
@@ -875,7 +827,7 @@ fn virtual_hosts(
             let _ = writeln!(
                 uses,
                 "    use_backend virtual_hosts__{} if {name}",
-                encode_name(&e.name)
+                backend_name::encode(&e.name)
             );
         }
     }
@@ -886,7 +838,7 @@ fn virtual_hosts(
             out,
             "\nbackend virtual_hosts__{fe}\n    mode http\n    server {fe} 127.0.0.1:{port}{}\n",
             if options.health_checks { " check" } else { "" },
-            fe = encode_name(&e.name),
+            fe = backend_name::encode(&e.name),
         );
     }
     Ok(())
@@ -895,15 +847,6 @@ fn virtual_hosts(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_round_trip() {
-        for n in ["shop/web", "a_b", "sava:1.0.0", "[127.0.0.1:80]", "é/ü", ""] {
-            assert_eq!(decode_name(&encode_name(n)).as_deref(), Some(n));
-        }
-        assert_eq!(decode_name("a_zz"), None);
-        assert_eq!(decode_name("a_5"), None);
-    }
 
     #[test]
     fn patterns_are_quoted() {

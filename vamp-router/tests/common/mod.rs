@@ -39,9 +39,9 @@ pub fn gateway(yaml: &str) -> (String, Gateway) {
     all.remove(0)
 }
 
-/// Options with the DSL's condition parser.
+/// Options without stored conditions, rewrites or targets.
 pub fn options() -> CompileOptions<'static> {
-    CompileOptions::new(vamp_dsl::condition::parse)
+    CompileOptions::default()
 }
 
 /// Renders `gateways` (name, gateway) to one `haproxy.cfg`: the tests' one

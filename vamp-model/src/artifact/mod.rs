@@ -4,10 +4,16 @@
 //! a node was written so later checks can point at it.
 
 use indexmap::IndexMap;
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::ser::Serializer;
+use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::condition::ConditionText;
 use crate::span::Span;
+
+mod sla;
+
+pub use sla::{Escalation, ScaleResource, Sla, Threshold, Window};
 
 /// An ordered map keyed by text, as the canonical form keeps source order.
 pub type Map<V> = IndexMap<String, V>;
@@ -16,11 +22,14 @@ pub type Map<V> = IndexMap<String, V>;
 pub type Value = serde_json::Value;
 
 /// A reference to a stored artifact by name: `{"reference": "<name>"}`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Reference {
     /// The referenced artifact's name.
+    #[serde(rename = "reference")]
     pub name: String,
     /// Where the reference was written.
+    #[serde(skip)]
     pub span: Option<Span>,
 }
 
@@ -39,14 +48,6 @@ impl Reference {
     }
 }
 
-impl Serialize for Reference {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry("reference", &self.name)?;
-        m.end()
-    }
-}
-
 /// Either a reference to a stored artifact or the artifact written inline.
 ///
 /// ```
@@ -61,6 +62,26 @@ pub enum OrRef<T> {
     Reference(Reference),
     /// The artifact itself.
     Inline(T),
+}
+
+/// `{"reference": NAME}` (exactly that key) reads as a reference, anything
+/// else as the inline artifact.
+impl<'de, T: DeserializeOwned> Deserialize<'de> for OrRef<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        let is_reference = value
+            .as_object()
+            .is_some_and(|o| o.len() == 1 && o.contains_key("reference"));
+        if is_reference {
+            return Reference::deserialize(value)
+                .map(OrRef::Reference)
+                .map_err(D::Error::custom);
+        }
+        // The value was buffered: name the path inside it in the message.
+        serde_path_to_error::deserialize(value)
+            .map(OrRef::Inline)
+            .map_err(|e| D::Error::custom(format_args!("at `{}`: {}", e.path(), e.inner())))
+    }
 }
 
 impl<T> OrRef<T> {
@@ -161,7 +182,7 @@ impl std::fmt::Display for Kind {
 }
 
 /// `http` or `tcp`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PortType {
     /// HTTP (the default).
@@ -172,7 +193,7 @@ pub enum PortType {
 
 /// A port: `8080`, `8080/http`, `8080/tcp`, or a reference such as
 /// `$db.constants.port`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Port {
     /// The text as written.
     pub value: String,
@@ -225,7 +246,7 @@ impl Port {
 }
 
 /// The value of an environment variable or constant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraitValue {
     /// The value as text; None is a place holder (`~`).
     pub value: Option<String>,
@@ -237,7 +258,7 @@ pub struct TraitValue {
 }
 
 /// One container argument: `{"key": "privileged", "value": "true"}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Argument {
     /// Argument name.
     pub key: String,
@@ -246,7 +267,7 @@ pub struct Argument {
 }
 
 /// A health check on a breed, service or cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthCheck {
     /// HTTP path (default `/`).
     pub path: String,
@@ -268,7 +289,7 @@ pub struct HealthCheck {
 }
 
 /// What a breed runs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deployable {
     /// The type as written (`docker`, `container/docker`), or None.
     #[serde(rename = "type")]
@@ -278,49 +299,40 @@ pub struct Deployable {
 }
 
 /// A breed: one deployable with its declared interface.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename = "breed")]
 pub struct Breed {
     /// Artifact name.
     pub name: String,
     /// Free-form metadata.
+    #[serde(default)]
     pub metadata: Map<Value>,
     /// What runs.
     pub deployable: Deployable,
     /// Ports by name.
+    #[serde(default)]
     pub ports: Map<Port>,
     /// Environment variables by name.
+    #[serde(default)]
     pub environment_variables: Map<TraitValue>,
     /// Constants by name.
+    #[serde(default)]
     pub constants: Map<TraitValue>,
     /// Arguments in order.
+    #[serde(default)]
     pub arguments: Vec<Argument>,
     /// Dependencies by alias.
+    #[serde(default)]
     pub dependencies: Map<OrRef<Breed>>,
     /// Health checks, None when none were written.
     pub health_checks: Option<Vec<HealthCheck>>,
     /// Where the breed was written.
+    #[serde(skip)]
     pub span: Option<Span>,
 }
 
-impl Serialize for Breed {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(11))?;
-        m.serialize_entry("kind", "breed")?;
-        m.serialize_entry("name", &self.name)?;
-        m.serialize_entry("metadata", &self.metadata)?;
-        m.serialize_entry("deployable", &self.deployable)?;
-        m.serialize_entry("ports", &self.ports)?;
-        m.serialize_entry("environment_variables", &self.environment_variables)?;
-        m.serialize_entry("constants", &self.constants)?;
-        m.serialize_entry("arguments", &self.arguments)?;
-        m.serialize_entry("dependencies", &self.dependencies)?;
-        m.serialize_entry("health_checks", &self.health_checks)?;
-        m.end()
-    }
-}
-
 /// The size of a service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scale {
     /// Cores.
     pub cpu: f64,
@@ -337,37 +349,31 @@ impl Scale {
         memory: 1000.0,
         instances: 1,
     };
-}
 
-/// A condition attached to a route: inline text or a reference.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RouteCondition {
-    /// `{"definition": "User-Agent = Firefox"}`.
-    Inline {
-        /// The condition text as written.
-        definition: String,
-        /// Where it was written.
-        span: Option<Span>,
-    },
-    /// `{"reference": "ios"}`.
-    Reference(Reference),
-}
-
-impl Serialize for RouteCondition {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            RouteCondition::Inline { definition, .. } => {
-                let mut m = s.serialize_map(Some(1))?;
-                m.serialize_entry("definition", definition)?;
-                m.end()
-            }
-            RouteCondition::Reference(r) => r.serialize(s),
-        }
+    /// [`Scale::DEFAULT`], for reading a service written without a scale.
+    pub fn default_scale() -> Scale {
+        Scale::DEFAULT
     }
 }
 
+/// A condition attached to a route: inline text or a reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RouteCondition {
+    /// `{"reference": "ios"}`.
+    Reference(Reference),
+    /// `{"definition": "User-Agent = Firefox"}`.
+    Inline {
+        /// The condition as written, parsed.
+        definition: ConditionText,
+        /// Where it was written.
+        #[serde(skip)]
+        span: Option<Span>,
+    },
+}
+
 /// A path rewrite: `path: NEW if CONDITION`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rewrite {
     /// The new path.
     pub path: String,
@@ -377,7 +383,8 @@ pub struct Rewrite {
 
 /// One destination of a gateway. The default is a route with nothing
 /// written (no weight, condition, rewrites or position).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Route {
     /// Share of unconditioned traffic, 0–100; None when not written.
     pub weight: Option<u8>,
@@ -386,6 +393,7 @@ pub struct Route {
     /// Share of matching requests sent straight to this route.
     pub condition_strength: Option<u8>,
     /// Path rewrites.
+    #[serde(default)]
     pub rewrites: Vec<OrRef<Rewrite>>,
     /// HAProxy balance algorithm, None for the default.
     pub balance: Option<String>,
@@ -397,7 +405,7 @@ pub struct Route {
 }
 
 /// `sticky: route | instance`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sticky {
     /// Pin a client to a route.
@@ -407,7 +415,7 @@ pub enum Sticky {
 }
 
 /// An existing service a gateway fronts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayService {
     /// Host.
     pub host: String,
@@ -416,7 +424,7 @@ pub struct GatewayService {
 }
 
 /// A gateway: a listening port and its routes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gateway {
     /// The port (for cluster gateways written without one: the cluster port
     /// it routes, as a port object of that name's value).
@@ -426,10 +434,12 @@ pub struct Gateway {
     /// Stickiness.
     pub sticky: Option<Sticky>,
     /// Virtual host names.
+    #[serde(default)]
     pub virtual_hosts: Vec<String>,
     /// Gateway selector text.
     pub selector: Option<String>,
     /// Routes by path.
+    #[serde(default)]
     pub routes: Map<OrRef<Route>>,
     /// Where the gateway was written.
     #[serde(skip)]
@@ -439,231 +449,25 @@ pub struct Gateway {
     pub routes_span: Option<Span>,
 }
 
-/// Threshold of a response-time SLA, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Threshold {
-    /// Escalate above this average.
-    pub upper: u64,
-    /// De-escalate below this average.
-    pub lower: u64,
-}
-
-/// The sliding window of a response-time SLA, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Window {
-    /// Averaging interval.
-    pub interval: u64,
-    /// Quiet time after an event.
-    pub cooldown: u64,
-}
-
-/// A service level agreement on a cluster.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Sla {
-    /// `response_time_sliding_window`.
-    ResponseTimeSlidingWindow {
-        /// Thresholds in ms.
-        threshold: Threshold,
-        /// Window in seconds.
-        window: Window,
-        /// Reactions.
-        escalations: Vec<Escalation>,
-    },
-    /// `escalation_only`: only escalations.
-    EscalationOnly {
-        /// Reactions.
-        escalations: Vec<Escalation>,
-    },
-    /// Any other type, with its parameters as written.
-    Generic {
-        /// The type name.
-        sla_type: String,
-        /// Every other key.
-        parameters: Map<Value>,
-        /// Reactions.
-        escalations: Vec<Escalation>,
-    },
-    /// A stored SLA, with escalations written next to the reference.
-    Reference {
-        /// The reference.
-        reference: Reference,
-        /// Reactions.
-        escalations: Vec<Escalation>,
-    },
-}
-
-impl Sla {
-    /// The escalations of any form.
-    pub fn escalations(&self) -> &[Escalation] {
-        match self {
-            Sla::ResponseTimeSlidingWindow { escalations, .. }
-            | Sla::EscalationOnly { escalations }
-            | Sla::Generic { escalations, .. }
-            | Sla::Reference { escalations, .. } => escalations,
-        }
-    }
-}
-
-impl Serialize for Sla {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        match self {
-            Sla::ResponseTimeSlidingWindow {
-                threshold,
-                window,
-                escalations,
-            } => {
-                m.serialize_entry("type", "response_time_sliding_window")?;
-                m.serialize_entry("threshold", threshold)?;
-                m.serialize_entry("window", window)?;
-                m.serialize_entry("escalations", escalations)?;
-            }
-            Sla::EscalationOnly { escalations } => {
-                m.serialize_entry("type", "escalation_only")?;
-                m.serialize_entry("escalations", escalations)?;
-            }
-            Sla::Generic {
-                sla_type,
-                parameters,
-                escalations,
-            } => {
-                m.serialize_entry("type", sla_type)?;
-                m.serialize_entry("parameters", parameters)?;
-                m.serialize_entry("escalations", escalations)?;
-            }
-            Sla::Reference {
-                reference,
-                escalations,
-            } => {
-                m.serialize_entry("reference", &reference.name)?;
-                m.serialize_entry("escalations", escalations)?;
-            }
-        }
-        m.end()
-    }
-}
-
-/// Which resource a scale escalation changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ScaleResource {
-    /// `scale_instances`
-    Instances,
-    /// `scale_cpu`
-    Cpu,
-    /// `scale_memory`
-    Memory,
-}
-
-impl ScaleResource {
-    /// The escalation type name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScaleResource::Instances => "scale_instances",
-            ScaleResource::Cpu => "scale_cpu",
-            ScaleResource::Memory => "scale_memory",
-        }
-    }
-}
-
-/// A reaction to Escalate/DeEscalate events.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Escalation {
-    /// `scale_instances`, `scale_cpu` or `scale_memory`.
-    Scale {
-        /// What is scaled.
-        resource: ScaleResource,
-        /// Lower bound.
-        minimum: f64,
-        /// Upper bound.
-        maximum: f64,
-        /// Step.
-        scale_by: f64,
-        /// Cluster to scale instead of the SLA's own.
-        target: Option<String>,
-        /// Where it was written.
-        span: Option<Span>,
-    },
-    /// Every handler acts.
-    ToAll(Vec<Escalation>),
-    /// The first handler that can act acts.
-    ToOne(Vec<Escalation>),
-    /// Any other type, with its parameters.
-    Generic {
-        /// Type name.
-        escalation_type: String,
-        /// Every other key.
-        parameters: Map<Value>,
-    },
-    /// A stored escalation.
-    Reference(Reference),
-}
-
-impl Serialize for Escalation {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Escalation::Scale {
-                resource,
-                minimum,
-                maximum,
-                scale_by,
-                target,
-                ..
-            } => {
-                let mut m = s.serialize_map(Some(5))?;
-                m.serialize_entry("type", resource.as_str())?;
-                if *resource == ScaleResource::Instances {
-                    m.serialize_entry("minimum", &(*minimum as u64))?;
-                    m.serialize_entry("maximum", &(*maximum as u64))?;
-                    m.serialize_entry("scale_by", &(*scale_by as u64))?;
-                } else {
-                    m.serialize_entry("minimum", minimum)?;
-                    m.serialize_entry("maximum", maximum)?;
-                    m.serialize_entry("scale_by", scale_by)?;
-                }
-                m.serialize_entry("target", target)?;
-                m.end()
-            }
-            Escalation::ToAll(list) | Escalation::ToOne(list) => {
-                let mut m = s.serialize_map(Some(2))?;
-                let ty = if matches!(self, Escalation::ToAll(_)) {
-                    "to_all"
-                } else {
-                    "to_one"
-                };
-                m.serialize_entry("type", ty)?;
-                m.serialize_entry("escalations", list)?;
-                m.end()
-            }
-            Escalation::Generic {
-                escalation_type,
-                parameters,
-            } => {
-                let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry("type", escalation_type)?;
-                m.serialize_entry("parameters", parameters)?;
-                m.end()
-            }
-            Escalation::Reference(r) => r.serialize(s),
-        }
-    }
-}
-
 /// One breed placed in a cluster with its runtime settings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
     /// The breed, inline or referenced.
     pub breed: OrRef<Breed>,
     /// Service-scope environment variables.
+    #[serde(default)]
     pub environment_variables: Map<TraitValue>,
     /// Scale, None for the default.
     pub scale: Option<OrRef<Scale>>,
     /// Arguments.
+    #[serde(default)]
     pub arguments: Vec<Argument>,
     /// Health checks.
     pub health_checks: Option<Vec<HealthCheck>>,
     /// Network.
     pub network: Option<String>,
     /// Dialects.
+    #[serde(default)]
     pub dialects: Map<Value>,
     /// Where the service was written.
     #[serde(skip)]
@@ -671,13 +475,16 @@ pub struct Service {
 }
 
 /// A group of services serving one purpose.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cluster {
     /// Free-form metadata.
+    #[serde(default)]
     pub metadata: Map<Value>,
     /// Services in order.
+    #[serde(default)]
     pub services: Vec<Service>,
     /// Cluster gateways keyed by port name.
+    #[serde(default)]
     pub gateways: Map<Gateway>,
     /// Health checks.
     pub health_checks: Option<Vec<HealthCheck>>,
@@ -686,6 +493,7 @@ pub struct Cluster {
     /// SLA.
     pub sla: Option<Sla>,
     /// Dialects.
+    #[serde(default)]
     pub dialects: Map<Value>,
     /// Where the cluster was written.
     #[serde(skip)]
@@ -693,27 +501,31 @@ pub struct Cluster {
 }
 
 /// A plan: clusters of services plus entry gateways.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Blueprint {
     /// Blueprint gateways keyed by port (or key as written).
+    #[serde(default)]
     pub gateways: Map<Gateway>,
     /// Clusters by name.
+    #[serde(default)]
     pub clusters: Map<Cluster>,
     /// Cluster-scope environment variables (`cluster.environment_variables.NAME`).
+    #[serde(default)]
     pub environment_variables: Map<TraitValue>,
     /// Dialects.
+    #[serde(default)]
     pub dialects: Map<Value>,
 }
 
 /// A stored condition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConditionDef {
-    /// The condition text.
-    pub definition: String,
+    /// The condition as written, parsed.
+    pub definition: ConditionText,
 }
 
 /// A workflow: a breed run as a controller.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workflow {
     /// The breed.
     pub breed: OrRef<Breed>,
@@ -722,10 +534,13 @@ pub struct Workflow {
     /// Scale.
     pub scale: Option<OrRef<Scale>>,
     /// Environment variables.
+    #[serde(default)]
     pub environment_variables: Map<TraitValue>,
     /// Arguments.
+    #[serde(default)]
     pub arguments: Vec<Argument>,
     /// Dialects.
+    #[serde(default)]
     pub dialects: Map<Value>,
 }
 
@@ -737,14 +552,20 @@ pub struct Workflow {
 /// let json = serde_json::to_string(&doc).unwrap();
 /// assert_eq!(json, r#"{"kind":"scale","name":"small","metadata":{},"cpu":2.0,"memory":2000.0,"instances":2}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = ""))]
 pub struct Artifact<T: Spec> {
-    /// Always the singular kind.
-    #[serde(serialize_with = "serialize_kind::<_, T>")]
+    /// Always the singular kind (may be left out when reading).
+    #[serde(
+        serialize_with = "serialize_kind::<_, T>",
+        deserialize_with = "deserialize_kind::<_, T>",
+        default
+    )]
     pub kind: std::marker::PhantomData<T>,
     /// Artifact name.
     pub name: String,
     /// Free-form metadata.
+    #[serde(default)]
     pub metadata: Map<Value>,
     /// The artifact's own fields.
     #[serde(flatten)]
@@ -756,6 +577,20 @@ fn serialize_kind<S: Serializer, T: Spec>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     s.serialize_str(T::KIND.as_str())
+}
+
+fn deserialize_kind<'de, D: Deserializer<'de>, T: Spec>(
+    d: D,
+) -> Result<std::marker::PhantomData<T>, D::Error> {
+    let kind = String::deserialize(d)?;
+    if kind == T::KIND.as_str() {
+        Ok(std::marker::PhantomData)
+    } else {
+        Err(D::Error::invalid_value(
+            serde::de::Unexpected::Str(&kind),
+            &T::KIND.as_str(),
+        ))
+    }
 }
 
 impl<T: Spec> Artifact<T> {
@@ -771,7 +606,7 @@ impl<T: Spec> Artifact<T> {
 }
 
 /// The content of a stored artifact of a given kind.
-pub trait Spec: Serialize {
+pub trait Spec: Serialize + DeserializeOwned {
     /// The kind of the document.
     const KIND: Kind;
 }
@@ -854,6 +689,49 @@ impl Document {
             Document::Escalation(a) => &a.name,
             Document::Workflow(a) => &a.name,
         }
+    }
+}
+
+/// Reads a document by its `kind` (a deployment is not a document).
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        fn read<T: DeserializeOwned, E: serde::de::Error>(v: Value) -> Result<T, E> {
+            T::deserialize(v).map_err(E::custom)
+        }
+        let v = Value::deserialize(d)?;
+        let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let Some(kind) = Kind::ALL.into_iter().find(|k| k.as_str() == kind) else {
+            return Err(D::Error::unknown_variant(
+                kind,
+                &[
+                    "breed",
+                    "blueprint",
+                    "gateway",
+                    "condition",
+                    "rewrite",
+                    "scale",
+                    "sla",
+                    "escalation",
+                    "workflow",
+                ],
+            ));
+        };
+        Ok(match kind {
+            Kind::Breed => Document::Breed(read(v)?),
+            Kind::Blueprint => Document::Blueprint(read(v)?),
+            Kind::Gateway => Document::Gateway(read(v)?),
+            Kind::Condition => Document::Condition(read(v)?),
+            Kind::Rewrite => Document::Rewrite(read(v)?),
+            Kind::Scale => Document::Scale(read(v)?),
+            Kind::Sla => Document::Sla(read(v)?),
+            Kind::Escalation => Document::Escalation(read(v)?),
+            Kind::Workflow => Document::Workflow(read(v)?),
+            Kind::Deployment => {
+                return Err(D::Error::custom(
+                    "a deployment is not a document of the DSL",
+                ))
+            }
+        })
     }
 }
 
