@@ -18,12 +18,10 @@ pub mod artifact;
 pub mod condition;
 pub mod deployment;
 pub mod diagnostic;
+pub mod graph;
 pub mod interpolation;
-pub mod lifecycle;
 pub mod names;
-pub mod resolve;
 pub mod span;
-pub mod store;
 pub mod units;
 
 pub use artifact::*;

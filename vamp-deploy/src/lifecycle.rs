@@ -16,9 +16,9 @@
 //! Weights of every gateway always total 100 afterwards.
 //!
 //! ```
-//! use vamp_model::lifecycle::{merge, remove};
-//! use vamp_model::resolve::resolve_blueprint;
-//! use vamp_model::store::MemoryStore;
+//! use vamp_deploy::lifecycle::{merge, remove};
+//! use vamp_deploy::resolve::resolve_blueprint;
+//! use vamp_deploy::store::MemoryStore;
 //! use vamp_model::{Artifact, Blueprint, Breed, Cluster, Deployable, Map, OrRef, Port, Service};
 //! fn bp(version: &str) -> Artifact<Blueprint> {
 //!     let mut ports = Map::new();
@@ -54,15 +54,15 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::artifact::{Blueprint, Gateway, Map, OrRef, Route};
-use crate::deployment::{DeployedCluster, DeployedService, Deployment, Status};
-use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::{
     self, fill_weights, load, merge_traits, merge_values, NoRuntime, Runtime, ServiceRef,
 };
-use crate::span::Span;
 use crate::store::Store;
-use crate::Artifact;
+use vamp_model::artifact::{Blueprint, Gateway, Map, OrRef, Route};
+use vamp_model::deployment::{DeployedCluster, DeployedService, Deployment, Status};
+use vamp_model::diagnostic::{Code, Diagnostic};
+use vamp_model::span::Span;
+use vamp_model::Artifact;
 
 /// One thing to do to bring the running system to a new deployment.
 /// Serializes as `{"step": "deploy_service", "cluster": ..., "service": ...}`.

@@ -22,8 +22,8 @@
 //!    100 (the unweighted routes share what the written weights leave).
 //!
 //! ```
-//! use vamp_model::resolve::resolve_blueprint;
-//! use vamp_model::store::MemoryStore;
+//! use vamp_deploy::resolve::resolve_blueprint;
+//! use vamp_deploy::store::MemoryStore;
 //! use vamp_model::{Artifact, Blueprint, Breed, Cluster, Deployable, Document, Map, OrRef, Reference, Service};
 //! let breed = Breed {
 //!     name: "web:1".into(), metadata: Map::new(),
@@ -53,16 +53,19 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use crate::artifact::{
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
+
+use crate::store::Store;
+use vamp_model::artifact::{
     Blueprint, Breed, Cluster, Document, Escalation, Gateway, Kind, Map, OrRef, Reference, Rewrite,
     Route, RouteCondition, Scale, Service, Sla, TraitValue, Value,
 };
-use crate::deployment::{DeployedCluster, DeployedService, Deployment, Status};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::interpolation::{parse, Part};
-use crate::span::Span;
-use crate::store::Store;
-use crate::Artifact;
+use vamp_model::deployment::{DeployedCluster, DeployedService, Deployment, Status};
+use vamp_model::diagnostic::{Code, Diagnostic};
+use vamp_model::graph::dependencies_first;
+use vamp_model::interpolation::{parse, Part};
+use vamp_model::span::Span;
+use vamp_model::Artifact;
 
 /// Values that only exist at runtime. A driver implements this; every
 /// method returns None when the value is not known (yet), and the resolver
@@ -98,7 +101,7 @@ impl Runtime for NoRuntime {}
 /// values up front.
 ///
 /// ```
-/// use vamp_model::resolve::{FixedRuntime, Runtime};
+/// use vamp_deploy::resolve::{FixedRuntime, Runtime};
 /// let mut rt = FixedRuntime { host: Some("10.0.0.1".into()), ..FixedRuntime::default() };
 /// rt.ports.insert(("db".into(), "port".into()), 40001);
 /// assert_eq!(rt.port("shop", "db", "port"), Some(40001));
@@ -268,17 +271,17 @@ pub(crate) struct Site {
 #[derive(Default)]
 pub(crate) struct Sites<'a> {
     /// Site and insertion number (a later insert for the same key wins).
-    by_name: FxMap<(&'a str, &'a str), (Site, usize)>,
+    by_name: FxHashMap<(&'a str, &'a str), (Site, usize)>,
     /// Stored breeds whose name is not the name they were referenced by.
-    renamed: FxMap<(String, String), (Site, usize)>,
+    renamed: FxHashMap<(String, String), (Site, usize)>,
     inserts: usize,
 }
 
 impl<'a> Sites<'a> {
     fn with_capacity(n: usize) -> Self {
         Sites {
-            by_name: FxMap::with_capacity_and_hasher(n, FxBuild::default()),
-            renamed: FxMap::default(),
+            by_name: FxHashMap::with_capacity_and_hasher(n, FxBuildHasher),
+            renamed: FxHashMap::default(),
             inserts: 0,
         }
     }
@@ -295,7 +298,7 @@ impl<'a> Sites<'a> {
     }
 
     fn get(&self, cluster: &str, breed: &str) -> Option<Site> {
-        let by_name: &FxMap<(&str, &str), (Site, usize)> = &self.by_name;
+        let by_name: &FxHashMap<(&str, &str), (Site, usize)> = &self.by_name;
         let plain = by_name.get(&(cluster, breed)).cloned();
         if self.renamed.is_empty() {
             return plain.map(|(site, _)| site);
@@ -731,7 +734,7 @@ pub struct ServiceRef {
 /// The services of a deployment, flattened, with lookup tables.
 struct Flat<'a> {
     items: Vec<(&'a str, &'a DeployedService)>,
-    by_breed: FxMap<&'a str, usize>,
+    by_breed: FxHashMap<&'a str, usize>,
     d: &'a Deployment,
     /// Where each cluster's services start in `items` (by cluster index),
     /// plus the end.
@@ -743,7 +746,7 @@ struct Flat<'a> {
 impl<'a> Flat<'a> {
     fn new(d: &'a Deployment) -> Self {
         let mut items = Vec::with_capacity(d.clusters.len());
-        let mut by_breed = FxMap::with_capacity_and_hasher(d.clusters.len(), FxBuild::default());
+        let mut by_breed = FxHashMap::with_capacity_and_hasher(d.clusters.len(), FxBuildHasher);
         let mut starts = Vec::with_capacity(d.clusters.len() + 1);
         let mut duplicate = None;
         for (cname, c) in &d.clusters {
@@ -855,53 +858,22 @@ impl Edges {
     }
 }
 
-/// Depth-first post-order over the dependency edges: dependencies first.
+/// Dependencies first (see [`vamp_model::graph::dependencies_first`]).
 /// Fails on a cycle, naming it.
 fn topo(flat: &Flat<'_>, edges: &Edges, sites: &Sites<'_>) -> Result<Vec<usize>, Diagnostic> {
-    let n = flat.items.len();
-    let mut state = vec![0u8; n];
-    let mut order = Vec::with_capacity(n);
-    for root in 0..n {
-        if state[root] != 0 {
-            continue;
-        }
-        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
-        state[root] = 1;
-        while let Some(&(node, idx)) = stack.last() {
-            if let Some(&next) = edges.of(node).get(idx) {
-                if let Some(top) = stack.last_mut() {
-                    top.1 += 1;
-                }
-                match state[next] {
-                    0 => {
-                        state[next] = 1;
-                        stack.push((next, 0));
-                    }
-                    1 => {
-                        let start = stack.iter().position(|(x, _)| *x == next).unwrap_or(0);
-                        let mut names: Vec<&str> = stack[start..]
-                            .iter()
-                            .map(|(x, _)| flat.items[*x].1.breed.name.as_str())
-                            .collect();
-                        names.push(&flat.items[next].1.breed.name);
-                        let (cname, s) = flat.items[next];
-                        return Err(Diagnostic::error(
-                            Code::RecursiveDependencies,
-                            format!("breed dependencies form a cycle: {}", names.join(" -> ")),
-                        )
-                        .at(locate(sites, cname, &s.breed.name, s.breed.span))
-                        .with_path(format!("clusters.{cname}")));
-                    }
-                    _ => {}
-                }
-            } else {
-                state[node] = 2;
-                order.push(node);
-                stack.pop();
-            }
-        }
-    }
-    Ok(order)
+    dependencies_first(flat.items.len(), |i| edges.of(i).iter().copied()).map_err(|cycle| {
+        let names: Vec<&str> = cycle
+            .iter()
+            .map(|&x| flat.items[x].1.breed.name.as_str())
+            .collect();
+        let (cname, s) = flat.items[cycle[cycle.len() - 1]];
+        Diagnostic::error(
+            Code::RecursiveDependencies,
+            format!("breed dependencies form a cycle: {}", names.join(" -> ")),
+        )
+        .at(locate(sites, cname, &s.breed.name, s.breed.span))
+        .with_path(format!("clusters.{cname}"))
+    })
 }
 
 /// The order in which the services of a deployment can be deployed:
@@ -927,47 +899,6 @@ pub fn deploy_order(deployment: &Deployment) -> Result<Vec<ServiceRef>, Diagnost
 
 // ---------------------------------------------------------------------------
 // Step 3: environment variables.
-
-/// A cheap, deterministic hasher (FxHash) for the resolver's own lookup
-/// tables, whose keys come from the blueprint being resolved.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-}
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
-type FxMap<K, V> = HashMap<K, V, FxBuild>;
 
 struct Var<'a> {
     name: &'a str,
@@ -1621,7 +1552,7 @@ pub(crate) fn finalize(
         }
     }
     if !with_sla.is_empty() {
-        let names: HashSet<&str, FxBuild> = d.spec.clusters.keys().map(String::as_str).collect();
+        let names: FxHashSet<&str> = d.spec.clusters.keys().map(String::as_str).collect();
         for k in with_sla {
             if let Some((cname, c)) = d.spec.clusters.get_index(k) {
                 if let Some(sla) = &c.sla {
@@ -1715,7 +1646,7 @@ fn check_service_overrides(
 }
 
 fn check_targets(
-    names: &HashSet<&str, FxBuild>,
+    names: &FxHashSet<&str>,
     escalations: &[Escalation],
     cluster: &str,
 ) -> Result<(), Diagnostic> {

@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use vamp_dsl::store::{to_yaml, DirectoryStore};
+use vamp_deploy::directory::DirectoryStore;
+use vamp_deploy::store::{Store, StoreError};
+use vamp_dsl::write::to_yaml;
 use vamp_dsl::{read, ReadOptions};
-use vamp_model::store::{Store, StoreError};
 use vamp_model::{Artifact, Code, Document, Kind, Scale};
 
 fn fixtures() -> PathBuf {
