@@ -55,7 +55,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::resolve::{
-    self, fill_weights, load, merge_traits, merge_values, NoRuntime, Runtime, ServiceRef,
+    self, fill_weights, load, merge_top_level, merge_values, NoRuntime, Runtime, ServiceRef,
 };
 use crate::store::Store;
 use vamp_model::artifact::{Blueprint, Gateway, Map, OrRef, Route};
@@ -148,23 +148,7 @@ pub fn merge_with(
 ) -> Result<Plan, Diagnostic> {
     let loaded = load(blueprint, store)?;
     let mut out = deployment.clone();
-    merge_values(&mut out.metadata, &blueprint.metadata);
-    merge_values(&mut out.spec.dialects, &blueprint.spec.dialects);
-    merge_traits(
-        &mut out.spec.environment_variables,
-        &blueprint.spec.environment_variables,
-    );
-    for (key, mut g) in loaded.gateways {
-        fill_weights(&mut g.routes).map_err(|m| {
-            Diagnostic::error(
-                Code::GatewayRouteWeight,
-                format!("the gateway `{key}`: {m}"),
-            )
-            .at(g.routes_span.or(g.span).unwrap_or(Span::START))
-            .with_path(format!("gateways.{key}.routes"))
-        })?;
-        out.spec.gateways.insert(key, g);
-    }
+    merge_top_level(&mut out, blueprint, loaded.gateways)?;
     out.spec.clusters.reserve(loaded.clusters.len());
     let mut steps = Vec::new();
     let mut touched: HashSet<(String, String)> = HashSet::with_capacity(loaded.sites.len());

@@ -395,36 +395,29 @@ impl<'a> Interp<'a> {
             constants_memo: vec![None; s.breed.constants.len()],
             stack: Vec::new(),
         };
-        let deps = &self.deps[i];
+        let (d, sites, deps) = (self.d, self.sites, &self.deps[i]);
+        let at = |at: Where, group: &'static str, name| At {
+            d,
+            sites,
+            cluster: cname,
+            service: s,
+            deps,
+            at,
+            group,
+            name,
+        };
         for v in &vars {
-            let at = At {
-                d: self.d,
-                sites: self.sites,
-                cluster: cname,
-                service: s,
-                deps,
-                at: match (v.from_breed, v.span) {
-                    (false, Some(span)) => Where::Exact(span),
-                    (true, inner) => Where::Site(inner),
-                    (false, None) => Where::Site(None),
-                },
-                group: "environment_variables",
-                name: v.name,
+            let place = match (v.from_breed, v.span) {
+                (false, Some(span)) => Where::Exact(span),
+                (true, inner) => Where::Site(inner),
+                (false, None) => Where::Site(None),
             };
+            let at = at(place, "environment_variables", v.name);
             self.local(&at, v.name, v.value.unwrap_or_default(), &mut locals)?;
         }
         for (k, (key, tv)) in s.breed.constants.iter().enumerate() {
             let Some(raw) = &tv.value else { continue };
-            let at = At {
-                d: self.d,
-                sites: self.sites,
-                cluster: cname,
-                service: s,
-                deps,
-                at: Where::Site(tv.span),
-                group: "breed.constants",
-                name: key,
-            };
+            let at = at(Where::Site(tv.span), "breed.constants", key);
             if vars.iter().any(|v| v.name == key) {
                 let value = self.interpolate(&at, raw, &mut locals)?;
                 locals.constants_memo[k] = Some(value);

@@ -59,7 +59,7 @@ mod weights;
 
 use std::collections::HashMap;
 
-use vamp_model::artifact::{Blueprint, Cluster, OrRef, Service};
+use vamp_model::artifact::{Blueprint, Cluster, Gateway, Map, OrRef, Service};
 use vamp_model::deployment::Deployment;
 use vamp_model::diagnostic::{Code, Diagnostic};
 use vamp_model::span::Span;
@@ -169,23 +169,7 @@ pub fn resolve_blueprint_with(
     // cluster is moved (not cloned) into the deployment.
     let loaded = load(blueprint, store)?;
     let mut out = Artifact::new(blueprint.name.clone(), Deployment::empty());
-    merge_values(&mut out.metadata, &blueprint.metadata);
-    merge_values(&mut out.spec.dialects, &blueprint.spec.dialects);
-    merge_traits(
-        &mut out.spec.environment_variables,
-        &blueprint.spec.environment_variables,
-    );
-    for (key, mut g) in loaded.gateways {
-        fill_weights(&mut g.routes).map_err(|m| {
-            Diagnostic::error(
-                Code::GatewayRouteWeight,
-                format!("the gateway `{key}`: {m}"),
-            )
-            .at(g.routes_span.or(g.span).unwrap_or(Span::START))
-            .with_path(format!("gateways.{key}.routes"))
-        })?;
-        out.spec.gateways.insert(key, g);
-    }
+    merge_top_level(&mut out, blueprint, loaded.gateways)?;
     out.spec.clusters.reserve(loaded.clusters.len());
     for (cname, lc) in loaded.clusters {
         let mut c = lc.cluster;
@@ -257,4 +241,31 @@ pub fn blueprint_of(deployment: &Artifact<Deployment>) -> Artifact<Blueprint> {
     );
     bp.metadata = deployment.metadata.clone();
     bp
+}
+
+/// Merges the top of a blueprint (metadata, dialects, environment
+/// variables) and its loaded gateways, weights filled, into a deployment.
+pub(crate) fn merge_top_level(
+    out: &mut Artifact<Deployment>,
+    blueprint: &Artifact<Blueprint>,
+    gateways: Map<Gateway>,
+) -> Result<(), Diagnostic> {
+    merge_values(&mut out.metadata, &blueprint.metadata);
+    merge_values(&mut out.spec.dialects, &blueprint.spec.dialects);
+    merge_traits(
+        &mut out.spec.environment_variables,
+        &blueprint.spec.environment_variables,
+    );
+    for (key, mut g) in gateways {
+        fill_weights(&mut g.routes).map_err(|m| {
+            Diagnostic::error(
+                Code::GatewayRouteWeight,
+                format!("the gateway `{key}`: {m}"),
+            )
+            .at(g.routes_span.or(g.span).unwrap_or(Span::START))
+            .with_path(format!("gateways.{key}.routes"))
+        })?;
+        out.spec.gateways.insert(key, g);
+    }
+    Ok(())
 }

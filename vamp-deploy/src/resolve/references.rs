@@ -232,22 +232,13 @@ pub(super) fn strip_spans(list: &[Escalation]) -> Vec<Escalation> {
             Escalation::Reference(r) => Escalation::Reference(Reference::new(r.name.clone())),
             Escalation::ToAll(l) => Escalation::ToAll(strip_spans(l)),
             Escalation::ToOne(l) => Escalation::ToOne(strip_spans(l)),
-            Escalation::Scale {
-                resource,
-                minimum,
-                maximum,
-                scale_by,
-                target,
-                ..
-            } => Escalation::Scale {
-                resource: *resource,
-                minimum: *minimum,
-                maximum: *maximum,
-                scale_by: *scale_by,
-                target: target.clone(),
-                span: None,
-            },
-            other => other.clone(),
+            other => {
+                let mut e = other.clone();
+                if let Escalation::Scale { span, .. } = &mut e {
+                    *span = None;
+                }
+                e
+            }
         })
         .collect()
 }
