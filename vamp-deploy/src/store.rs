@@ -2,9 +2,8 @@
 //! keeping every earlier revision.
 //!
 //! [`Store`] is the interface the resolver reads through; [`MemoryStore`]
-//! keeps everything in memory. A directory of YAML files lives in
-//! `vamp_deploy::directory::DirectoryStore` (it reads YAML, which this crate does
-//! not). Revisions are numbered from 1 per artifact; a put always makes a
+//! keeps everything in memory; [`DirectoryStore`](crate::directory::DirectoryStore)
+//! keeps a folder of YAML files. Revisions are numbered from 1 per artifact; a put always makes a
 //! new revision, a delete removes the artifact but keeps its history (so a
 //! later put continues the numbering), as the original Vamp's key-value
 //! store did.

@@ -21,6 +21,10 @@
 //! 4. every cluster port gets an internal gateway whose route weights total
 //!    100 (the unweighted routes share what the written weights leave).
 //!
+//! One file per step: `references.rs` (1), `order.rs` (2), `scopes.rs`
+//! and `interpolate.rs` (3), `weights.rs` (4); `finalize.rs` runs 2–4 on
+//! the services a merge touched.
+//!
 //! ```
 //! use vamp_deploy::resolve::resolve_blueprint;
 //! use vamp_deploy::store::MemoryStore;
