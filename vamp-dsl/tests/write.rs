@@ -4,18 +4,12 @@
 
 use vamp_dsl::write::to_yaml;
 use vamp_dsl::{read, ReadOptions};
-use vamp_model::{Document, Kind};
+use vamp_model::{Artifact, Document, Kind, Scale};
 
-/// Reads `src` (one document), writes it, reads it back: same artifact.
-fn check(kind: Kind, src: &str) {
-    let out = read(src, ReadOptions::default());
-    assert!(out.first_error().is_none(), "{:?}", out.first_error());
-    assert_eq!(out.documents.len(), 1);
-    let doc = &out.documents[0];
-    assert_eq!(doc.kind(), kind);
-    let yaml = to_yaml(doc);
-    let again = read(
-        &yaml,
+/// Reads written YAML back as one document of `kind`, without any diagnostic.
+fn read_back(kind: Kind, yaml: &str) -> Document {
+    let mut again = read(
+        yaml,
         ReadOptions {
             kind: Some(kind),
             ..ReadOptions::default()
@@ -31,8 +25,20 @@ fn check(kind: Kind, src: &str) {
         "{:?}\n{yaml}",
         again.diagnostics
     );
+    assert_eq!(again.documents.len(), 1, "{yaml}");
+    again.documents.remove(0)
+}
+
+/// Reads `src` (one document), writes it, reads it back: same artifact.
+fn check(kind: Kind, src: &str) {
+    let out = read(src, ReadOptions::default());
+    assert!(out.first_error().is_none(), "{:?}", out.first_error());
+    assert_eq!(out.documents.len(), 1);
+    let doc = &out.documents[0];
+    assert_eq!(doc.kind(), kind);
+    let yaml = to_yaml(doc);
     let json = |d: &Document| serde_json::to_value(d).expect("json");
-    assert_eq!(json(&again.documents[0]), json(doc), "{yaml}");
+    assert_eq!(json(&read_back(kind, &yaml)), json(doc), "{yaml}");
 }
 
 #[test]
@@ -224,4 +230,35 @@ arguments:
         Kind::Workflow,
         "kind: workflow\nname: daemon\nbreed: {name: w:1, deployable: acme/w:1}\nschedule: daemon\nscale: small\n",
     );
+}
+
+/// Found by the `compose` fuzz target: tiny and huge values were written
+/// in exponent form (`5e-6MB`), which the DSL does not read.
+#[test]
+fn extreme_scales_round_trip_through_yaml() {
+    let cases = [
+        (0.000001, 0.000005),
+        (1e-9, 5.0e-6),
+        (123456789.0, 1e15),
+        (0.5, 536.870912),
+        (1e300, 2.330168888888889e125),
+        (5e-324, f64::MAX),
+    ];
+    for (cpu, memory) in cases {
+        let doc = Document::Scale(Artifact::new(
+            "s",
+            Scale {
+                cpu,
+                memory,
+                instances: 1,
+            },
+        ));
+        let yaml = to_yaml(&doc);
+        let exponent = yaml
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0].is_ascii_digit() && (w[1] == b'e' || w[1] == b'E'));
+        assert!(!exponent, "{yaml}");
+        assert_eq!(read_back(Kind::Scale, &yaml), doc, "{yaml}");
+    }
 }
