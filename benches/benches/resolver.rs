@@ -18,12 +18,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BatchSize, Criterion, Throughput};
-use vamp_model::resolve::resolve_blueprint;
-use vamp_model::store::{MemoryStore, Store};
+use vamp_deploy::resolve::resolve_blueprint;
+use vamp_deploy::store::{MemoryStore, Store};
 use vamp_model::{Artifact, Blueprint, Document, Kind, OrRef};
 
 /// The same inputs as the resolver's equivalence tests.
-#[path = "../../vamp-model/tests/support/synthetic.rs"]
+#[path = "../../vamp-deploy/tests/support/synthetic.rs"]
 mod synthetic;
 use synthetic::synthetic as input;
 

@@ -1,7 +1,7 @@
 //! `vamp plan`, `vamp apply`, `vamp status` and `vamp remove`: drive a
 //! deployment with a driver (the in-memory one by default).
 //!
-//! Blueprints are resolved with [`vamp_model::resolve::resolve_blueprint`]
+//! Blueprints are resolved with [`vamp_deploy::resolve::resolve_blueprint`]
 //! against `--store DIR` (a [`DirectoryStore`]) or an empty store, so
 //! references to breeds, scales and the like resolve only with `--store`.
 //!
@@ -17,11 +17,11 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
+use vamp_deploy::directory::DirectoryStore;
 use vamp_drivers::{
     apply, desired_from_deployment, plan, Desired, DesiredRecord, Driver, MemoryDriver,
     MemoryState, PlanOptions, RetryPolicy, Step, StepEvent,
 };
-use vamp_dsl::store::DirectoryStore;
 use vamp_model::{Artifact, Code, Deployment, Diagnostic};
 
 use crate::input::read_blueprint;
@@ -354,7 +354,7 @@ fn read_and_resolve(file: &str, store: Option<&str>) -> Result<Artifact<Deployme
     let result = match store {
         Some(dir) => {
             let store = open_store(dir)?;
-            vamp_model::resolve::resolve_blueprint(&bp, &store).map_err(|mut d| {
+            vamp_deploy::resolve::resolve_blueprint(&bp, &store).map_err(|mut d| {
                 if d.code == Code::UnresolvedDependency && !store.problems().is_empty() {
                     let files: Vec<String> =
                         store.problems().iter().map(ToString::to_string).collect();
@@ -366,18 +366,18 @@ fn read_and_resolve(file: &str, store: Option<&str>) -> Result<Artifact<Deployme
                 d
             })
         }
-        None => {
-            vamp_model::resolve::resolve_blueprint(&bp, &vamp_model::store::MemoryStore::default())
-                .map_err(|mut d| {
-                    if d.code == Code::UnresolvedDependency && d.help.is_none() {
-                        d.help = Some(
-                            "pass `--store DIR` to resolve references against stored artifacts"
-                                .into(),
-                        );
-                    }
-                    d
-                })
-        }
+        None => vamp_deploy::resolve::resolve_blueprint(
+            &bp,
+            &vamp_deploy::store::MemoryStore::default(),
+        )
+        .map_err(|mut d| {
+            if d.code == Code::UnresolvedDependency && d.help.is_none() {
+                d.help = Some(
+                    "pass `--store DIR` to resolve references against stored artifacts".into(),
+                );
+            }
+            d
+        }),
     };
     result.map_err(|d| CliError::in_file(d, file, Some(&bytes)))
 }

@@ -102,7 +102,7 @@ fn compose(file: &str, name: Option<String>, format: Output, vars: &[String]) ->
     let name = bp.name.clone();
     let doc = Document::Blueprint(bp);
     match format {
-        Output::Yaml => print!("{}", vamp_dsl::store::to_yaml(&doc)),
+        Output::Yaml => print!("{}", vamp_dsl::write::to_yaml(&doc)),
         Output::Json => print_json(&vamp_dsl::canonical::documents_json(&[doc])),
     }
     eprintln!(

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde_json::{json, Value};
-use vamp_dsl::store::DirectoryStore;
+use vamp_deploy::directory::DirectoryStore;
+use vamp_deploy::lifecycle::{self, Plan};
+use vamp_deploy::resolve::resolve_blueprint;
+use vamp_deploy::store::Store;
 use vamp_dsl::{read_bytes, ReadOptions};
-use vamp_model::lifecycle::{self, Plan};
-use vamp_model::resolve::resolve_blueprint;
-use vamp_model::store::Store;
 use vamp_model::{Artifact, Blueprint, Code, Deployment, Diagnostic, Document, Kind};
 
 use crate::input;

@@ -6,70 +6,24 @@
 //! Surplus and outdated instances leave dependants first. The planner is pure
 //! and linear in the number of services and instances.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
+use std::hash::Hasher;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustc_hash::{FxHashMap, FxHasher};
 use serde::Serialize;
+use vamp_model::graph::dependencies_first;
 
 use crate::driver::{ActualState, Capabilities, InstanceState};
 use crate::error::PlanError;
 use crate::spec::{write_instance_name, Desired, ServiceKey, ServiceSpec};
 
-/// The Fx hash (rustc's): one rotate, xor and multiply per 8 bytes, far
-/// cheaper than SipHash on the planner's short names. The keys are names
-/// from the planner's own inputs, hashed in one short-lived call, so
-/// collision flooding is not a concern here.
-#[derive(Default, Clone, Copy)]
-struct FxHasher {
-    hash: u64,
-}
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
-
-/// The Fx hash of some bytes.
+/// The Fx hash (rustc's, far cheaper than SipHash on the planner's short
+/// names) of some byte strings. The keys are names from the planner's own
+/// inputs, hashed in one short-lived call, so collision flooding is not a
+/// concern here.
 #[inline]
 fn fx_hash(parts: &[&[u8]]) -> u64 {
     let mut h = FxHasher::default();
@@ -318,43 +272,42 @@ pub fn check_supported(desired: &Desired, opts: &PlanOptions) -> Result<(), Plan
     Ok(())
 }
 
-/// Orders clusters (by index) so that dependencies come first (Kahn's
-/// algorithm, ties in blueprint order). `edges` are `(dependency,
-/// dependant)` pairs, duplicates allowed.
+/// Orders clusters (by index) so that dependencies come first, otherwise
+/// in blueprint order ([`dependencies_first`]). `edges` are `(dependency,
+/// dependant)` pairs; duplicates and a cluster depending on itself are
+/// allowed.
 fn cluster_order(clusters: &[&str], edges: &[(u32, u32)]) -> Result<Vec<u32>, PlanError> {
+    // Each dependant's dependencies, back to back (a counting sort).
     let n = clusters.len();
-    let mut indegree = vec![0usize; n];
-    let mut dependants: Vec<Vec<u32>> = vec![Vec::new(); n];
-    let mut seen: FxSet<(u32, u32)> = FxSet::default();
+    let mut starts = vec![0usize; n + 1];
+    for &(_, me) in edges {
+        starts[me as usize + 1] += 1;
+    }
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let mut fill = starts.clone();
+    let mut deps = vec![0u32; edges.len()];
     for &(d, me) in edges {
-        if d != me && seen.insert((d, me)) {
-            indegree[me as usize] += 1;
-            dependants[d as usize].push(me);
+        deps[fill[me as usize]] = d;
+        fill[me as usize] += 1;
+    }
+    let of = |i: usize| {
+        deps[starts[i]..starts[i + 1]]
+            .iter()
+            .map(|&d| d as usize)
+            .filter(move |&d| d != i)
+    };
+    match dependencies_first(n, of) {
+        Ok(order) => Ok(order.into_iter().map(|c| c as u32).collect()),
+        Err(mut cycle) => {
+            cycle.pop();
+            let names: Vec<&str> = cycle.into_iter().map(|c| clusters[c]).collect();
+            Err(PlanError::DependencyCycle {
+                clusters: names.join(", "),
+            })
         }
     }
-    let mut ready: std::collections::BTreeSet<u32> = (0..n as u32)
-        .filter(|&i| indegree[i as usize] == 0)
-        .collect();
-    let mut order = Vec::with_capacity(n);
-    while let Some(i) = ready.pop_first() {
-        order.push(i);
-        for &j in &dependants[i as usize] {
-            indegree[j as usize] -= 1;
-            if indegree[j as usize] == 0 {
-                ready.insert(j);
-            }
-        }
-    }
-    if order.len() != n {
-        let stuck: Vec<&str> = (0..n)
-            .filter(|&i| indegree[i] > 0)
-            .map(|i| clusters[i])
-            .collect();
-        return Err(PlanError::DependencyCycle {
-            clusters: stuck.join(", "),
-        });
-    }
-    Ok(order)
 }
 
 /// A service's cluster, service and fingerprint in the planner's `keys`.
@@ -401,159 +354,254 @@ pub fn plan(
     // over the services writes every wanted instance name into one buffer
     // (small, and read in order), one pass over the instances looks their
     // names up in it. Names are allocated only for the steps.
-    let caps = &opts.capabilities;
-    let mut clusters: Vec<&str> = Vec::new();
-    let mut cluster_index: FxMap<&str, u32> = FxMap::default();
-    let mut cluster_of: Vec<u32> = Vec::with_capacity(desired.services.len());
-    let mut edges: Vec<(u32, u32)> = Vec::new();
-    let mut later_edges: Vec<(&str, u32)> = Vec::new();
-    // Every service's cluster, service and fingerprint, back to back in
-    // `keys` (`key_at[si]` is where they start), found by hash in
-    // `service_at` (the last of several services with one key wins).
-    let mut keys = String::with_capacity(desired.services.len() * 32);
-    let mut key_at: Vec<[usize; 4]> = Vec::with_capacity(desired.services.len());
-    let mut service_at = PosTable::with_capacity(desired.services.len());
-    // Every wanted instance: its name in `names[span]`, service and index.
-    // (Capacities are guesses: two instances of ~48-byte names a service.)
-    let mut names = String::with_capacity(desired.services.len() * 80);
-    let mut wanted: Vec<(std::ops::Range<usize>, u32, u32)> =
-        Vec::with_capacity(desired.services.len() * 2);
-    let mut hashes: Vec<u64> = Vec::with_capacity(desired.services.len() * 2);
-    let mut name = String::with_capacity(96);
-    for (si, s) in desired.services.iter().enumerate() {
-        let spec = &*s.spec;
-        if let Some(feature) = unsupported(spec, caps) {
-            return Err(unsupported_error(spec, feature, opts));
-        }
-        let cluster = spec.key.cluster.as_str();
-        let next = clusters.len() as u32;
-        let c = *cluster_index.entry(cluster).or_insert(next);
-        if c == next {
-            clusters.push(cluster);
-        }
-        cluster_of.push(c);
-        for dep in &spec.depends_on {
-            match cluster_index.get(dep.as_str()) {
-                Some(&d) => edges.push((d, c)),
-                None => later_edges.push((dep.as_str(), c)),
-            }
-        }
-        let service = spec.key.service.as_str();
-        let at = keys.len();
-        keys.push_str(cluster);
-        let c_end = keys.len();
-        keys.push_str(service);
-        let s_end = keys.len();
-        keys.push_str(&s.fingerprint);
-        key_at.push([at, c_end, s_end, keys.len()]);
-        let keys_ref = &keys;
-        let key_at_ref = &key_at;
-        service_at.insert(
-            fx_hash(&[cluster.as_bytes(), service.as_bytes()]),
-            si as u32,
-            |other| {
-                let (c, sv, _) = key_parts(keys_ref, key_at_ref[other as usize]);
-                c == cluster && sv == service
-            },
-        );
-        for index in 0..spec.instances {
-            write_instance_name(&mut name, &spec.key, &s.fingerprint, index);
-            let start = names.len();
-            names.push_str(&name);
-            hashes.push(fx_hash(&[name.as_bytes()]));
-            wanted.push((start..names.len(), si as u32, index));
-        }
-    }
-    // Dependencies on clusters outside the deployment are ignored.
-    for (dep, c) in later_edges {
-        if let Some(&d) = cluster_index.get(dep) {
-            edges.push((d, c));
-        }
-    }
-    let order = cluster_order(&clusters, &edges)?;
-    let mut rank = vec![0usize; clusters.len()];
+    let wanted = Wanted::of(desired, opts)?;
+    let order = cluster_order(&wanted.clusters, &wanted.edges)?;
+    let mut rank = vec![0usize; wanted.clusters.len()];
     for (r, &c) in order.iter().enumerate() {
         rank[c as usize] = r;
     }
+    let seen = Seen::of(&wanted, desired, actual);
+    let mut steps = Vec::new();
+    creations(&wanted, &seen, &rank, desired, &mut steps);
+    weight_shifts(&wanted, &order, desired, actual, &mut steps);
+    removals(&wanted, &seen, &rank, actual, opts, &mut steps);
+    Ok(Plan {
+        deployment: desired.deployment.clone(),
+        steps,
+    })
+}
 
-    // The instances of this deployment, matched with the wanted ones by
-    // name (the last of several instances with one name wins).
-    // (Instances usually come in the order the services want them, so the
-    // next wanted name is tried before the table, unless names repeat.)
-    let mut by_name = PosTable::with_capacity(wanted.len());
-    let mut repeated = false;
-    for (w, h) in hashes.iter().enumerate() {
-        let mine = &names[wanted[w].0.clone()];
-        repeated |= by_name.insert(*h, w as u32, |other| {
-            &names[wanted[other as usize].0.clone()] == mine
-        });
-    }
-    drop(hashes);
-    const NONE: u32 = u32::MAX;
-    const OURS: u8 = 1;
-    const KEPT: u8 = 2;
-    let mut found = vec![NONE; wanted.len()];
-    // What the instance found for each wanted one is doing (so that the
-    // creations below need not read the instances again).
-    const ABSENT: u8 = 0;
-    const SERVING: u8 = 1;
-    const EXITED: u8 = 2;
-    const DRAINING: u8 = 3;
-    let mut status = vec![ABSENT; wanted.len()];
-    let mut flags = vec![0u8; actual.instances.len()];
-    let mut next = 0usize;
-    for (i, o) in actual.instances.iter().enumerate() {
-        if o.key.deployment != desired.deployment {
-            continue;
-        }
-        flags[i] = OURS;
-        let o_name = o.name.as_str();
-        let hit = match wanted.get(next) {
-            Some((span, _, _)) if !repeated && &names[span.clone()] == o_name => Some(next as u32),
-            _ => by_name.find(fx_hash(&[o_name.as_bytes()]), |w| {
-                &names[wanted[w as usize].0.clone()] == o_name
-            }),
+/// One pass over the desired services: their clusters and dependencies,
+/// and every wanted instance by name.
+struct Wanted<'a> {
+    /// Cluster names in blueprint order.
+    clusters: Vec<&'a str>,
+    /// Each service's cluster (by index).
+    cluster_of: Vec<u32>,
+    /// `(dependency, dependant)` clusters.
+    edges: Vec<(u32, u32)>,
+    /// Every service's cluster, service and fingerprint, back to back
+    /// (`key_at[si]` is where they start), found by hash in `service_at`
+    /// (the last of several services with one key wins).
+    keys: String,
+    key_at: Vec<[usize; 4]>,
+    service_at: PosTable,
+    /// Every wanted instance: its name in `names[span]`, service and index.
+    names: String,
+    instances: Vec<(Range<usize>, u32, u32)>,
+    /// The instances by name (the last of several with one name wins).
+    by_name: PosTable,
+    /// Whether two wanted instances share a name.
+    repeated: bool,
+}
+
+impl<'a> Wanted<'a> {
+    fn of(desired: &'a Desired, opts: &PlanOptions) -> Result<Self, PlanError> {
+        let n = desired.services.len();
+        let mut cluster_index: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut later_edges: Vec<(&str, u32)> = Vec::new();
+        // (Capacities are guesses: two instances of ~48-byte names a service.)
+        let mut w = Wanted {
+            clusters: Vec::new(),
+            cluster_of: Vec::with_capacity(n),
+            edges: Vec::new(),
+            keys: String::with_capacity(n * 32),
+            key_at: Vec::with_capacity(n),
+            service_at: PosTable::with_capacity(n),
+            names: String::with_capacity(n * 80),
+            instances: Vec::with_capacity(n * 2),
+            by_name: PosTable::with_capacity(0),
+            repeated: false,
         };
-        if let Some(w) = hit {
-            next = w as usize + 1;
-            let previous = found[w as usize];
-            if previous != NONE {
-                flags[previous as usize] = OURS;
+        let mut hashes: Vec<u64> = Vec::with_capacity(n * 2);
+        let mut name = String::with_capacity(96);
+        for (si, s) in desired.services.iter().enumerate() {
+            let spec = &*s.spec;
+            if let Some(feature) = unsupported(spec, &opts.capabilities) {
+                return Err(unsupported_error(spec, feature, opts));
             }
-            found[w as usize] = i as u32;
-            status[w as usize] = if o.state == InstanceState::Exited {
-                EXITED
-            } else if o.draining {
-                DRAINING
-            } else {
-                SERVING
-            };
-            flags[i] = OURS | KEPT;
+            let cluster = spec.key.cluster.as_str();
+            let next = w.clusters.len() as u32;
+            let c = *cluster_index.entry(cluster).or_insert(next);
+            if c == next {
+                w.clusters.push(cluster);
+            }
+            w.cluster_of.push(c);
+            for dep in &spec.depends_on {
+                match cluster_index.get(dep.as_str()) {
+                    Some(&d) => w.edges.push((d, c)),
+                    None => later_edges.push((dep.as_str(), c)),
+                }
+            }
+            let service = spec.key.service.as_str();
+            let at = w.keys.len();
+            w.keys.push_str(cluster);
+            let c_end = w.keys.len();
+            w.keys.push_str(service);
+            let s_end = w.keys.len();
+            w.keys.push_str(&s.fingerprint);
+            w.key_at.push([at, c_end, s_end, w.keys.len()]);
+            let (keys, key_at) = (&w.keys, &w.key_at);
+            w.service_at.insert(
+                fx_hash(&[cluster.as_bytes(), service.as_bytes()]),
+                si as u32,
+                |other| {
+                    let (c, sv, _) = key_parts(keys, key_at[other as usize]);
+                    c == cluster && sv == service
+                },
+            );
+            for index in 0..spec.instances {
+                write_instance_name(&mut name, &spec.key, &s.fingerprint, index);
+                let start = w.names.len();
+                w.names.push_str(&name);
+                hashes.push(fx_hash(&[name.as_bytes()]));
+                w.instances.push((start..w.names.len(), si as u32, index));
+            }
         }
+        // Dependencies on clusters outside the deployment are ignored.
+        for (dep, c) in later_edges {
+            if let Some(&d) = cluster_index.get(dep) {
+                w.edges.push((d, c));
+            }
+        }
+        let mut by_name = PosTable::with_capacity(w.instances.len());
+        for (i, h) in hashes.iter().enumerate() {
+            let mine = w.name(i);
+            w.repeated |= by_name.insert(*h, i as u32, |other| w.name(other as usize) == mine);
+        }
+        w.by_name = by_name;
+        Ok(w)
     }
 
-    // 1. Creations, dependencies first, blueprint order within a cluster
-    // (a stable counting sort of the wanted instances by cluster rank).
-    let mut starts = vec![0usize; order.len() + 1];
-    for &(_, si, _) in &wanted {
-        starts[rank[cluster_of[si as usize] as usize] + 1] += 1;
+    /// The name of wanted instance `i`.
+    #[inline]
+    fn name(&self, i: usize) -> &str {
+        &self.names[self.instances[i].0.clone()]
     }
-    for r in 0..order.len() {
+
+    /// The wanted instance named `name`; `hint` is tried first.
+    #[inline]
+    fn find(&self, name: &str, hint: usize) -> Option<usize> {
+        if !self.repeated && hint < self.instances.len() && self.name(hint) == name {
+            return Some(hint);
+        }
+        self.by_name
+            .find(fx_hash(&[name.as_bytes()]), |w| {
+                self.name(w as usize) == name
+            })
+            .map(|w| w as usize)
+    }
+
+    /// The desired service (by index) with this cluster and service name.
+    fn service(&self, cluster: &str, service: &str) -> Option<usize> {
+        self.service_at
+            .find(fx_hash(&[cluster.as_bytes(), service.as_bytes()]), |si| {
+                let (c, sv, _) = key_parts(&self.keys, self.key_at[si as usize]);
+                c == cluster && sv == service
+            })
+            .map(|si| si as usize)
+    }
+}
+
+/// What the instance found for a wanted one is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Observed {
+    /// No instance has its name.
+    Absent,
+    /// Running and in its gateway.
+    Serving,
+    /// Exited or crashed.
+    Exited,
+    /// Running but taken out of its gateway.
+    Draining,
+}
+
+/// What becomes of an observed instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Another deployment's: left alone.
+    Foreign,
+    /// Ours and no longer wanted.
+    Leaving,
+    /// Ours and wanted.
+    Kept,
+}
+
+/// One pass over the observed instances, matched with the wanted ones by
+/// name (the last of several instances with one name wins).
+struct Seen {
+    /// By wanted instance.
+    observed: Vec<Observed>,
+    /// By observed instance.
+    fates: Vec<Fate>,
+}
+
+impl Seen {
+    fn of(wanted: &Wanted<'_>, desired: &Desired, actual: &ActualState) -> Self {
+        const NONE: u32 = u32::MAX;
+        let mut found = vec![NONE; wanted.instances.len()];
+        let mut observed = vec![Observed::Absent; wanted.instances.len()];
+        let mut fates = vec![Fate::Foreign; actual.instances.len()];
+        // Instances usually come in the order the services want them, so
+        // the next wanted name is tried before the table.
+        let mut next = 0usize;
+        for (i, o) in actual.instances.iter().enumerate() {
+            if o.key.deployment != desired.deployment {
+                continue;
+            }
+            fates[i] = Fate::Leaving;
+            let Some(w) = wanted.find(&o.name, next) else {
+                continue;
+            };
+            next = w + 1;
+            let previous = found[w];
+            if previous != NONE {
+                fates[previous as usize] = Fate::Leaving;
+            }
+            found[w] = i as u32;
+            observed[w] = if o.state == InstanceState::Exited {
+                Observed::Exited
+            } else if o.draining {
+                Observed::Draining
+            } else {
+                Observed::Serving
+            };
+            fates[i] = Fate::Kept;
+        }
+        Seen { observed, fates }
+    }
+}
+
+/// Phase 1, creations (after removing a failed instance of the same name),
+/// dependencies first, blueprint order within a cluster (a stable counting
+/// sort of the wanted instances by cluster rank).
+fn creations(
+    wanted: &Wanted<'_>,
+    seen: &Seen,
+    rank: &[usize],
+    desired: &Desired,
+    steps: &mut Vec<Step>,
+) {
+    let rank_of = |si: u32| rank[wanted.cluster_of[si as usize] as usize];
+    let mut starts = vec![0usize; rank.len() + 1];
+    for &(_, si, _) in &wanted.instances {
+        starts[rank_of(si) + 1] += 1;
+    }
+    for r in 0..rank.len() {
         starts[r + 1] += starts[r];
     }
-    let mut sorted = vec![0u32; wanted.len()];
-    for (w, &(_, si, _)) in wanted.iter().enumerate() {
-        let r = rank[cluster_of[si as usize] as usize];
+    let mut sorted = vec![0u32; wanted.instances.len()];
+    for (w, &(_, si, _)) in wanted.instances.iter().enumerate() {
+        let r = rank_of(si);
         sorted[starts[r]] = w as u32;
         starts[r] += 1;
     }
-    let mut steps = Vec::new();
     // `deployment/cluster/service` of the service last seen.
     let mut label: Option<(u32, String)> = None;
     for w in sorted {
-        let (span, si, index) = &wanted[w as usize];
-        let observed = status[w as usize];
-        if observed == SERVING {
+        let (span, si, index) = &wanted.instances[w as usize];
+        let observed = seen.observed[w as usize];
+        if observed == Observed::Serving {
             continue;
         }
         let s = &desired.services[*si as usize];
@@ -565,8 +613,8 @@ pub fn plan(
                 l
             }
         };
-        let name = &names[span.clone()];
-        if observed == EXITED {
+        let name = &wanted.names[span.clone()];
+        if observed == Observed::Exited {
             steps.push(Step::Remove {
                 key: s.spec.key.clone(),
                 service: service.clone(),
@@ -582,21 +630,21 @@ pub fn plan(
             name: name.to_owned(),
         });
     }
+}
 
-    // 2. Weight shifts, once the new instances exist (hashed lookups: the
-    // weight maps are ordered maps, log n per lookup).
-    let desired_weights: FxMap<&str, &Vec<(String, u8)>> = desired
-        .weights
-        .iter()
-        .map(|(c, w)| (c.as_str(), w))
-        .collect();
-    let actual_weights: FxMap<&str, &Vec<(String, u8)>> = actual
-        .weights
-        .iter()
-        .map(|(c, w)| (c.as_str(), w))
-        .collect();
-    for &c in &order {
-        let cluster = clusters[c as usize];
+/// Phase 2, weight shifts, once the new instances exist, dependencies first
+/// (hashed lookups: the weight maps are ordered maps, log n per lookup).
+fn weight_shifts(
+    wanted: &Wanted<'_>,
+    order: &[u32],
+    desired: &Desired,
+    actual: &ActualState,
+    steps: &mut Vec<Step>,
+) {
+    let desired_weights = by_cluster(&desired.weights);
+    let actual_weights = by_cluster(&actual.weights);
+    for &c in order {
+        let cluster = wanted.clusters[c as usize];
         if let Some(w) = desired_weights.get(cluster).copied() {
             if actual_weights.get(cluster).copied() != Some(w) {
                 steps.push(Step::SetWeights {
@@ -607,9 +655,25 @@ pub fn plan(
             }
         }
     }
+}
 
-    // 3. Drain, wait, remove: dependants first, vanished services before all.
-    // One pass over the leaving instances copies what the steps need.
+/// Weights by cluster, hashed.
+fn by_cluster(
+    weights: &BTreeMap<String, Vec<(String, u8)>>,
+) -> FxHashMap<&str, &Vec<(String, u8)>> {
+    weights.iter().map(|(c, w)| (c.as_str(), w)).collect()
+}
+
+/// Phase 3, drain, wait, remove: dependants first, vanished services before all.
+/// One pass over the leaving instances copies what the steps need.
+fn removals(
+    wanted: &Wanted<'_>,
+    seen: &Seen,
+    rank: &[usize],
+    actual: &ActualState,
+    opts: &PlanOptions,
+    steps: &mut Vec<Step>,
+) {
     struct Leaving {
         exited: bool,
         draining: bool,
@@ -619,31 +683,25 @@ pub fn plan(
         name: String,
     }
     let mut leaving: Vec<Vec<Leaving>> = Vec::new();
-    leaving.resize_with(order.len() + 1, Vec::new);
+    leaving.resize_with(rank.len() + 1, Vec::new);
     for (o, _) in actual
         .instances
         .iter()
-        .zip(&flags)
-        .filter(|(_, f)| **f & (OURS | KEPT) == OURS)
+        .zip(&seen.fates)
+        .filter(|(_, f)| **f == Fate::Leaving)
     {
-        let cluster = o.key.cluster.as_str();
-        let service = o.key.service.as_str();
-        let si = service_at.find(fx_hash(&[cluster.as_bytes(), service.as_bytes()]), |si| {
-            let (c, sv, _) = key_parts(&keys, key_at[si as usize]);
-            c == cluster && sv == service
-        });
         let exited = o.state == InstanceState::Exited;
-        let (reason, bucket) = match si {
+        let (reason, bucket) = match wanted.service(&o.key.cluster, &o.key.service) {
             None => (RemoveReason::Orphan, 0),
             Some(si) => {
                 let reason = if exited {
                     RemoveReason::Failed
-                } else if key_parts(&keys, key_at[si as usize]).2 != o.fingerprint {
+                } else if key_parts(&wanted.keys, wanted.key_at[si]).2 != o.fingerprint {
                     RemoveReason::Outdated
                 } else {
                     RemoveReason::Surplus
                 };
-                (reason, order.len() - rank[cluster_of[si as usize] as usize])
+                (reason, rank.len() - rank[wanted.cluster_of[si] as usize])
             }
         };
         leaving[bucket].push(Leaving {
@@ -683,8 +741,4 @@ pub fn plan(
             reason: l.reason,
         });
     }
-    Ok(Plan {
-        deployment: desired.deployment.clone(),
-        steps,
-    })
 }

@@ -23,7 +23,7 @@ pub mod compose;
 pub mod condition;
 mod read;
 pub mod selector;
-pub mod store;
+pub mod write;
 pub mod yaml;
 
 pub use read::{read, read_bytes, Outcome, ReadOptions};

@@ -1,12 +1,11 @@
 //! Docker Compose import: the fixtures under `fixtures/compose/`, every
 //! error and warning with its code and position, hostile input, a snapshot
-//! and the round trip through the DSL and the resolver.
+//! and the round trip through the DSL (`vamp-deploy/tests/compose.rs`
+//! resolves imported blueprints).
 
 use vamp_dsl::compose::{import, import_bytes, ImportOptions, ImportOutcome};
-use vamp_dsl::store::to_yaml;
+use vamp_dsl::write::to_yaml;
 use vamp_dsl::{read, ReadOptions};
-use vamp_model::resolve::resolve_blueprint;
-use vamp_model::store::MemoryStore;
 use vamp_model::{Artifact, Blueprint, Code, Document, Kind, Severity};
 
 fn fixture(name: &str) -> String {
@@ -497,7 +496,7 @@ fn hostile_input_gets_the_reader_limits() {
 }
 
 /// The imported blueprint, written as DSL YAML and read back, is the same
-/// blueprint, and it resolves against an empty store.
+/// blueprint.
 fn round_trip(name: &str) {
     let (bp, _) = imported(name);
     let yaml = to_yaml(&Document::Blueprint(bp.clone()));
@@ -518,37 +517,13 @@ fn round_trip(name: &str) {
         panic!("not a blueprint:\n{yaml}");
     };
     assert_eq!(json(&bp), json(&read_back), "{yaml}");
-    let deployment = resolve_blueprint(&bp, &MemoryStore::default());
-    assert!(deployment.is_ok(), "{deployment:?}");
 }
 
 #[test]
-fn round_trips_through_the_dsl_and_resolves() {
+fn round_trips_through_the_dsl() {
     for name in ["wordpress.yml", "long-ports.yml", "warnings.yml"] {
         round_trip(name);
     }
-}
-
-#[test]
-fn place_holders_must_be_filled_before_resolving() {
-    // `API_TOKEN` without a value is a place holder: the resolver asks for
-    // it, pointing into the Compose file; filled at blueprint level, it resolves.
-    let (mut bp, _) = imported("v2.yml");
-    let e = resolve_blueprint(&bp, &MemoryStore::default()).expect_err("a place holder");
-    assert_eq!(e.code, Code::MissingEnvironmentVariable);
-    assert_eq!(e.span.map(|s| (s.line, s.column)), Some((15, 9)));
-    bp.spec.environment_variables.insert(
-        "api.environment_variables.API_TOKEN".into(),
-        vamp_model::TraitValue {
-            value: Some("secret".into()),
-            alias: None,
-            span: None,
-        },
-    );
-    let d = resolve_blueprint(&bp, &MemoryStore::default()).expect("resolves");
-    let env =
-        &serde_json::to_value(&d).expect("json")["clusters"]["api"]["services"][0]["environment"];
-    assert_eq!(env["API_TOKEN"], "secret");
 }
 
 mod properties {

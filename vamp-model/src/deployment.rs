@@ -1,7 +1,7 @@
 //! Deployments: resolved blueprints plus runtime state.
 //!
-//! A [`Deployment`] is what [`crate::resolve::resolve_blueprint`] produces
-//! and what [`crate::lifecycle`] merges blueprints into. It serializes to the
+//! A [`Deployment`] is what `vamp_deploy::resolve::resolve_blueprint` produces
+//! and what `vamp_deploy::lifecycle` merges blueprints into. It serializes to the
 //! *deployment* section of `canonical-json.md` and reads back from that JSON
 //! with [`Deployment::from_json`] (so `vamp resolve` output can be fed to
 //! `vamp deployment merge`).

@@ -20,14 +20,12 @@ pub mod codes;
 pub mod condition;
 pub mod deployment;
 pub mod diagnostic;
+pub mod graph;
 pub mod hash;
 pub mod interpolation;
 pub mod labels;
-pub mod lifecycle;
 pub mod names;
-pub mod resolve;
 pub mod span;
-pub mod store;
 pub mod units;
 pub mod weights;
 

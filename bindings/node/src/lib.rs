@@ -129,7 +129,7 @@ pub fn to_yaml(text: Either<String, Buffer>, kind: Option<String>) -> napi::Resu
     if !errors.is_empty() {
         return Err(to_js_err(&errors));
     }
-    let docs: Vec<String> = out.documents.iter().map(vamp_dsl::store::to_yaml).collect();
+    let docs: Vec<String> = out.documents.iter().map(vamp_dsl::write::to_yaml).collect();
     Ok(docs.join("---\n"))
 }
 
@@ -142,13 +142,13 @@ pub fn resolve_json(text: Either<String, Buffer>, store: String) -> napi::Result
     if !errors.is_empty() {
         return Err(to_js_err(&errors));
     }
-    let store =
-        vamp_dsl::store::DirectoryStore::open(&store).map_err(|e| one_err(e.to_diagnostic()))?;
+    let store = vamp_deploy::directory::DirectoryStore::open(&store)
+        .map_err(|e| one_err(e.to_diagnostic()))?;
     let deployments = out
         .documents
         .iter()
         .filter_map(|d| match d {
-            Document::Blueprint(b) => Some(vamp_model::resolve::resolve_blueprint(b, &store)),
+            Document::Blueprint(b) => Some(vamp_deploy::resolve::resolve_blueprint(b, &store)),
             _ => None,
         })
         .map(|r| r.map(|d| serde_json::to_value(&d).unwrap_or(Value::Null)))

@@ -226,7 +226,7 @@ fn to_yaml(py: Python<'_>, text: Source, kind: Option<&str>) -> PyResult<String>
         if !errors.is_empty() {
             return Err(errors);
         }
-        let docs: Vec<String> = out.documents.iter().map(vamp_dsl::store::to_yaml).collect();
+        let docs: Vec<String> = out.documents.iter().map(vamp_dsl::write::to_yaml).collect();
         Ok(docs.join("---\n"))
     })
     .map_err(|errors| to_py_err(py, Area::Read, &errors))
@@ -253,13 +253,13 @@ fn resolve<'py>(
         if !errors.is_empty() {
             return Err(errors);
         }
-        let store =
-            vamp_dsl::store::DirectoryStore::open(&store).map_err(|e| vec![e.to_diagnostic()])?;
+        let store = vamp_deploy::directory::DirectoryStore::open(&store)
+            .map_err(|e| vec![e.to_diagnostic()])?;
         let deployments = out
             .documents
             .iter()
             .filter_map(|d| match d {
-                Document::Blueprint(b) => Some(vamp_model::resolve::resolve_blueprint(b, &store)),
+                Document::Blueprint(b) => Some(vamp_deploy::resolve::resolve_blueprint(b, &store)),
                 _ => None,
             })
             .map(|r| r.map(|d| serde_json::to_value(&d).unwrap_or(Value::Null)))

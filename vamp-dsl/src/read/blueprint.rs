@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use vamp_model::graph::find_cycle;
 use vamp_model::interpolation::{parse as parse_value, Part};
 use vamp_model::names::split_alias;
 use vamp_model::{
@@ -602,7 +603,14 @@ pub(crate) fn check_breed_recursion(ctx: &mut Ctx, breeds: Vec<&Breed>, path: &s
             }
         }
     }
-    if let Some(cycle) = find_cycle(&graph) {
+    // Nodes by name (roots in name order); dependencies on breeds outside
+    // these ones cannot close a cycle.
+    let mut names: Vec<&str> = graph.keys().copied().collect();
+    names.sort_unstable();
+    let index = |name: &str| names.binary_search(&name).unwrap_or(usize::MAX);
+    let cycle = find_cycle(names.len(), |i| graph[names[i]].iter().map(|d| index(d)));
+    if let Some(cycle) = cycle {
+        let cycle: Vec<&str> = cycle.into_iter().map(|i| names[i]).collect();
         let span = spans.get(cycle[0]).copied().unwrap_or(Span::START);
         ctx.report(
             DEPS,
@@ -612,46 +620,6 @@ pub(crate) fn check_breed_recursion(ctx: &mut Ctx, breeds: Vec<&Breed>, path: &s
             format!("breed dependencies form a cycle: {}", cycle.join(" -> ")),
         );
     }
-}
-
-/// Finds a dependency cycle, iteratively (no recursion on input depth).
-pub(crate) fn find_cycle<'a>(graph: &HashMap<&'a str, Vec<&'a str>>) -> Option<Vec<&'a str>> {
-    let mut state: HashMap<&str, u8> = HashMap::new();
-    let mut roots: Vec<&&str> = graph.keys().collect();
-    roots.sort();
-    for &root in roots {
-        if state.contains_key(root) {
-            continue;
-        }
-        let mut stack: Vec<(&str, usize)> = vec![(root, 0)];
-        state.insert(root, 1);
-        while let Some((node, idx)) = stack.last().copied() {
-            let edges = graph.get(node).map_or(&[][..], Vec::as_slice);
-            if idx < edges.len() {
-                if let Some(top) = stack.last_mut() {
-                    top.1 += 1;
-                }
-                let next = edges[idx];
-                match state.get(next) {
-                    Some(1) => {
-                        let start = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
-                        let mut cycle: Vec<&str> = stack[start..].iter().map(|(n, _)| *n).collect();
-                        cycle.push(next);
-                        return Some(cycle);
-                    }
-                    Some(_) => {}
-                    None => {
-                        state.insert(next, 1);
-                        stack.push((next, 0));
-                    }
-                }
-            } else {
-                state.insert(node, 2);
-                stack.pop();
-            }
-        }
-    }
-    None
 }
 
 /// Blueprint-level variables, service overrides and `$cluster.group.name`

@@ -6,9 +6,9 @@
 mod synthetic;
 
 use synthetic::{breed, service, synthetic, tv};
-use vamp_model::lifecycle::merge;
-use vamp_model::resolve::resolve_blueprint;
-use vamp_model::store::MemoryStore;
+use vamp_deploy::lifecycle::merge;
+use vamp_deploy::resolve::resolve_blueprint;
+use vamp_deploy::store::MemoryStore;
 use vamp_model::{Artifact, Blueprint, Deployment, OrRef, Reference};
 
 fn same_as_merge(bp: &Artifact<Blueprint>, store: &MemoryStore) {

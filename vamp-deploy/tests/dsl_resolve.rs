@@ -1,10 +1,10 @@
 //! The resolver on YAML input: every error with its code and position, and
 //! the environment-variable scope examples of the documentation.
 
+use vamp_deploy::lifecycle::{merge, remove};
+use vamp_deploy::resolve::{resolve_blueprint, resolve_blueprint_with, FixedRuntime};
+use vamp_deploy::store::MemoryStore;
 use vamp_dsl::{read, ReadOptions};
-use vamp_model::lifecycle::{merge, remove};
-use vamp_model::resolve::{resolve_blueprint, resolve_blueprint_with, FixedRuntime};
-use vamp_model::store::MemoryStore;
 use vamp_model::{Artifact, Blueprint, Code, Deployment, Diagnostic, Document, Kind};
 
 fn store(yaml: &str) -> MemoryStore {
@@ -453,7 +453,7 @@ fn canonical_output_reads_back() {
 fn deploy_order_puts_dependencies_first() {
     let stored = format!("{MYSQL}{WEB}");
     let d = resolve(&stored, SHOP).expect("resolves");
-    let order = vamp_model::resolve::deploy_order(&d.spec).expect("no cycle");
+    let order = vamp_deploy::resolve::deploy_order(&d.spec).expect("no cycle");
     let names: Vec<&str> = order.iter().map(|s| s.cluster.as_str()).collect();
     assert_eq!(names, vec!["database", "frontend"]);
 }

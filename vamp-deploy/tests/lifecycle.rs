@@ -4,9 +4,9 @@
 //! weights total 100.
 
 use proptest::prelude::*;
-use vamp_model::lifecycle::{merge, remove, Step};
-use vamp_model::resolve::{blueprint_of, deploy_order, resolve_blueprint};
-use vamp_model::store::{MemoryStore, Store};
+use vamp_deploy::lifecycle::{merge, remove, Step};
+use vamp_deploy::resolve::{blueprint_of, deploy_order, resolve_blueprint};
+use vamp_deploy::store::{MemoryStore, Store};
 use vamp_model::{
     Artifact, Blueprint, Breed, Cluster, Code, Deployable, Deployment, Document, Gateway, Map,
     OrRef, Port, Reference, Route, Scale, Service, TraitValue,

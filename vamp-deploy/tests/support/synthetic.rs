@@ -6,7 +6,7 @@
 //! and to the breed's own constants.
 #![allow(dead_code)]
 
-use vamp_model::store::MemoryStore;
+use vamp_deploy::store::MemoryStore;
 use vamp_model::{
     Artifact, Blueprint, Breed, Cluster, Deployable, Document, Map, OrRef, Port, Reference,
     Service, TraitValue,

@@ -2,15 +2,14 @@
 //! keeping every earlier revision.
 //!
 //! [`Store`] is the interface the resolver reads through; [`MemoryStore`]
-//! keeps everything in memory. A directory of YAML files lives in
-//! `vamp_dsl::store::DirectoryStore` (it reads YAML, which this crate does
-//! not). Revisions are numbered from 1 per artifact; a put always makes a
+//! keeps everything in memory; [`DirectoryStore`](crate::directory::DirectoryStore)
+//! keeps a folder of YAML files. Revisions are numbered from 1 per artifact; a put always makes a
 //! new revision, a delete removes the artifact but keeps its history (so a
 //! later put continues the numbering), as the original Vamp's key-value
 //! store did.
 //!
 //! ```
-//! use vamp_model::store::{MemoryStore, Store};
+//! use vamp_deploy::store::{MemoryStore, Store};
 //! use vamp_model::{Artifact, Document, Kind, Scale};
 //! let mut store = MemoryStore::default();
 //! let small = |cpu| Document::Scale(Artifact::new("small", Scale { cpu, memory: 512.0, instances: 1 }));
@@ -23,10 +22,12 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use serde::Serialize;
 
-use crate::artifact::{Document, Kind, Value};
-use crate::diagnostic::{Code, Diagnostic};
+use vamp_model::artifact::{Document, Kind, Value};
+use vamp_model::diagnostic::{Code, Diagnostic};
 
 /// Why a store operation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -169,7 +170,7 @@ pub trait Store {
 /// item by item).
 ///
 /// ```
-/// use vamp_model::store::diff_documents;
+/// use vamp_deploy::store::diff_documents;
 /// use vamp_model::{Artifact, Document, Scale};
 /// let a = Document::Scale(Artifact::new("s", Scale { cpu: 1.0, memory: 1.0, instances: 1 }));
 /// let b = Document::Scale(Artifact::new("s", Scale { cpu: 1.0, memory: 2.0, instances: 1 }));
@@ -239,7 +240,7 @@ pub struct MemoryStore {
     entries: HashMap<&'static str, NameMap>,
 }
 
-type NameMap = HashMap<String, Vec<Revision>, crate::resolve::FxBuild>;
+type NameMap = FxHashMap<String, Vec<Revision>>;
 
 impl MemoryStore {
     /// A store holding these documents (each as revision 1, later ones of

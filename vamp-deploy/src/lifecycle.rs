@@ -16,9 +16,9 @@
 //! Weights of every gateway always total 100 afterwards.
 //!
 //! ```
-//! use vamp_model::lifecycle::{merge, remove};
-//! use vamp_model::resolve::resolve_blueprint;
-//! use vamp_model::store::MemoryStore;
+//! use vamp_deploy::lifecycle::{merge, remove};
+//! use vamp_deploy::resolve::resolve_blueprint;
+//! use vamp_deploy::store::MemoryStore;
 //! use vamp_model::{Artifact, Blueprint, Breed, Cluster, Deployable, Map, OrRef, Port, Service};
 //! fn bp(version: &str) -> Artifact<Blueprint> {
 //!     let mut ports = Map::new();
@@ -54,15 +54,15 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::artifact::{Blueprint, Gateway, Map, OrRef, Route};
-use crate::deployment::{DeployedCluster, DeployedService, Deployment, Status};
-use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::{
-    self, fill_weights, load, merge_traits, merge_values, NoRuntime, Runtime, ServiceRef,
+    self, fill_weights, load, merge_top_level, merge_values, NoRuntime, Runtime, ServiceRef,
 };
-use crate::span::Span;
 use crate::store::Store;
-use crate::Artifact;
+use vamp_model::artifact::{Blueprint, Gateway, Map, OrRef, Route};
+use vamp_model::deployment::{DeployedCluster, DeployedService, Deployment, Status};
+use vamp_model::diagnostic::{Code, Diagnostic};
+use vamp_model::span::Span;
+use vamp_model::Artifact;
 
 /// One thing to do to bring the running system to a new deployment.
 /// Serializes as `{"step": "deploy_service", "cluster": ..., "service": ...}`.
@@ -148,23 +148,7 @@ pub fn merge_with(
 ) -> Result<Plan, Diagnostic> {
     let loaded = load(blueprint, store)?;
     let mut out = deployment.clone();
-    merge_values(&mut out.metadata, &blueprint.metadata);
-    merge_values(&mut out.spec.dialects, &blueprint.spec.dialects);
-    merge_traits(
-        &mut out.spec.environment_variables,
-        &blueprint.spec.environment_variables,
-    );
-    for (key, mut g) in loaded.gateways {
-        fill_weights(&mut g.routes).map_err(|m| {
-            Diagnostic::error(
-                Code::GatewayRouteWeight,
-                format!("the gateway `{key}`: {m}"),
-            )
-            .at(g.routes_span.or(g.span).unwrap_or(Span::START))
-            .with_path(format!("gateways.{key}.routes"))
-        })?;
-        out.spec.gateways.insert(key, g);
-    }
+    merge_top_level(&mut out, blueprint, loaded.gateways)?;
     out.spec.clusters.reserve(loaded.clusters.len());
     let mut steps = Vec::new();
     let mut touched: HashSet<(String, String)> = HashSet::with_capacity(loaded.sites.len());
