@@ -18,6 +18,7 @@ pub mod artifact;
 pub mod condition;
 pub mod deployment;
 pub mod diagnostic;
+pub mod diagnostic_json;
 pub mod interpolation;
 pub mod lifecycle;
 pub mod names;

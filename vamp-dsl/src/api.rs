@@ -1,0 +1,158 @@
+//! The calls every front end makes the same way (the `vamp` command, the
+//! Python and Node bindings): read a stream and stop at its errors, list its
+//! diagnostics, write it back as YAML, resolve its blueprints. Each returns
+//! data or every error, the one to report first (by the spec's phases) at
+//! the front; a front end only converts the result.
+//!
+//! ```
+//! use vamp_dsl::api;
+//! use vamp_model::Kind;
+//!
+//! let docs = api::read_documents(b"name: small\ncpu: 0.5\nmemory: 512MB\n", Some(Kind::Scale)).unwrap();
+//! assert_eq!(docs[0].name(), "small");
+//!
+//! let errors = api::read_documents(b"name: small\ncpu: 0.5\nmemory: 512\n", Some(Kind::Scale)).unwrap_err();
+//! assert_eq!(errors[0].code.as_str(), "unexpected_type");
+//! assert_eq!(api::check(b"name: small\ncpu: 0.5\nmemory: 512\n", Some(Kind::Scale)).len(), 1);
+//! ```
+
+use std::path::Path;
+
+use serde_json::Value;
+use vamp_model::resolve::resolve_blueprint;
+use vamp_model::{Diagnostic, Document, Kind};
+
+use crate::store::DirectoryStore;
+use crate::{read_bytes, Outcome, ReadOptions};
+
+fn outcome(bytes: &[u8], kind: Option<Kind>) -> Outcome {
+    read_bytes(
+        bytes,
+        ReadOptions {
+            kind,
+            ..ReadOptions::default()
+        },
+    )
+}
+
+/// The documents of `bytes` (every one read as `kind` when given), or every
+/// error (never an empty list).
+pub fn read_documents(bytes: &[u8], kind: Option<Kind>) -> Result<Vec<Document>, Vec<Diagnostic>> {
+    let out = outcome(bytes, kind);
+    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
+    if errors.is_empty() {
+        Ok(out.documents)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Every diagnostic of `bytes`, errors (in reporting order) then warnings.
+pub fn check(bytes: &[u8], kind: Option<Kind>) -> Vec<Diagnostic> {
+    outcome(bytes, kind).diagnostics
+}
+
+/// Every document of `bytes` written back as DSL YAML, separated by `---`,
+/// in the form that reads back to the same canonical documents.
+///
+/// ```
+/// let yaml = vamp_dsl::api::to_yaml(b"name: s\ncpu: 1\nmemory: 1GB\n---\nname: t\ncpu: 2\nmemory: 1GB\n",
+///                                   Some(vamp_model::Kind::Scale)).unwrap();
+/// assert_eq!(yaml.matches("---\n").count(), 1);
+/// ```
+pub fn to_yaml(bytes: &[u8], kind: Option<Kind>) -> Result<String, Vec<Diagnostic>> {
+    let documents = read_documents(bytes, kind)?;
+    let docs: Vec<String> = documents.iter().map(crate::store::to_yaml).collect();
+    Ok(docs.join("---\n"))
+}
+
+/// The deployments of the blueprints of `bytes`, resolved against the
+/// directory store at `store` (a folder of YAML artifacts), in canonical
+/// JSON: one deployment's object, or a list of them for several blueprints
+/// ([`one_or_many`]).
+pub fn resolve(bytes: &[u8], store: &Path) -> Result<Value, Vec<Diagnostic>> {
+    let documents = read_documents(bytes, Some(Kind::Blueprint))?;
+    let store = DirectoryStore::open(store).map_err(|e| vec![e.to_diagnostic()])?;
+    let deployments = documents
+        .iter()
+        .filter_map(|d| match d {
+            Document::Blueprint(b) => Some(resolve_blueprint(b, &store)),
+            _ => None,
+        })
+        .map(|r| r.map(|d| serde_json::to_value(&d).unwrap_or(Value::Null)))
+        .collect::<Result<Vec<Value>, Diagnostic>>()
+        .map_err(|d| vec![d])?;
+    Ok(one_or_many(deployments))
+}
+
+/// The JSON of a stream's results: the only value for one, a list otherwise
+/// (what `vamp canonical` prints for one or several documents).
+///
+/// ```
+/// use serde_json::json;
+/// use vamp_dsl::api::one_or_many;
+/// assert_eq!(one_or_many(vec![json!(1)]), json!(1));
+/// assert_eq!(one_or_many(vec![json!(1), json!(2)]), json!([1, 2]));
+/// assert_eq!(one_or_many(vec![]), json!([]));
+/// ```
+pub fn one_or_many(values: Vec<Value>) -> Value {
+    match <[Value; 1]>::try_from(values) {
+        Ok([one]) => one,
+        Err(many) => Value::Array(many),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLUEPRINT: &str = "kind: blueprint\nname: shop\nclusters:\n  web:\n    services:\n      - breed:\n          name: web:1.0\n          deployable: shop/web:1.0\n";
+
+    /// A fresh folder for one test's store.
+    fn store(test: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("vamp-dsl-api-{test}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn resolve_gives_one_object_or_a_list() {
+        let dir = store("one-or-many");
+        let one = resolve(BLUEPRINT.as_bytes(), &dir).unwrap();
+        assert_eq!(one["name"], "shop");
+        let two = format!(
+            "{BLUEPRINT}---\n{}",
+            BLUEPRINT.replace("name: shop", "name: blog")
+        );
+        let many = resolve(two.as_bytes(), &dir).unwrap();
+        let names: Vec<&Value> = many
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| &d["name"])
+            .collect();
+        assert_eq!(names, ["shop", "blog"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn resolve_reports_reading_and_resolving_errors() {
+        let dir = store("errors");
+        let errors = resolve(b"name: [", &dir).unwrap_err();
+        assert_eq!(errors[0].code.as_str(), "yaml_parsing");
+        let missing = "name: shop\nclusters:\n  web: web:1.0\n";
+        let errors = resolve(missing.as_bytes(), &dir).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code.as_str(), "unresolved_dependency");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn read_documents_returns_every_error_first_one_first() {
+        let bad = "name: s\ncpu: x\nmemory: 1\n";
+        let errors = read_documents(bad.as_bytes(), Some(Kind::Scale)).unwrap_err();
+        let out = outcome(bad.as_bytes(), Some(Kind::Scale));
+        assert!(errors.len() >= 2, "{errors:?}");
+        assert_eq!(Some(&errors[0]), out.first_error());
+    }
+}
