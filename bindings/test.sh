@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the Python and Node bindings (release) and runs both test suites.
-# Installs what it needs: a venv with maturin, pytest and PyYAML under the
-# cache dir, and the Node package's dev dependencies with npm. Needs cargo,
-# python3 (with venv) and node/npm. Ends with `bindings: N passed, M failed`.
+# Checks both bindings with the workspace lints, builds them (profile
+# `bindings`), checks that the generated index.d.ts is committed as built,
+# and runs both test suites. Installs what it needs: a venv with maturin,
+# pytest and PyYAML under the cache dir, and the Node package's dev
+# dependencies (the napi CLI) with npm. Needs cargo, python3 (with venv) and
+# node/npm. Ends with `bindings: N passed, M failed`.
 set -euo pipefail
 cd "$(dirname "$0")"
 BINDINGS=$(pwd)
@@ -20,6 +22,19 @@ else
   echo "warning: the vamp command did not build; the tests comparing with it are skipped" >&2
 fi
 
+say "lints: both bindings under the workspace lints"
+# vamp-node copies [workspace.lints] (napi needs unsafe_code denied, not
+# forbidden): the copy must match but for that entry.
+python3 - "$ROOT/Cargo.toml" "$BINDINGS/node/Cargo.toml" <<'EOF_PY'
+import sys, tomllib
+workspace = tomllib.load(open(sys.argv[1], "rb"))["workspace"]["lints"]
+node = tomllib.load(open(sys.argv[2], "rb"))["lints"]
+workspace["rust"]["unsafe_code"] = "deny"
+if node != workspace:
+    sys.exit(f"bindings/node/Cargo.toml [lints] differs from [workspace.lints]: {node} != {workspace}")
+EOF_PY
+(cd "$ROOT" && cargo clippy --quiet -p vamp-python -p vamp-node -- -D warnings)
+
 say "python: venv, pip install ./bindings/python"
 VENV="$CACHE/bindings-venv"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
@@ -27,8 +42,15 @@ VENV="$CACHE/bindings-venv"
 export PATH="$VENV/bin:$PATH"  # the maturin build backend runs `maturin` from PATH
 "$VENV/bin/pip" install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps "$BINDINGS/python"
 
-say "node: npm install (builds the addon in release)"
-(cd "$BINDINGS/node" && npm install --no-audit --no-fund --loglevel=error)
+say "node: npm install, napi build (the addon and index.d.ts)"
+(cd "$BINDINGS/node" && npm install --no-audit --no-fund --loglevel=error --ignore-scripts && npm run --silent build)
+# index.d.ts is generated from the #[napi] annotations and committed: the
+# build must not change it.
+if ! git -C "$ROOT" diff --quiet -- bindings/node/index.d.ts; then
+  git -C "$ROOT" diff --stat -- bindings/node/index.d.ts
+  echo "error: bindings/node/index.d.ts is out of date with src/lib.rs; commit the generated file" >&2
+  exit 1
+fi
 
 say "pytest"
 py_log="$CACHE/bindings-pytest.log"

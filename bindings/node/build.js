@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds the native addon with cargo (release) and copies it to vamp.node.
-// Runs on `npm install` (the package's install script) and `npm run build`;
+// Builds the native addon with cargo (profile `bindings`) and copies it to vamp.node.
+// Runs on `npm install` (the package's install script), without the napi CLI
+// (`npm run build` builds with `napi build`, which also writes index.d.ts);
 // needs only cargo. Honors CARGO_TARGET_DIR; set VAMP_NODE_PROFILE=dev for a
 // debug build.
 'use strict'
@@ -9,7 +10,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const dir = __dirname
-const profile = process.env.VAMP_NODE_PROFILE || 'release'
+const profile = process.env.VAMP_NODE_PROFILE || 'bindings'
 const args = ['build', '--message-format=json-render-diagnostics', '--profile', profile]
 const cargo = process.env.CARGO || 'cargo'
 const run = spawnSync(cargo, args, { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 << 20 })

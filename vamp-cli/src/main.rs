@@ -216,13 +216,7 @@ fn check(files: &[String], format: Format) -> ExitCode {
             Format::Json => json_out.push(json!({
                 "file": file,
                 "documents": out.documents.iter().map(|d| json!({"kind": d.kind().as_str(), "name": d.name()})).collect::<Vec<_>>(),
-                "diagnostics": out.diagnostics.iter().map(|d| {
-                    let mut v = d.to_json();
-                    v["severity"] = json!(d.severity);
-                    v["path"] = json!(d.path);
-                    v["help"] = json!(d.help);
-                    v
-                }).collect::<Vec<_>>(),
+                "diagnostics": out.diagnostics.iter().map(Diagnostic::to_full_json).collect::<Vec<_>>(),
             })),
         }
     }

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use serde_json::Value;
 use vamp_dsl::{read_bytes, ReadOptions};
 use vamp_model::{Code, Diagnostic};
-use vamp_router::documents::{decision_json, pick, Gateways};
+use vamp_router::documents::{decide, decision_json, name_the_gateway, pick, Gateways};
 use vamp_router::engine::{targets_from_json, SplitMix64, Targets};
 use vamp_router::export::haproxy::ExportOptions;
 use vamp_router::request::OwnedRequest;
@@ -218,10 +218,7 @@ fn read_targets(file: Option<&str>) -> Result<Option<Targets>, Diagnostic> {
 
 /// The picking errors, with the option that resolves them.
 fn gateway_help(d: Diagnostic) -> Diagnostic {
-    Diagnostic {
-        message: format!("{}; choose one with --gateway", d.message),
-        ..d
-    }
+    name_the_gateway(d, "--gateway")
 }
 
 fn route(
@@ -244,18 +241,18 @@ fn route(
     let owned = OwnedRequest::from_json(&value)?;
     let req = owned.as_request();
     let engine = pick(&engines, gateway, Some(&req)).map_err(gateway_help)?;
-    let decision = match key {
-        Some(key) => engine.decide_keyed(&req, key.as_bytes()),
-        None => {
-            let seed = seed.unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as u64)
-                    .unwrap_or(0)
-            });
-            engine.decide(&req, &mut SplitMix64::new(seed))
-        }
-    };
+    let seed = seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+    });
+    let decision = decide(
+        engine,
+        &req,
+        key.map(str::as_bytes),
+        &mut SplitMix64::new(seed),
+    );
     let out = decision_json(engine, decision.as_ref());
     print_json(&out);
     Ok(())

@@ -29,6 +29,7 @@
 //! ```
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod api;
 pub mod directory;
 pub mod lifecycle;
 pub mod resolve;

@@ -19,8 +19,6 @@
 use serde_json::Value;
 use vamp_model::{Code, Diagnostic, Document, Kind};
 
-use crate::{read_bytes, ReadOptions};
-
 /// Parses a kind name as the command line accepts it (singular or plural,
 /// any case), or explains which kinds exist.
 pub fn parse_kind(name: &str) -> Result<Kind, Diagnostic> {
@@ -36,28 +34,15 @@ pub fn parse_kind(name: &str) -> Result<Kind, Diagnostic> {
 /// object for a single document, a list for several. On failure, returns
 /// every error (never an empty list), the one to report first at the front.
 pub fn canonical(kind: Kind, bytes: &[u8]) -> Result<Value, Vec<Diagnostic>> {
-    let out = read_bytes(
-        bytes,
-        ReadOptions {
-            kind: Some(kind),
-            ..ReadOptions::default()
-        },
-    );
-    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(documents_json(&out.documents))
+    crate::api::read_documents(bytes, Some(kind)).map(|documents| documents_json(&documents))
 }
 
 /// The canonical JSON of read documents: an object for one, a list otherwise.
 pub fn documents_json(documents: &[Document]) -> Value {
-    let docs: Vec<Value> = documents
-        .iter()
-        .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
-        .collect();
-    match <[Value; 1]>::try_from(docs) {
-        Ok([one]) => one,
-        Err(many) => Value::Array(many),
-    }
+    crate::api::one_or_many(
+        documents
+            .iter()
+            .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
+            .collect(),
+    )
 }

@@ -18,6 +18,7 @@
 //! ```
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod api;
 pub mod canonical;
 pub mod compose;
 pub mod condition;

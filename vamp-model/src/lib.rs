@@ -20,6 +20,7 @@ pub mod codes;
 pub mod condition;
 pub mod deployment;
 pub mod diagnostic;
+pub mod diagnostic_json;
 pub mod graph;
 pub mod hash;
 pub mod interpolation;

@@ -45,7 +45,7 @@
 use serde_json::{json, Value};
 use vamp_model::{Code, ConditionText, Diagnostic, Document, Gateway, Map, Rewrite};
 
-use crate::engine::{by_virtual_host, CompileOptions, Decision, Engine, Targets};
+use crate::engine::{by_virtual_host, CompileOptions, Decision, Engine, SplitMix64, Targets};
 use crate::export::haproxy::{export, ExportOptions};
 use crate::request::Request;
 
@@ -283,6 +283,77 @@ pub fn decision_json(engine: &Engine, decision: Option<&Decision<'_>>) -> Value 
     })
 }
 
+/// A picking error ([`Gateways::select`], [`pick`]: code
+/// [`Code::UnresolvedDependency`]) told how the user names the gateway:
+/// `option` is how the front end spells it (`--gateway`, `` `gateway=` ``,
+/// ``the `gateway` option``).
+///
+/// ```
+/// use vamp_model::{Code, Diagnostic};
+/// let d = Diagnostic::error(Code::UnresolvedDependency, "no gateway `x` in the documents");
+/// let d = vamp_router::documents::name_the_gateway(d, "--gateway");
+/// assert_eq!(d.message, "no gateway `x` in the documents; choose one with --gateway");
+/// ```
+pub fn name_the_gateway(d: Diagnostic, option: &str) -> Diagnostic {
+    Diagnostic {
+        message: format!("{}; choose one with {option}", d.message),
+        ..d
+    }
+}
+
+impl Gateways {
+    /// [`Gateways::compile_one`] for a front end whose user names the
+    /// gateway with `option` (see [`name_the_gateway`]).
+    ///
+    /// # Errors
+    /// Those of [`Gateways::select`], told how to name the gateway, and of
+    /// [`Engine::compile`].
+    pub fn compile_named(
+        &self,
+        name: Option<&str>,
+        option: &str,
+        targets: Option<&Targets>,
+    ) -> Result<Engine, Diagnostic> {
+        let (name, gateway) = self.select(name).map_err(|d| name_the_gateway(d, option))?;
+        Engine::compile(name, gateway, &self.compile_options(targets))
+    }
+}
+
+/// One decision of `engine`: a stable function of `key` (a user id...)
+/// when there is one ([`Engine::decide_keyed`]), else a draw from `rng`.
+pub fn decide<'e>(
+    engine: &'e Engine,
+    request: &Request<'_>,
+    key: Option<&[u8]>,
+    rng: &mut SplitMix64,
+) -> Option<Decision<'e>> {
+    match key {
+        Some(key) => engine.decide_keyed(request, key),
+        None => engine.decide(request, rng),
+    }
+}
+
+/// Checks that a batch of `requests` decisions has one key per request
+/// when it has `keys` at all.
+///
+/// # Errors
+/// [`Code::UnexpectedType`] when the counts differ.
+///
+/// ```
+/// use vamp_router::documents::check_batch_keys;
+/// assert!(check_batch_keys(2, None).is_ok() && check_batch_keys(2, Some(2)).is_ok());
+/// assert_eq!(check_batch_keys(2, Some(1)).unwrap_err().message, "2 requests but 1 keys");
+/// ```
+pub fn check_batch_keys(requests: usize, keys: Option<usize>) -> Result<(), Diagnostic> {
+    match keys {
+        Some(keys) if keys != requests => Err(Diagnostic::error(
+            Code::UnexpectedType,
+            format!("{requests} requests but {keys} keys"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,5 +532,54 @@ routes:
         let g = gateways(&docs(STREAM)).unwrap();
         let cfg = g.export_haproxy(None, &ExportOptions::default()).unwrap();
         assert!(cfg.contains("shop") && cfg.contains("blog"));
+    }
+
+    #[test]
+    fn compile_named_tells_how_to_name_only_picking_errors() {
+        let g = gateways(&docs(STREAM)).unwrap();
+        let err = g.compile_named(None, "--gateway", None).unwrap_err();
+        assert_eq!(err.code, Code::UnresolvedDependency);
+        assert!(
+            err.message.ends_with("; choose one with --gateway"),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            g.compile_named(Some("blog"), "--gateway", None)
+                .unwrap()
+                .name(),
+            "blog"
+        );
+        let bad = format!("{STREAM}---\nkind: gateway\nname: bad\nport: 8082/http\nroutes:\n  x:\n    condition:\n      reference: missing\n");
+        let err = gateways(&docs(&bad))
+            .unwrap()
+            .compile_named(Some("bad"), "--gateway", None)
+            .unwrap_err();
+        assert_eq!(err.code, Code::UnresolvedDependency);
+        assert!(!err.message.contains("--gateway"), "{}", err.message);
+    }
+
+    #[test]
+    fn decide_by_key_is_stable_and_by_draw_follows_the_seed() {
+        let split = "kind: gateway\nname: ab\nport: 8080/http\nroutes:\n  a:\n    weight: 50%\n  b:\n    weight: 50%\n";
+        let engine = gateways(&docs(split))
+            .unwrap()
+            .compile_one(None, None)
+            .unwrap();
+        let req = Request::default();
+        let (mut rng, mut same_rng) = (SplitMix64::new(3), SplitMix64::new(3));
+        let mut seen = [false; 2];
+        for i in 0..64 {
+            let key = format!("user-{i}");
+            let keyed = decide(&engine, &req, Some(key.as_bytes()), &mut rng).map(|d| d.route);
+            assert_eq!(
+                keyed,
+                engine.decide_keyed(&req, key.as_bytes()).map(|d| d.route)
+            );
+            let drawn = decide(&engine, &req, None, &mut rng).map(|d| d.route);
+            assert_eq!(drawn, engine.decide(&req, &mut same_rng).map(|d| d.route));
+            seen[drawn.unwrap()] = true;
+        }
+        assert_eq!(seen, [true, true]);
     }
 }

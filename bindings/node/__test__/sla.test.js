@@ -7,69 +7,19 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 const vamp = require('..')
+const { ROOT, EXAMPLE, canary, fixture, vampCli, throwsVamp } = require('./support')
 
-const ROOT = path.join(__dirname, '..', '..', '..')
-const EXAMPLE = path.join(ROOT, 'examples', 'sava-canary.yml')
 const SAMPLES = path.join(ROOT, 'examples', 'sava-samples.jsonl')
-const canary = fs.readFileSync(EXAMPLE, 'utf8')
 const samplesText = fs.readFileSync(SAMPLES, 'utf8')
+const FIXTURES = fixture('sla.json')
+const EXPECTED = FIXTURES.example_outputs
+const BAD_SLA = FIXTURES.bad_sla
 
-// vamp sla evaluate --blueprint examples/sava-canary.yml --logs examples/sava-samples.jsonl --format json
-const action = (t, from, to) => ({ timestamp: t, action: 'scale_instances', cluster: 'sava', service: 'sava:1.0.0', from, to })
-const EXPECTED = [
-  { timestamp: 1763800148, cluster: 'sava', event: 'escalate' },
-  action(1763800148, 2, 3),
-  { timestamp: 1763800328, cluster: 'sava', event: 'escalate' },
-  action(1763800328, 3, 4),
-  { timestamp: 1763800508, cluster: 'sava', event: 'deescalate' },
-  action(1763800508, 4, 3),
-]
-
-const BAD_SLA = `name: bad
-clusters:
-  sava:
-    services:
-      - breed:
-          name: sava:1.0.0
-          deployable: magneticio/sava:1.0.0
-    sla:
-      type: response_time_percentile
-      percentile: 150
-      threshold:
-        upper: 1000
-        lower: 100
-      window:
-        interval: 60
-        cooldown: 120
-`
+/** JavaScript naming of the keys of a fixture object. */
+const camel = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_(.)/g, (_, c) => c.toUpperCase()), v]))
 
 function steady(rt, start = 1000, seconds = 30) {
-  return Array.from({ length: seconds }, (_, i) => ({
-    timestamp: start + i,
-    cluster: 'sava',
-    service: 'sava:1.0.0',
-    response_time: rt,
-    status: 200,
-  }))
-}
-
-function vampCli() {
-  if (process.env.VAMP_CLI) return process.env.VAMP_CLI
-  for (const dir of [process.env.CARGO_TARGET_DIR, path.join(ROOT, 'target')]) {
-    if (dir && fs.existsSync(path.join(dir, 'debug', 'vamp'))) return path.join(dir, 'debug', 'vamp')
-  }
-  return null
-}
-
-function throwsVamp(fn) {
-  let caught
-  try {
-    fn()
-  } catch (e) {
-    caught = e
-  }
-  assert.ok(caught instanceof vamp.VampError, `expected a VampError, got ${caught}`)
-  return caught
+  return Array.from({ length: seconds }, (_, i) => ({ ...FIXTURES.steady, timestamp: start + i, response_time: rt }))
 }
 
 test('SlaEvaluator: the example log gives what the CLI prints', () => {
@@ -100,17 +50,14 @@ test('SlaEvaluator: text, Buffers and sample objects are one stream', () => {
 test('SlaEvaluator: escalation on a slow stream', () => {
   const ev = new vamp.SlaEvaluator(canary)
   // the evaluation at 1000 s runs when the sample of 1001 s arrives
-  assert.deepEqual(ev.feedSamples(steady(1500)), [
-    { timestamp: 1000, cluster: 'sava', event: 'escalate' },
-    action(1000, 2, 3),
-  ])
+  assert.deepEqual(ev.feedSamples(steady(1500)), FIXTURES.slow_outputs)
   assert.deepEqual(ev.finish(), [])
 })
 
 test('SlaEvaluator: de-escalation on a fast stream', () => {
   const ev = new vamp.SlaEvaluator(canary)
   const out = [...ev.feedSamples(steady(50)), ...ev.finish()]
-  assert.deepEqual(out, [{ timestamp: 1000, cluster: 'sava', event: 'deescalate' }, action(1000, 2, 1)])
+  assert.deepEqual(out, FIXTURES.fast_outputs)
 })
 
 test('SlaEvaluator: periodSeconds spaces the evaluations', () => {
@@ -121,25 +68,10 @@ test('SlaEvaluator: periodSeconds spaces the evaluations', () => {
 
 test('SlaEvaluator: malformed lines and samples are counted, not fatal', () => {
   const ev = new vamp.SlaEvaluator(canary)
-  const lines = [
-    'not json',
-    '',
-    '   \n',
-    '{"timestamp": 1, "cluster": "sava"}',
-    '{"timestamp": 1, "cluster": "other", "response_time": 5, "status": 200}',
-    JSON.stringify(steady(1500)[0]),
-  ]
+  const lines = [...FIXTURES.malformed_lines, JSON.stringify(steady(1500)[0])]
   assert.deepEqual(ev.feedLines(lines), [])
   assert.deepEqual(ev.feedSamples(['not an object', null, { cluster: 'sava' }, [1, 2]]), [])
-  assert.deepEqual(ev.stats(), {
-    lines: 8,
-    samples: 1,
-    malformed: 6,
-    notRoute: 0,
-    unknownCluster: 1,
-    unknownService: 0,
-    late: 0,
-  })
+  assert.deepEqual(ev.stats(), camel(FIXTURES.malformed_stats))
   assert.throws(() => ev.feedSamples('x'), TypeError)
   assert.throws(() => ev.feedLines(42), TypeError)
 })
@@ -156,6 +88,7 @@ test('SlaEvaluator: a blueprint that does not read, with code and position', () 
 
 test('SlaEvaluator: an SLA with bad parameters', () => {
   const e = throwsVamp(() => new vamp.SlaEvaluator(BAD_SLA))
+  assert.ok(e instanceof vamp.ValidationError)
   assert.equal(e.code, 'invalid_sla')
   assert.match(e.message, /percentile/)
   assert.equal(e.line, null)

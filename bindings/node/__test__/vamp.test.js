@@ -8,9 +8,8 @@ const path = require('node:path')
 const { execFileSync, spawnSync } = require('node:child_process')
 const vamp = require('..')
 
-const ROOT = path.join(__dirname, '..', '..', '..')
-const EXAMPLE = path.join(ROOT, 'examples', 'sava-canary.yml')
-const canary = fs.readFileSync(EXAMPLE, 'utf8')
+const { EXAMPLE, canary, vampCli, throwsVamp } = require('./support')
+
 const CHROME_ANDROID = 'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36'
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0'
 
@@ -20,19 +19,6 @@ function position(text, needle, offset = 0) {
   assert.ok(i >= offset, `${needle} not found`)
   const before = text.slice(0, i)
   return [before.split('\n').length, i - before.lastIndexOf('\n')]
-}
-
-function throwsVamp(fn, check) {
-  let caught
-  try {
-    fn()
-  } catch (e) {
-    caught = e
-  }
-  assert.ok(caught instanceof vamp.VampError, `expected a VampError, got ${caught}`)
-  assert.ok(caught instanceof Error)
-  check(caught)
-  return caught
 }
 
 /** The example's `sava/webport` gateway as a stand-alone gateway document. */
@@ -46,14 +32,6 @@ function gatewayOfExample(port = 9050) {
     if (r.condition_strength !== null) lines.push(`    condition_strength: ${r.condition_strength}%`)
   }
   return lines.join('\n') + '\n'
-}
-
-function vampCli() {
-  if (process.env.VAMP_CLI) return process.env.VAMP_CLI
-  for (const dir of [process.env.CARGO_TARGET_DIR, path.join(ROOT, 'target')]) {
-    if (dir && fs.existsSync(path.join(dir, 'debug', 'vamp'))) return path.join(dir, 'debug', 'vamp')
-  }
-  return null
 }
 
 test('read: the example to canonical plain objects', () => {
@@ -237,4 +215,35 @@ test('resolve: a blueprint against a directory store', () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('errors: the classes of the Python package, with code, line and column', () => {
+  const parse = throwsVamp(() => vamp.read('kind: blueprint\nname: [a\n'))
+  assert.ok(parse instanceof vamp.ParseError)
+  assert.equal(parse.name, 'ParseError')
+  assert.ok(Object.hasOwn(parse, 'line') && Object.hasOwn(parse, 'column'))
+  const invalid = throwsVamp(() => vamp.read(canary.replace('weight: 10%', 'weight: 10')))
+  assert.ok(invalid instanceof vamp.ValidationError && !(invalid instanceof vamp.ParseError))
+  assert.equal(invalid.name, 'ValidationError')
+  const routing = throwsVamp(() => vamp.matches('< ssl_fc >', {}))
+  assert.ok(routing instanceof vamp.RoutingError)
+  assert.equal(routing.code, 'unsupported_acl')
+  assert.ok(throwsVamp(() => vamp.condition('host ==')) instanceof vamp.ParseError)
+  const gw = gatewayOfExample()
+  const two = throwsVamp(() => new vamp.Router(gw + '---\n' + gw.replace('name: sava', 'name: other')))
+  assert.ok(two instanceof vamp.RoutingError)
+  assert.match(two.message, /choose one with the `gateway` option$/)
+})
+
+test('Router: decideMany takes one key per request, like decide', () => {
+  const r = new vamp.Router(gatewayOfExample(), { seed: 1 })
+  const keys = Array.from({ length: 200 }, (_, i) => `user-${i}`)
+  const requests = keys.map(() => ({ headers: { 'User-Agent': FIREFOX } }))
+  const routes = r.decideMany(requests, { keys })
+  assert.deepEqual(routes, keys.map((key, i) => r.decide(requests[i], { key }).route))
+  assert.deepEqual(new Set(routes), new Set(r.routes))
+  throwsVamp(() => r.decideMany(requests, { keys: ['a'] }), (e) => {
+    assert.ok(e instanceof vamp.RoutingError)
+    assert.equal(e.code, 'unexpected_type')
+  })
 })

@@ -1,56 +1,72 @@
 //! Node.js bindings for Vamp (`require("vamp")`).
 //!
-//! This crate only converts types and maps errors: every function calls one
-//! function of the core crates (`vamp-dsl`, `vamp-router`, `vamp-sla`). Values cross the
-//! boundary as JSON text (built by the same serde serialization that gives
-//! the canonical form; `JSON.parse` in V8 is faster than building objects
-//! through N-API one property at a time), and `index.js` turns them into
-//! plain objects and errors into `VampError`s carrying `code`, `line` and
-//! `column`.
-// napi's macros expand to `unsafe` FFI glue.
-#![allow(unsafe_code)]
+//! This crate only converts types and maps errors: every function calls the
+//! core crates (`vamp-dsl`, `vamp-router`, `vamp-sla`) and hands back plain
+//! JavaScript values built from the same serde serialization that gives the
+//! canonical JSON. Failures are thrown as errors whose message is
+//! `{"vampErrors": [...], "class": "..."}` (every diagnostic in its full
+//! JSON form and the error class to raise); `index.js` rethrows them as
+//! `VampError` and its subclasses, with `code`, `line` and `column`.
+//!
+//! `napi build` writes `index.d.ts` from the `#[napi]` annotations here
+//! (`types.d.ts` adds the plain-data types and the error classes).
 
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::Uint8Array;
 use napi::Either;
 use napi_derive::napi;
 use serde_json::{json, Value};
-use std::sync::Mutex;
-use vamp_dsl::{canonical as core_canonical, read_bytes, ReadOptions};
-
-use vamp_model::{Code, Diagnostic, Document, Kind};
-use vamp_router::documents::{decision_json, Gateways};
+use vamp_dsl::{api, canonical as core_canonical};
+use vamp_model::{Code, Diagnostic, Kind};
+use vamp_router::documents::{check_batch_keys, decide, decision_json, Gateways};
 use vamp_router::engine::{targets_from_json, Engine, SplitMix64, Targets};
 use vamp_router::export::haproxy::ExportOptions;
 use vamp_router::simulate::{simulate, Traffic};
 use vamp_router::{matching, request::OwnedRequest};
-use vamp_sla::{EngineOptions, Output, Registry, SlaError};
+use vamp_sla::{EngineOptions, Output, Registry};
 
-/// A diagnostic as the plain object of `check`: `code`, `severity`,
-/// `message`, `line`, `column`, `path`, `help`.
-fn diagnostic_json(d: &Diagnostic) -> Value {
-    let mut v = d.to_json();
-    v["severity"] = json!(d.severity);
-    v["path"] = Value::String(d.path.clone());
-    v["help"] = d.help.clone().map_or(Value::Null, Value::String);
-    v
+/// The step that failed, which picks the error class `index.js` raises
+/// (the classes of the Python package) unless the text did not even parse.
+#[derive(Clone, Copy)]
+enum Step {
+    /// Reading artifacts: `ValidationError`.
+    Read,
+    /// Routing requests through gateways: `RoutingError`.
+    Routing,
 }
 
-/// Errors cross as `{"vampErrors": [...]}` in the message of a JS error;
-/// `index.js` rethrows them as a `VampError` (the first one reported).
-fn to_js_err(errors: &[Diagnostic]) -> napi::Error {
-    let all: Vec<Value> = errors.iter().map(diagnostic_json).collect();
-    napi::Error::from_reason(json!({ "vampErrors": all }).to_string())
+impl Step {
+    /// The class of an error of this step with `code`.
+    fn class(self, code: Code) -> &'static str {
+        match self {
+            _ if code.is_parse_failure() => "ParseError",
+            Step::Read => "ValidationError",
+            Step::Routing => "RoutingError",
+        }
+    }
 }
 
-fn one_err(d: Diagnostic) -> napi::Error {
-    to_js_err(std::slice::from_ref(&d))
+/// The error `index.js` rethrows: diagnostics in their full JSON form, the
+/// first being the one reported.
+fn throw(class: &str, all: &[Value]) -> napi::Error {
+    napi::Error::from_reason(json!({ "vampErrors": all, "class": class }).to_string())
 }
 
-/// An SLA setup error (`invalid_sla`, `no_blueprint`): a code, no position.
-fn sla_err(e: &SlaError) -> napi::Error {
-    let d = json!({"code": e.code(), "severity": "error", "message": e.to_string(),
-        "line": null, "column": null, "path": "", "help": null});
-    napi::Error::from_reason(json!({ "vampErrors": [d] }).to_string())
+fn to_js_err(step: Step, errors: &[Diagnostic]) -> napi::Error {
+    let code = errors.first().map_or(Code::Io, |d| d.code);
+    let all: Vec<Value> = errors.iter().map(Diagnostic::to_full_json).collect();
+    throw(step.class(code), &all)
+}
+
+fn read_err(errors: Vec<Diagnostic>) -> napi::Error {
+    to_js_err(Step::Read, &errors)
+}
+
+fn read_err1(d: Diagnostic) -> napi::Error {
+    to_js_err(Step::Read, std::slice::from_ref(&d))
+}
+
+fn routing_err(d: Diagnostic) -> napi::Error {
+    to_js_err(Step::Routing, std::slice::from_ref(&d))
 }
 
 /// JavaScript naming for the keys of an object: `set_cookies` → `setCookies`.
@@ -74,180 +90,187 @@ fn camel_case_keys(v: Value) -> Value {
     Value::Object(map.into_iter().map(|(k, v)| (camel(&k), v)).collect())
 }
 
-fn parse_kind(kind: Option<String>) -> napi::Result<Option<Kind>> {
-    kind.map(|k| core_canonical::parse_kind(&k).map_err(one_err))
+/// YAML text: a string, or UTF-8 bytes (a `Buffer` or `Uint8Array`).
+type Source = Either<String, Uint8Array>;
+
+fn bytes(source: &Source) -> &[u8] {
+    match source {
+        Either::A(s) => s.as_bytes(),
+        Either::B(b) => b,
+    }
+}
+
+/// Options of `read`, `check` and `toYaml`.
+#[napi(object)]
+pub struct ReadOptions {
+    /// Reads documents without `kind:` as this kind (`blueprint`, `breeds`, ...).
+    pub kind: Option<String>,
+}
+
+fn kind_of(options: Option<ReadOptions>) -> napi::Result<Option<Kind>> {
+    options
+        .and_then(|o| o.kind)
+        .map(|k| core_canonical::parse_kind(&k).map_err(read_err1))
         .transpose()
 }
 
-fn outcome(text: &[u8], kind: Option<Kind>) -> vamp_dsl::Outcome {
-    read_bytes(
-        text,
-        ReadOptions {
-            kind,
-            ..ReadOptions::default()
-        },
-    )
+/// Reads every document of a YAML stream to its canonical object; throws
+/// the first error (by the spec's phases), with every error in `errors`.
+#[napi(ts_return_type = "JsonObject[]")]
+pub fn read(source: Source, options: Option<ReadOptions>) -> napi::Result<Value> {
+    let documents = api::read_documents(bytes(&source), kind_of(options)?).map_err(read_err)?;
+    serde_json::to_value(documents).map_err(|e| napi::Error::from_reason(e.to_string()))
 }
 
-/// Source text: a string or a UTF-8 Buffer.
+/// Every diagnostic (errors, then warnings); empty when the text is valid.
+/// Never throws for an invalid document.
+#[napi(ts_return_type = "Diagnostic[]")]
+pub fn check(source: Source, options: Option<ReadOptions>) -> napi::Result<Value> {
+    let diagnostics = api::check(bytes(&source), kind_of(options)?);
+    Ok(diagnostics.iter().map(Diagnostic::to_full_json).collect())
+}
+
+/// Exactly what `vamp canonical KIND FILE` prints: an object, or an array
+/// for several documents.
+#[napi(ts_return_type = "JsonObject | JsonObject[]")]
+pub fn canonical(kind: String, source: Source) -> napi::Result<Value> {
+    let kind = core_canonical::parse_kind(&kind).map_err(read_err1)?;
+    core_canonical::canonical(kind, bytes(&source)).map_err(read_err)
+}
+
+/// Every document written back as DSL YAML (separated by `---`), in the
+/// form that reads back to the same documents.
 #[napi]
-pub fn read_json(text: Either<String, Buffer>, kind: Option<String>) -> napi::Result<String> {
-    let kind = parse_kind(kind)?;
-    let out = outcome(text.as_bytes(), kind);
-    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-    if !errors.is_empty() {
-        return Err(to_js_err(&errors));
+pub fn to_yaml(source: Source, options: Option<ReadOptions>) -> napi::Result<String> {
+    api::to_yaml(bytes(&source), kind_of(options)?).map_err(read_err)
+}
+
+/// The deployments of the blueprints, resolved against the directory store
+/// (a folder of YAML artifacts) at `store`: an object, or an array for
+/// several blueprints.
+#[napi(ts_return_type = "JsonObject | JsonObject[]")]
+pub fn resolve(source: Source, store: String) -> napi::Result<Value> {
+    vamp_deploy::api::resolve(bytes(&source), store.as_ref()).map_err(read_err)
+}
+
+/// A condition's syntax tree (`{op: 'and', args: [...]}`, ...), as `vamp
+/// condition EXPR` prints it.
+#[napi(ts_return_type = "JsonObject")]
+pub fn condition(expression: String) -> napi::Result<Value> {
+    let tree = vamp_dsl::condition::parse(&expression).map_err(read_err1)?;
+    serde_json::to_value(tree).map_err(|e| napi::Error::from_reason(e.to_string()))
+}
+
+/// A request as the router reads it (`client_ip`, also written `clientIp`).
+fn request_of(mut request: Value) -> napi::Result<OwnedRequest> {
+    if let Some(map) = request.as_object_mut() {
+        if let Some(ip) = map.remove("clientIp") {
+            map.insert("client_ip".to_owned(), ip);
+        }
     }
-    serde_json::to_string(&out.documents).map_err(|e| napi::Error::from_reason(e.to_string()))
+    OwnedRequest::from_json(&request).map_err(routing_err)
 }
 
-/// Every diagnostic (errors and warnings) of the documents, as JSON.
+/// Whether the request matches the condition.
 #[napi]
-pub fn check_json(text: Either<String, Buffer>, kind: Option<String>) -> napi::Result<String> {
-    let kind = parse_kind(kind)?;
-    let out = outcome(text.as_bytes(), kind);
-    let all: Vec<Value> = out.diagnostics.iter().map(diagnostic_json).collect();
-    Ok(Value::Array(all).to_string())
-}
-
-/// Exactly what `vamp canonical KIND FILE` prints on success, as JSON.
-#[napi]
-pub fn canonical_json(kind: String, text: Either<String, Buffer>) -> napi::Result<String> {
-    let kind = core_canonical::parse_kind(&kind).map_err(one_err)?;
-    match core_canonical::canonical(kind, text.as_bytes()) {
-        Ok(v) => Ok(v.to_string()),
-        Err(errors) => Err(to_js_err(&errors)),
-    }
-}
-
-/// Every document written back as DSL YAML, separated by `---`.
-#[napi]
-pub fn to_yaml(text: Either<String, Buffer>, kind: Option<String>) -> napi::Result<String> {
-    let kind = parse_kind(kind)?;
-    let out = outcome(text.as_bytes(), kind);
-    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-    if !errors.is_empty() {
-        return Err(to_js_err(&errors));
-    }
-    let docs: Vec<String> = out.documents.iter().map(vamp_dsl::write::to_yaml).collect();
-    Ok(docs.join("---\n"))
-}
-
-/// The deployments of the blueprints of `text`, resolved against the
-/// directory store at `store`, as JSON (an object for one, a list for several).
-#[napi]
-pub fn resolve_json(text: Either<String, Buffer>, store: String) -> napi::Result<String> {
-    let out = outcome(text.as_bytes(), Some(Kind::Blueprint));
-    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-    if !errors.is_empty() {
-        return Err(to_js_err(&errors));
-    }
-    let store = vamp_deploy::directory::DirectoryStore::open(&store)
-        .map_err(|e| one_err(e.to_diagnostic()))?;
-    let deployments = out
-        .documents
-        .iter()
-        .filter_map(|d| match d {
-            Document::Blueprint(b) => Some(vamp_deploy::resolve::resolve_blueprint(b, &store)),
-            _ => None,
-        })
-        .map(|r| r.map(|d| serde_json::to_value(&d).unwrap_or(Value::Null)))
-        .collect::<Result<Vec<Value>, Diagnostic>>()
-        .map_err(one_err)?;
-    Ok(match <[Value; 1]>::try_from(deployments) {
-        Ok([one]) => one,
-        Err(many) => Value::Array(many),
-    }
-    .to_string())
-}
-
-/// A condition's syntax tree, as JSON.
-#[napi]
-pub fn condition_json(expression: String) -> napi::Result<String> {
-    let tree = vamp_dsl::condition::parse(&expression).map_err(one_err)?;
-    serde_json::to_string(&tree).map_err(|e| napi::Error::from_reason(e.to_string()))
-}
-
-fn request_from_json(request: &str) -> napi::Result<OwnedRequest> {
-    let value: Value = serde_json::from_str(request).map_err(|e| {
-        one_err(Diagnostic::error(
-            Code::UnexpectedType,
-            format!("a request is a JSON object: {e}"),
-        ))
-    })?;
-    OwnedRequest::from_json(&value).map_err(one_err)
-}
-
-/// Whether the request (JSON text) matches the condition.
-#[napi]
-pub fn matches_json(expression: String, request: String) -> napi::Result<bool> {
-    let tree = vamp_dsl::condition::parse(&expression).map_err(one_err)?;
-    let owned = request_from_json(&request)?;
-    matching::matches(&tree, &owned.as_request()).map_err(one_err)
+pub fn matches(
+    expression: String,
+    #[napi(ts_arg_type = "Request")] request: Value,
+) -> napi::Result<bool> {
+    let tree = vamp_dsl::condition::parse(&expression).map_err(read_err1)?;
+    let owned = request_of(request)?;
+    matching::matches(&tree, &owned.as_request()).map_err(routing_err)
 }
 
 /// The gateways of a YAML stream, with the conditions and rewrites they may
-/// refer to (`vamp_router::documents::gateways`).
-fn read_gateways(bytes: &[u8]) -> napi::Result<Gateways> {
-    let out = outcome(bytes, None);
-    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-    if !errors.is_empty() {
-        return Err(to_js_err(&errors));
-    }
-    vamp_router::documents::gateways(&out.documents).map_err(one_err)
+/// refer to.
+fn read_gateways(source: &Source) -> napi::Result<Gateways> {
+    let documents = api::read_documents(bytes(source), None).map_err(read_err)?;
+    vamp_router::documents::gateways(&documents).map_err(read_err1)
 }
 
-fn targets_from(json: Option<String>) -> napi::Result<Option<Targets>> {
-    let Some(json) = json else { return Ok(None) };
-    let value: Value = serde_json::from_str(&json).map_err(|e| {
-        one_err(Diagnostic::error(
-            Code::UnexpectedType,
-            format!("targets: {e}"),
-        ))
-    })?;
-    targets_from_json(&value).map(Some).map_err(one_err)
+fn targets_of(targets: Option<Value>) -> napi::Result<Option<Targets>> {
+    targets
+        .map(|t| targets_from_json(&t).map_err(routing_err))
+        .transpose()
 }
 
-/// A gateway compiled for routing decisions (`vamp_router::engine::Engine`);
-/// `index.js` wraps it as `Router`.
+/// Options of `new Router`.
+#[napi(object)]
+pub struct RouterOptions {
+    /// The gateway to compile when the text holds several.
+    pub gateway: Option<String>,
+    /// Route path → instances (`{name, host, port, weight}`).
+    #[napi(ts_type = "Targets")]
+    pub targets: Option<Value>,
+    /// Seed of the random draws (default: random).
+    pub seed: Option<f64>,
+}
+
+/// Options of `Router.decide`.
+#[napi(object)]
+pub struct DecideOptions {
+    /// With a key (a user id...), the decision is a stable function of the
+    /// key instead of a random draw.
+    pub key: Option<String>,
+}
+
+/// Options of `Router.decideMany`.
+#[napi(object)]
+pub struct DecideManyOptions {
+    /// One key per request (see `DecideOptions.key`).
+    pub keys: Option<Vec<String>>,
+}
+
+/// Options of `Router.simulate`.
+#[napi(object)]
+pub struct SimulateOptions {
+    /// How many decisions to sample (default 10000).
+    pub samples: Option<f64>,
+    /// Seed of the sampling (default 1).
+    pub seed: Option<f64>,
+}
+
+/// A gateway compiled for routing decisions.
 #[napi]
-pub struct NativeRouter {
+pub struct Router {
     engine: Engine,
-    rng: Mutex<SplitMix64>,
+    rng: SplitMix64,
 }
 
 #[napi]
-impl NativeRouter {
-    /// Compiles a gateway of `text` (`gateway` names it among several).
+impl Router {
+    /// Compiles the gateway of `source` (which may also hold the conditions
+    /// and rewrites its routes refer to).
     #[napi(constructor)]
-    pub fn new(
-        text: Either<String, Buffer>,
-        gateway: Option<String>,
-        targets: Option<String>,
-        seed: Option<f64>,
-    ) -> napi::Result<Self> {
-        let targets = targets_from(targets)?;
-        let g = read_gateways(text.as_bytes())?;
-        let engine = g
-            .compile_one(gateway.as_deref(), targets.as_ref())
-            .map_err(|d| {
-                one_err(match d.code {
-                    Code::UnresolvedDependency if d.help.is_none() => {
-                        d.with_help("name the gateway with the `gateway` option")
-                    }
-                    _ => d,
-                })
-            })?;
-        let seed = match seed {
-            Some(s) => s as u64,
-            None => {
+    pub fn new(source: Source, options: Option<RouterOptions>) -> napi::Result<Self> {
+        let RouterOptions {
+            gateway,
+            targets,
+            seed,
+        } = options.unwrap_or(RouterOptions {
+            gateway: None,
+            targets: None,
+            seed: None,
+        });
+        let targets = targets_of(targets)?;
+        let engine = read_gateways(&source)?
+            .compile_named(
+                gateway.as_deref(),
+                "the `gateway` option",
+                targets.as_ref(),
+            )
+            .map_err(routing_err)?;
+        let seed = seed.map_or_else(
+            || {
                 use std::hash::{BuildHasher, RandomState};
                 RandomState::new().hash_one(0u8)
-            }
-        };
-        Ok(NativeRouter {
+            },
+            |s| s as u64,
+        );
+        Ok(Router {
             engine,
-            rng: Mutex::new(SplitMix64::new(seed)),
+            rng: SplitMix64::new(seed),
         })
     }
 
@@ -267,206 +290,210 @@ impl NativeRouter {
             .collect()
     }
 
-    /// One decision, as JSON.
-    #[napi]
-    pub fn decide_json(&self, request: String, key: Option<String>) -> napi::Result<String> {
-        let owned = request_from_json(&request)?;
-        let req = owned.as_request();
-        let d = match &key {
-            Some(k) => self.engine.decide_keyed(&req, k.as_bytes()),
-            None => {
-                let mut rng = self
-                    .rng
-                    .lock()
-                    .map_err(|_| napi::Error::from_reason("router state poisoned"))?;
-                self.engine.decide(&req, &mut *rng)
-            }
-        };
-        Ok(camel_case_keys(decision_json(&self.engine, d.as_ref())).to_string())
+    /// Where one request goes: `{gateway, route, reason, instance,
+    /// setCookies, rewrite}` (`route` is null when no route takes it).
+    #[napi(ts_return_type = "Decision")]
+    pub fn decide(
+        &mut self,
+        #[napi(ts_arg_type = "Request")] request: Value,
+        options: Option<DecideOptions>,
+    ) -> napi::Result<Value> {
+        let owned = request_of(request)?;
+        let key = options.and_then(|o| o.key);
+        let d = decide(
+            &self.engine,
+            &owned.as_request(),
+            key.as_deref().map(str::as_bytes),
+            &mut self.rng,
+        );
+        Ok(camel_case_keys(decision_json(&self.engine, d.as_ref())))
     }
 
-    /// The chosen route of each request of a JSON list (null where none).
+    /// The chosen route of each request (null where no route takes it).
     #[napi]
-    pub fn decide_many_json(&self, requests: String) -> napi::Result<Vec<Option<String>>> {
-        let value: Value = serde_json::from_str(&requests).map_err(|e| {
-            one_err(Diagnostic::error(
-                Code::UnexpectedType,
-                format!("requests: {e}"),
-            ))
-        })?;
-        let Value::Array(items) = value else {
-            return Err(one_err(Diagnostic::error(
-                Code::UnexpectedType,
-                "requests must be an array",
-            )));
-        };
-        let mut rng = self
-            .rng
-            .lock()
-            .map_err(|_| napi::Error::from_reason("router state poisoned"))?;
-        items
-            .iter()
-            .map(|v| {
-                let owned = OwnedRequest::from_json(v).map_err(one_err)?;
-                Ok(self
-                    .engine
-                    .decide(&owned.as_request(), &mut *rng)
-                    .map(|d| d.route_name.to_owned()))
+    pub fn decide_many(
+        &mut self,
+        #[napi(ts_arg_type = "Request[]")] requests: Vec<Value>,
+        options: Option<DecideManyOptions>,
+    ) -> napi::Result<Vec<Option<String>>> {
+        let keys = options.and_then(|o| o.keys);
+        check_batch_keys(requests.len(), keys.as_ref().map(Vec::len)).map_err(routing_err)?;
+        requests
+            .into_iter()
+            .enumerate()
+            .map(|(i, request)| {
+                let owned = request_of(request)?;
+                let key = keys.as_ref().map(|k| k[i].as_bytes());
+                Ok(
+                    decide(&self.engine, &owned.as_request(), key, &mut self.rng)
+                        .map(|d| d.route_name.to_owned()),
+                )
             })
             .collect()
     }
 
-    /// Exact and sampled split of a traffic mix (JSON), as JSON.
-    #[napi]
-    pub fn simulate_json(
+    /// Exact and sampled split of a traffic mix (requests and/or `{share,
+    /// request}` entries, or `{requests: [...]}`) over routes and instances.
+    #[napi(ts_return_type = "JsonObject")]
+    pub fn simulate(
         &self,
-        traffic: String,
-        samples: Option<f64>,
-        seed: Option<f64>,
-    ) -> napi::Result<String> {
-        let value: Value = serde_json::from_str(&traffic).map_err(|e| {
-            one_err(Diagnostic::error(
-                Code::UnexpectedType,
-                format!("traffic: {e}"),
-            ))
-        })?;
-        let traffic = Traffic::from_json(&value).map_err(one_err)?;
+        #[napi(ts_arg_type = "Traffic")] traffic: Value,
+        options: Option<SimulateOptions>,
+    ) -> napi::Result<Value> {
+        let traffic = Traffic::from_json(&traffic).map_err(routing_err)?;
+        let (samples, seed) = options.map_or((None, None), |o| (o.samples, o.seed));
         let samples = samples.map_or(10_000, |s| s as u64);
         let seed = seed.map_or(1, |s| s as u64);
-        Ok(simulate(&self.engine, &traffic, samples, seed)
-            .to_json(&self.engine)
-            .to_string())
+        Ok(simulate(&self.engine, &traffic, samples, seed).to_json(&self.engine))
     }
 }
 
-/// A complete haproxy.cfg for every gateway of `text`.
+/// Options of `haproxy`.
+#[napi(object)]
+pub struct HaproxyOptions {
+    /// Route path → instances.
+    #[napi(ts_type = "Targets")]
+    pub targets: Option<Value>,
+    /// The address the frontends bind (default `127.0.0.1`).
+    pub bind_address: Option<String>,
+    /// The port of the shared virtual-hosts frontend (default 80).
+    pub virtual_hosts_port: Option<u32>,
+    /// Health checks on the servers (default true).
+    pub health_checks: Option<bool>,
+}
+
+/// A complete haproxy.cfg for every gateway of the YAML text.
 #[napi]
-pub fn haproxy(
-    text: Either<String, Buffer>,
-    targets: Option<String>,
-    bind_address: Option<String>,
-    virtual_hosts_port: Option<u32>,
-    health_checks: Option<bool>,
-) -> napi::Result<String> {
-    let targets = targets_from(targets)?;
-    let g = read_gateways(text.as_bytes())?;
+pub fn haproxy(source: Source, options: Option<HaproxyOptions>) -> napi::Result<String> {
+    let options = options.unwrap_or(HaproxyOptions {
+        targets: None,
+        bind_address: None,
+        virtual_hosts_port: None,
+        health_checks: None,
+    });
+    let targets = targets_of(options.targets)?;
+    let g = read_gateways(&source)?;
     let defaults = ExportOptions::default();
-    let virtual_hosts_port = match virtual_hosts_port {
+    let virtual_hosts_port = match options.virtual_hosts_port {
         Some(p) => Some(u16::try_from(p).map_err(|_| {
-            one_err(Diagnostic::error(
+            routing_err(Diagnostic::error(
                 Code::InvalidGatewayPort,
                 format!("{p} is not a port"),
             ))
         })?),
         None => defaults.virtual_hosts_port,
     };
-    let options = ExportOptions {
-        bind_address: bind_address.unwrap_or(defaults.bind_address.clone()),
+    let export = ExportOptions {
+        bind_address: options
+            .bind_address
+            .unwrap_or(defaults.bind_address.clone()),
         virtual_hosts_port,
-        health_checks: health_checks.unwrap_or(defaults.health_checks),
+        health_checks: options.health_checks.unwrap_or(defaults.health_checks),
         ..defaults
     };
-    g.export_haproxy(targets.as_ref(), &options)
-        .map_err(one_err)
+    g.export_haproxy(targets.as_ref(), &export)
+        .map_err(routing_err)
 }
 
-/// The SLA engine of a blueprint (`vamp_sla::Engine`); `index.js` wraps it
-/// as `SlaEvaluator`. Every feed returns the events and actions it caused as
-/// a JSON array of what `vamp sla evaluate --format json` prints.
+/// Options of `new SlaEvaluator`.
+#[napi(object)]
+pub struct SlaOptions {
+    /// Seconds between evaluations (default 1).
+    pub period_seconds: Option<f64>,
+}
+
+/// The SLA checks and escalations of every cluster of a blueprint. Feed it
+/// samples in time order; it returns the events and scale actions they
+/// cause, exactly as `vamp sla evaluate --format json` prints them (one
+/// object per printed line).
 #[napi]
-pub struct NativeSlaEvaluator {
+pub struct SlaEvaluator {
     engine: vamp_sla::Engine,
 }
 
-impl NativeSlaEvaluator {
-    fn run(&mut self, feed: impl FnOnce(&mut vamp_sla::Engine, &mut Vec<Output>)) -> String {
+impl SlaEvaluator {
+    fn run(&mut self, feed: impl FnOnce(&mut vamp_sla::Engine, &mut Vec<Output>)) -> Value {
         let mut out = Vec::new();
         feed(&mut self.engine, &mut out);
-        Value::Array(out.iter().map(Output::to_json).collect()).to_string()
+        out.iter().map(Output::to_json).collect()
     }
 }
 
 #[napi]
-impl NativeSlaEvaluator {
-    /// Builds the SLA checks of the blueprint in `blueprint` (read as
-    /// `vamp sla evaluate --blueprint` reads it).
+impl SlaEvaluator {
+    /// Builds the SLA checks of the blueprint in `blueprint` (read as `vamp
+    /// sla evaluate --blueprint` reads it). Throws a `VampError` for a
+    /// blueprint that does not read, or with code `no_blueprint` or
+    /// `invalid_sla`.
     #[napi(constructor)]
-    pub fn new(
-        blueprint: Either<String, Buffer>,
-        period_seconds: Option<f64>,
-    ) -> napi::Result<Self> {
-        let out = outcome(blueprint.as_bytes(), Some(Kind::Blueprint));
-        let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-        if !errors.is_empty() {
-            return Err(to_js_err(&errors));
-        }
+    pub fn new(blueprint: Source, options: Option<SlaOptions>) -> napi::Result<Self> {
+        let documents =
+            api::read_documents(bytes(&blueprint), Some(Kind::Blueprint)).map_err(read_err)?;
+        let period = options.and_then(|o| o.period_seconds);
         let options = EngineOptions {
-            period_seconds: period_seconds.map_or(1, |p| p.max(1.0) as u64),
+            period_seconds: period.map_or(1, |p| p.max(1.0) as u64),
         };
         let engine =
-            vamp_sla::Engine::from_documents(&out.documents, &Registry::with_builtins(), options)
-                .map_err(|e| sla_err(&e))?;
-        Ok(NativeSlaEvaluator { engine })
+            vamp_sla::Engine::from_documents(&documents, &Registry::with_builtins(), options)
+                .map_err(|e| {
+                    throw(
+                        "ValidationError",
+                        &[Diagnostic::error(e.code(), e.to_string()).to_full_json()],
+                    )
+                })?;
+        Ok(SlaEvaluator { engine })
     }
 
-    /// Log lines (each may hold several, blank ones skipped).
-    #[napi]
-    pub fn feed_lines_json(&mut self, lines: Vec<Either<String, Buffer>>) -> String {
+    /// Log lines (HAProxy JSON records or plain samples): an array of
+    /// lines, or one chunk of text. Blank lines are skipped, malformed ones
+    /// counted in `stats()`.
+    #[napi(ts_return_type = "SlaOutput[]")]
+    pub fn feed_lines(&mut self, lines: Either<Vec<Source>, Source>) -> Value {
+        self.run(|engine, out| match &lines {
+            Either::A(many) => {
+                for line in many {
+                    engine.ingest_text(bytes(line), out);
+                }
+            }
+            Either::B(text) => engine.ingest_text(bytes(text), out),
+        })
+    }
+
+    /// Plain sample objects (`{timestamp, cluster, service?, response_time,
+    /// status}`) or HAProxy record objects; anything else is counted as
+    /// malformed.
+    #[napi(ts_return_type = "SlaOutput[]")]
+    pub fn feed_samples(
+        &mut self,
+        #[napi(ts_arg_type = "(Sample | unknown)[]")] samples: Vec<Value>,
+    ) -> Value {
         self.run(|engine, out| {
-            for line in &lines {
-                engine.ingest_text(line.as_bytes(), out);
+            for v in &samples {
+                engine.ingest_value(v, out);
             }
         })
     }
 
-    /// Sample objects, as a JSON array (anything but an object is malformed).
-    #[napi]
-    pub fn feed_samples_json(&mut self, samples: String) -> napi::Result<String> {
-        let values: Vec<Value> = serde_json::from_str(&samples).map_err(|e| {
-            one_err(Diagnostic::error(
-                Code::UnexpectedType,
-                format!("samples must be an array: {e}"),
-            ))
-        })?;
-        Ok(self.run(|engine, out| {
-            for v in &values {
-                engine.ingest_value(v, out);
-            }
-        }))
-    }
-
-    /// Ends the stream.
-    #[napi]
-    pub fn finish_json(&mut self) -> String {
+    /// Ends the stream: runs the evaluation due after the last sample.
+    #[napi(ts_return_type = "SlaOutput[]")]
+    pub fn finish(&mut self) -> Value {
         self.run(|engine, out| engine.finish(out))
     }
 
-    /// Counters of what went in, with camelCase keys.
-    #[napi]
-    pub fn stats_json(&self) -> napi::Result<String> {
+    /// Counters of what went in: `{lines, samples, malformed, notRoute,
+    /// unknownCluster, unknownService, late}`.
+    #[napi(ts_return_type = "SlaStats")]
+    pub fn stats(&self) -> napi::Result<Value> {
         let v = serde_json::to_value(self.engine.stats())
             .map_err(|e| napi::Error::from_reason(e.to_string()))?;
-        Ok(camel_case_keys(v).to_string())
+        Ok(camel_case_keys(v))
     }
 
-    /// Clusters whose SLA is not monitored: `[{cluster, message}]`.
-    #[napi]
-    pub fn notices_json(&self) -> napi::Result<String> {
-        serde_json::to_string(self.engine.notices())
+    /// Clusters whose SLA is not monitored, and why: `[{cluster, message}]`.
+    #[napi(getter, ts_return_type = "{ cluster: string; message: string }[]")]
+    pub fn notices(&self) -> napi::Result<Value> {
+        serde_json::to_value(self.engine.notices())
             .map_err(|e| napi::Error::from_reason(e.to_string()))
-    }
-}
-
-trait AsBytes {
-    fn as_bytes(&self) -> &[u8];
-}
-
-impl AsBytes for Either<String, Buffer> {
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Either::A(s) => s.as_bytes(),
-            Either::B(b) => b,
-        }
     }
 }
 

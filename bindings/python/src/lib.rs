@@ -8,22 +8,19 @@
 //!
 //! Reading and SLA evaluation run without the GIL (`Python::detach`); only
 //! the conversion to and from Python objects holds it.
-// pyo3's macros expand to `unsafe` FFI glue.
-#![allow(unsafe_code)]
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
+use pyo3::types::PyString;
 use pyo3::types::{PyDict, PyList};
 use pythonize::{depythonize, pythonize};
 use serde_json::Value;
 use std::sync::Mutex;
-use vamp_dsl::{canonical as core_canonical, read_bytes, ReadOptions};
-
-use pyo3::types::PyString;
-use vamp_model::{Code, Diagnostic, Document, Kind};
-use vamp_router::documents::{decision_json, Gateways};
+use vamp_dsl::{api, canonical as core_canonical};
+use vamp_model::{Code, Diagnostic, Kind};
+use vamp_router::documents::{check_batch_keys, decide, decision_json, Gateways};
 use vamp_router::engine::{targets_from_json, Engine, SplitMix64, Targets};
 use vamp_router::export::haproxy::ExportOptions;
 use vamp_router::request::{Pairs, Request};
@@ -65,23 +62,11 @@ enum Area {
 }
 
 fn exception_type(py: Python<'_>, area: Area, code: Code) -> Bound<'_, pyo3::types::PyType> {
-    match (code, area) {
-        (Code::YamlParsing | Code::ResourceLimit | Code::Parser | Code::InvalidSelector, _) => {
-            py.get_type::<ParseError>()
-        }
-        (_, Area::Read) => py.get_type::<ValidationError>(),
-        (_, Area::Routing) => py.get_type::<RoutingError>(),
+    match area {
+        _ if code.is_parse_failure() => py.get_type::<ParseError>(),
+        Area::Read => py.get_type::<ValidationError>(),
+        Area::Routing => py.get_type::<RoutingError>(),
     }
-}
-
-/// A diagnostic as a plain dict: `code`, `severity`, `message`, `line`,
-/// `column`, `path`, `help`.
-fn diagnostic_json(d: &Diagnostic) -> Value {
-    let mut v = d.to_json();
-    v["severity"] = serde_json::json!(d.severity);
-    v["path"] = Value::String(d.path.clone());
-    v["help"] = d.help.clone().map_or(Value::Null, Value::String);
-    v
 }
 
 /// Maps diagnostics (the first is the one reported) to a Python exception.
@@ -89,12 +74,12 @@ fn to_py_err(py: Python<'_>, area: Area, errors: &[Diagnostic]) -> PyErr {
     let Some(first) = errors.first() else {
         return VampError::new_err("unknown error");
     };
-    let all: Vec<Value> = errors.iter().map(diagnostic_json).collect();
+    let all: Vec<Value> = errors.iter().map(Diagnostic::to_full_json).collect();
     raise(exception_type(py, area, first.code), &all)
 }
 
 /// An exception of class `ty` from diagnostics in their dict form (see
-/// [`diagnostic_json`]), the first being the one reported.
+/// [`Diagnostic::to_full_json`]), the first being the one reported.
 fn raise(ty: Bound<'_, pyo3::types::PyType>, all: &[Value]) -> PyErr {
     let py = ty.py();
     let Some(first) = all.first() else {
@@ -125,8 +110,7 @@ fn raise(ty: Bound<'_, pyo3::types::PyType>, all: &[Value]) -> PyErr {
 /// An SLA setup error (`invalid_sla`, `no_blueprint`) as a
 /// `ValidationError`: it has a code but no source position.
 fn sla_err(py: Python<'_>, e: &SlaError) -> PyErr {
-    let d = serde_json::json!({"code": e.code(), "severity": "error", "message": e.to_string(),
-        "line": null, "column": null, "path": "", "help": null});
+    let d = Diagnostic::error(e.code(), e.to_string()).to_full_json();
     raise(py.get_type::<ValidationError>(), &[d])
 }
 
@@ -161,20 +145,10 @@ fn parse_kind(py: Python<'_>, kind: Option<&str>) -> PyResult<Option<Kind>> {
 #[pyo3(signature = (text, kind = None))]
 fn read<'py>(py: Python<'py>, text: Source, kind: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
     let kind = parse_kind(py, kind)?;
-    let out = py.detach(|| {
-        read_bytes(
-            text.bytes(),
-            ReadOptions {
-                kind,
-                ..ReadOptions::default()
-            },
-        )
-    });
-    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-    if !errors.is_empty() {
-        return Err(to_py_err(py, Area::Read, &errors));
-    }
-    Ok(pythonize(py, &out.documents)?)
+    let documents = py
+        .detach(|| api::read_documents(text.bytes(), kind))
+        .map_err(|errors| to_py_err(py, Area::Read, &errors))?;
+    Ok(pythonize(py, &documents)?)
 }
 
 /// Checks every document of `text` and returns every diagnostic (errors and
@@ -183,16 +157,8 @@ fn read<'py>(py: Python<'py>, text: Source, kind: Option<&str>) -> PyResult<Boun
 #[pyo3(signature = (text, kind = None))]
 fn check<'py>(py: Python<'py>, text: Source, kind: Option<&str>) -> PyResult<Bound<'py, PyList>> {
     let kind = parse_kind(py, kind)?;
-    let out = py.detach(|| {
-        read_bytes(
-            text.bytes(),
-            ReadOptions {
-                kind,
-                ..ReadOptions::default()
-            },
-        )
-    });
-    let all: Vec<Value> = out.diagnostics.iter().map(diagnostic_json).collect();
+    let diagnostics = py.detach(|| api::check(text.bytes(), kind));
+    let all: Vec<Value> = diagnostics.iter().map(Diagnostic::to_full_json).collect();
     Ok(pythonize(py, &all)?.cast_into::<PyList>()?)
 }
 
@@ -214,22 +180,8 @@ fn canonical<'py>(py: Python<'py>, kind: &str, text: Source) -> PyResult<Bound<'
 #[pyo3(signature = (text, kind = None))]
 fn to_yaml(py: Python<'_>, text: Source, kind: Option<&str>) -> PyResult<String> {
     let kind = parse_kind(py, kind)?;
-    py.detach(|| {
-        let out = read_bytes(
-            text.bytes(),
-            ReadOptions {
-                kind,
-                ..ReadOptions::default()
-            },
-        );
-        let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let docs: Vec<String> = out.documents.iter().map(vamp_dsl::write::to_yaml).collect();
-        Ok(docs.join("---\n"))
-    })
-    .map_err(|errors| to_py_err(py, Area::Read, &errors))
+    py.detach(|| api::to_yaml(text.bytes(), kind))
+        .map_err(|errors| to_py_err(py, Area::Read, &errors))
 }
 
 /// Resolves the blueprints of `text` against the directory store at
@@ -241,39 +193,10 @@ fn resolve<'py>(
     text: Source,
     store: std::path::PathBuf,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let result = py.detach(|| {
-        let out = read_bytes(
-            text.bytes(),
-            ReadOptions {
-                kind: Some(Kind::Blueprint),
-                ..ReadOptions::default()
-            },
-        );
-        let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let store = vamp_deploy::directory::DirectoryStore::open(&store)
-            .map_err(|e| vec![e.to_diagnostic()])?;
-        let deployments = out
-            .documents
-            .iter()
-            .filter_map(|d| match d {
-                Document::Blueprint(b) => Some(vamp_deploy::resolve::resolve_blueprint(b, &store)),
-                _ => None,
-            })
-            .map(|r| r.map(|d| serde_json::to_value(&d).unwrap_or(Value::Null)))
-            .collect::<Result<Vec<Value>, Diagnostic>>()
-            .map_err(|d| vec![d])?;
-        Ok(match <[Value; 1]>::try_from(deployments) {
-            Ok([one]) => one,
-            Err(many) => Value::Array(many),
-        })
-    });
-    match result {
-        Ok(v) => Ok(pythonize(py, &v)?),
-        Err(errors) => Err(to_py_err(py, Area::Read, &errors)),
-    }
+    let deployments = py
+        .detach(|| vamp_deploy::api::resolve(text.bytes(), &store))
+        .map_err(|errors| to_py_err(py, Area::Read, &errors))?;
+    Ok(pythonize(py, &deployments)?)
 }
 
 /// The syntax tree of a condition expression, as `vamp condition` prints it.
@@ -298,12 +221,8 @@ type Failed = (Area, Vec<Diagnostic>);
 /// The gateways of a YAML stream, with the conditions and rewrites they may
 /// refer to (`vamp_router::documents::gateways`).
 fn read_gateways(bytes: &[u8]) -> Result<Gateways, Failed> {
-    let out = read_bytes(bytes, ReadOptions::default());
-    let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-    if !errors.is_empty() {
-        return Err((Area::Read, errors));
-    }
-    vamp_router::documents::gateways(&out.documents).map_err(|d| (Area::Read, vec![d]))
+    let documents = api::read_documents(bytes, None).map_err(|errors| (Area::Read, errors))?;
+    vamp_router::documents::gateways(&documents).map_err(|d| (Area::Read, vec![d]))
 }
 
 fn targets_from_py(
@@ -431,16 +350,12 @@ impl Router {
         let engine = py
             .detach(|| {
                 let g = read_gateways(text.bytes())?;
-                g.compile_one(gateway, targets.as_ref())
-                    .map_err(|d| {
-                        let d = match d.code {
-                            Code::UnresolvedDependency if d.help.is_none() => {
-                                d.with_help("name the gateway with `gateway=`")
-                            }
-                            _ => d,
-                        };
-                        (Area::Routing, vec![d])
-                    })
+                g.compile_named(
+                    gateway,
+                    "`gateway=`",
+                    targets.as_ref(),
+                )
+                .map_err(|d| (Area::Routing, vec![d]))
             })
             .map_err(|(area, errors)| to_py_err(py, area, &errors))?;
         let seed = seed.unwrap_or_else(|| {
@@ -485,16 +400,16 @@ impl Router {
     ) -> PyResult<Bound<'py, PyAny>> {
         let owned = request_from_py(py, request)?;
         let req = owned.as_request();
-        let d = match &key {
-            Some(k) => self.engine.decide_keyed(&req, k.bytes()),
-            None => {
-                let mut rng = self
-                    .rng
-                    .lock()
-                    .map_err(|_| VampError::new_err("router state poisoned"))?;
-                self.engine.decide(&req, &mut *rng)
-            }
-        };
+        let mut rng = self
+            .rng
+            .lock()
+            .map_err(|_| VampError::new_err("router state poisoned"))?;
+        let d = decide(
+            &self.engine,
+            &req,
+            key.as_ref().map(Source::bytes),
+            &mut rng,
+        );
         Ok(pythonize(py, &decision_json(&self.engine, d.as_ref()))?)
     }
 
@@ -509,19 +424,8 @@ impl Router {
         keys: Option<Vec<Source>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let n = requests.len()?;
-        if keys.as_ref().is_some_and(|k| k.len() != n) {
-            return Err(one_err(
-                py,
-                Area::Routing,
-                Diagnostic::error(
-                    Code::UnexpectedType,
-                    format!(
-                        "{n} requests but {} keys",
-                        keys.as_ref().map_or(0, Vec::len)
-                    ),
-                ),
-            ));
-        }
+        check_batch_keys(n, keys.as_ref().map(Vec::len))
+            .map_err(|d| one_err(py, Area::Routing, d))?;
         let mut rng = self
             .rng
             .lock()
@@ -546,19 +450,13 @@ impl Router {
                     headers: Pairs::Borrowed(&headers),
                     cookies: Pairs::Borrowed(&cookies),
                 };
-                let d = match &keys {
-                    Some(k) => self.engine.decide_keyed(&req, k[i].bytes()),
-                    None => self.engine.decide(&req, &mut *rng),
-                };
-                d.map(|d| d.route)
+                let key = keys.as_ref().map(|k| k[i].bytes());
+                decide(&self.engine, &req, key, &mut rng).map(|d| d.route)
             } else {
                 let owned = request_from_py(py, &item)?;
                 let req = owned.as_request();
-                let d = match &keys {
-                    Some(k) => self.engine.decide_keyed(&req, k[i].bytes()),
-                    None => self.engine.decide(&req, &mut *rng),
-                };
-                d.map(|d| d.route)
+                let key = keys.as_ref().map(|k| k[i].bytes());
+                decide(&self.engine, &req, key, &mut rng).map(|d| d.route)
             };
             out.push(match route {
                 Some(r) => self.route_names[r].bind(py).clone().into_any(),
@@ -671,21 +569,12 @@ impl SlaEvaluator {
     #[pyo3(signature = (blueprint_text, period_seconds = 1))]
     fn new(py: Python<'_>, blueprint_text: Source, period_seconds: u64) -> PyResult<Self> {
         let built = py.detach(|| {
-            let out = read_bytes(
-                blueprint_text.bytes(),
-                ReadOptions {
-                    kind: Some(Kind::Blueprint),
-                    ..ReadOptions::default()
-                },
-            );
-            let errors: Vec<Diagnostic> = out.errors().cloned().collect();
-            if !errors.is_empty() {
-                return Err(Err(errors));
-            }
+            let documents =
+                api::read_documents(blueprint_text.bytes(), Some(Kind::Blueprint)).map_err(Err)?;
             let options = EngineOptions {
                 period_seconds: period_seconds.max(1),
             };
-            vamp_sla::Engine::from_documents(&out.documents, &Registry::with_builtins(), options)
+            vamp_sla::Engine::from_documents(&documents, &Registry::with_builtins(), options)
                 .map_err(Ok)
         });
         match built {

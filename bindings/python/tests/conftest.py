@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 from pathlib import Path
@@ -11,6 +12,11 @@ EXAMPLES = ROOT / "examples"
 @pytest.fixture(scope="session")
 def canary() -> str:
     return (EXAMPLES / "sava-canary.yml").read_text()
+
+
+def fixture(name: str):
+    """A fixture file of bindings/fixtures (shared with the Node tests)."""
+    return json.loads((ROOT / "bindings" / "fixtures" / name).read_text())
 
 
 def position(text: str, needle: str, offset: int = 0) -> tuple[int, int]:

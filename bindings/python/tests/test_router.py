@@ -100,6 +100,7 @@ def test_router_compile_errors(gateway):
     with pytest.raises(vamp.RoutingError) as info:
         vamp.Router(two)
     assert info.value.code == "unresolved_dependency"
+    assert info.value.message.endswith("choose one with `gateway=`")
     assert vamp.Router(two, gateway="other").name == "other"
 
 

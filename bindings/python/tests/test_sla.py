@@ -8,47 +8,17 @@ import threading
 import pytest
 
 import vamp
-from conftest import EXAMPLES, position, vamp_cli
+from conftest import EXAMPLES, fixture, position, vamp_cli
 
 SAMPLES = EXAMPLES / "sava-samples.jsonl"
-
-# `vamp sla evaluate --blueprint examples/sava-canary.yml --logs
-# examples/sava-samples.jsonl --format json`
-EXPECTED = [
-    {"timestamp": 1763800148, "cluster": "sava", "event": "escalate"},
-    {"timestamp": 1763800148, "action": "scale_instances", "cluster": "sava",
-     "service": "sava:1.0.0", "from": 2, "to": 3},
-    {"timestamp": 1763800328, "cluster": "sava", "event": "escalate"},
-    {"timestamp": 1763800328, "action": "scale_instances", "cluster": "sava",
-     "service": "sava:1.0.0", "from": 3, "to": 4},
-    {"timestamp": 1763800508, "cluster": "sava", "event": "deescalate"},
-    {"timestamp": 1763800508, "action": "scale_instances", "cluster": "sava",
-     "service": "sava:1.0.0", "from": 4, "to": 3},
-]
-
-BAD_SLA = """\
-name: bad
-clusters:
-  sava:
-    services:
-      - breed:
-          name: sava:1.0.0
-          deployable: magneticio/sava:1.0.0
-    sla:
-      type: response_time_percentile
-      percentile: 150
-      threshold:
-        upper: 1000
-        lower: 100
-      window:
-        interval: 60
-        cooldown: 120
-"""
+FIXTURES = fixture("sla.json")
+EXPECTED = FIXTURES["example_outputs"]
+BAD_SLA = FIXTURES["bad_sla"]
 
 
 def steady(rt: float, start: int = 1000, seconds: int = 30) -> list[dict]:
     return [
-        {"timestamp": t, "cluster": "sava", "service": "sava:1.0.0", "response_time": rt, "status": 200}
+        {**FIXTURES["steady"], "timestamp": t, "response_time": rt}
         for t in range(start, start + seconds)
     ]
 
@@ -86,11 +56,7 @@ def test_escalation_on_a_slow_stream(canary):
     ev = vamp.SlaEvaluator(canary)
     # the evaluation at 1000 s runs when the sample of 1001 s arrives
     out = ev.feed_samples(steady(1500.0))
-    assert out == [
-        {"timestamp": 1000, "cluster": "sava", "event": "escalate"},
-        {"timestamp": 1000, "action": "scale_instances", "cluster": "sava",
-         "service": "sava:1.0.0", "from": 2, "to": 3},
-    ]
+    assert out == FIXTURES["slow_outputs"]
     # the cooldown holds: nothing more
     assert ev.finish() == []
 
@@ -98,7 +64,7 @@ def test_escalation_on_a_slow_stream(canary):
 def test_de_escalation_on_a_fast_stream(canary):
     ev = vamp.SlaEvaluator(canary)
     out = ev.feed_samples(steady(50.0)) + ev.finish()
-    assert [o.get("event") or (o["from"], o["to"]) for o in out] == ["deescalate", (2, 1)]
+    assert out == FIXTURES["fast_outputs"]
 
 
 def test_period_seconds_spaces_the_evaluations(canary):
@@ -110,15 +76,10 @@ def test_period_seconds_spaces_the_evaluations(canary):
 
 def test_malformed_lines_are_counted_not_fatal(canary):
     ev = vamp.SlaEvaluator(canary)
-    lines = ["not json", "", "   \n", '{"timestamp": 1, "cluster": "sava"}',
-             '{"timestamp": 1, "cluster": "other", "response_time": 5, "status": 200}',
-             json.dumps(steady(1500.0)[0])]
+    lines = FIXTURES["malformed_lines"] + [json.dumps(steady(1500.0)[0])]
     assert ev.feed_lines(lines) == []
     assert ev.feed_samples(["not a dict", None, {"cluster": "sava"}, {"when": object()}]) == []
-    assert ev.stats() == {
-        "lines": 8, "samples": 1, "malformed": 6, "not_route": 0,
-        "unknown_cluster": 1, "unknown_service": 0, "late": 0,
-    }
+    assert ev.stats() == FIXTURES["malformed_stats"]
 
 
 def test_a_blueprint_that_does_not_read(canary):
