@@ -13,7 +13,7 @@ use crate::resolve::resolve_blueprint;
 /// The deployments of the blueprints of `bytes`, resolved against the
 /// directory store at `store` (a folder of YAML artifacts), in canonical
 /// JSON: one deployment's object, or a list of them for several blueprints
-/// ([`one_or_many`](vamp_dsl::api::one_or_many)).
+/// ([`one_or_many`]).
 pub fn resolve(bytes: &[u8], store: &Path) -> Result<Value, Vec<Diagnostic>> {
     let documents = read_documents(bytes, Some(Kind::Blueprint))?;
     let store = DirectoryStore::open(store).map_err(|e| vec![e.to_diagnostic()])?;
@@ -37,7 +37,8 @@ mod tests {
 
     /// A fresh folder for one test's store.
     fn store(test: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("vamp-deploy-api-{test}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("vamp-deploy-api-{test}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }

@@ -213,7 +213,9 @@ fn rewrite(r: &Rewrite) -> Value {
 
 fn route(r: &Route) -> Value {
     let condition = match &r.condition {
-        Some(RouteCondition::Inline { definition, .. }) => Value::String(definition.as_str().to_owned()),
+        Some(RouteCondition::Inline { definition, .. }) => {
+            Value::String(definition.as_str().to_owned())
+        }
         Some(c) => json(c),
         None => Value::Null,
     };

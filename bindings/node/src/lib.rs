@@ -255,11 +255,7 @@ impl Router {
         });
         let targets = targets_of(targets)?;
         let engine = read_gateways(&source)?
-            .compile_named(
-                gateway.as_deref(),
-                "the `gateway` option",
-                targets.as_ref(),
-            )
+            .compile_named(gateway.as_deref(), "the `gateway` option", targets.as_ref())
             .map_err(routing_err)?;
         let seed = seed.map_or_else(
             || {

@@ -350,12 +350,8 @@ impl Router {
         let engine = py
             .detach(|| {
                 let g = read_gateways(text.bytes())?;
-                g.compile_named(
-                    gateway,
-                    "`gateway=`",
-                    targets.as_ref(),
-                )
-                .map_err(|d| (Area::Routing, vec![d]))
+                g.compile_named(gateway, "`gateway=`", targets.as_ref())
+                    .map_err(|d| (Area::Routing, vec![d]))
             })
             .map_err(|(area, errors)| to_py_err(py, area, &errors))?;
         let seed = seed.unwrap_or_else(|| {
