@@ -104,11 +104,13 @@ pub enum Kind {
     Deployment,
     /// `workflow`
     Workflow,
+    /// `rollout`
+    Rollout,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Breed,
         Kind::Blueprint,
         Kind::Gateway,
@@ -119,6 +121,7 @@ impl Kind {
         Kind::Escalation,
         Kind::Deployment,
         Kind::Workflow,
+        Kind::Rollout,
     ];
 
     /// The singular lower-case name (`breed`).
@@ -134,6 +137,7 @@ impl Kind {
             Kind::Escalation => "escalation",
             Kind::Deployment => "deployment",
             Kind::Workflow => "workflow",
+            Kind::Rollout => "rollout",
         }
     }
 
@@ -823,6 +827,8 @@ pub enum Document {
     Escalation(Artifact<Escalation>),
     /// A workflow.
     Workflow(Artifact<Workflow>),
+    /// A rollout.
+    Rollout(Artifact<crate::rollout::Rollout>),
 }
 
 impl Document {
@@ -838,6 +844,7 @@ impl Document {
             Document::Sla(_) => Kind::Sla,
             Document::Escalation(_) => Kind::Escalation,
             Document::Workflow(_) => Kind::Workflow,
+            Document::Rollout(_) => Kind::Rollout,
         }
     }
 
@@ -853,6 +860,7 @@ impl Document {
             Document::Sla(a) => &a.name,
             Document::Escalation(a) => &a.name,
             Document::Workflow(a) => &a.name,
+            Document::Rollout(a) => &a.name,
         }
     }
 }
@@ -869,6 +877,7 @@ impl Serialize for Document {
             Document::Sla(a) => a.serialize(s),
             Document::Escalation(a) => a.serialize(s),
             Document::Workflow(a) => a.serialize(s),
+            Document::Rollout(a) => a.serialize(s),
         }
     }
 }

@@ -115,6 +115,9 @@ codes! {
     /// `$`, a variable without a value where Vamp cannot defer it) that
     /// cannot be carried over as written.
     ComposeInterpolation => "compose_interpolation",
+    /// A rollout's `steps` that do not increase, start at 0% or end below
+    /// 100%.
+    InvalidRolloutStep => "invalid_rollout_step",
 }
 
 impl fmt::Display for Code {

@@ -22,6 +22,7 @@ pub mod interpolation;
 pub mod lifecycle;
 pub mod names;
 pub mod resolve;
+pub mod rollout;
 pub mod span;
 pub mod store;
 pub mod units;
