@@ -107,12 +107,12 @@ fn read_steps(ctx: &mut Ctx, node: &Node, path: &str) -> Option<Vec<u8>> {
         let previous = steps.last().copied();
         let problem = if weight == 0 {
             Some("a step of 0% sends the candidate no traffic: start above 0%".to_owned())
-        } else if let Some(prev) = previous.filter(|prev| weight <= *prev) {
-            Some(format!(
-                "steps must increase, but {weight}% follows {prev}%: write each step's weight above the one before"
-            ))
         } else {
-            None
+            previous.filter(|prev| weight <= *prev).map(|prev| {
+                format!(
+                    "steps must increase, but {weight}% follows {prev}%: write each step's weight above the one before"
+                )
+            })
         };
         if let Some(message) = problem {
             ctx.report(SHAPE, Code::InvalidRolloutStep, item.span, &p, message);

@@ -403,7 +403,7 @@ fn error_rate(s: &Side, c: &Side, limit: Limit, alpha: f64) -> Outcome {
                 (stats::two_proportion_greater(table), Test::TwoProportionZ)
             };
             let numbers = format!(
-                "candidate {rc:.2}% vs stable {rs:.2}% errors ({:+.2} points, limit +{max}), {}",
+                "candidate {rc:.2}% vs stable {rs:.2}% errors ({:+.2} points, limit +{max} points), {}",
                 rc - rs,
                 p_text(p, alpha)
             );
