@@ -350,25 +350,8 @@ mod tests {
 
     use crate::{read, ReadOptions};
 
-    const FULL: &str = "kind: rollout
-name: cart-1.1
-deployment: cart
-cluster: cart
-port: web
-from: cart:1.0
-to: cart:1.1
-steps: [5%, 25%, 50%, 100%]
-interval: 30s
-analysis:
-  min_samples: 100
-  max_wait: 5m
-  confidence: 95%
-  metrics:
-    - response_time: {max_increase: 20%}
-    - error_rate: {max: 1%, max_increase: 1%}
-on_failure: rollback
-on_inconclusive: hold
-";
+    /// The issue's example, also read by the CLI tests.
+    const FULL: &str = include_str!("../../../examples/cart-rollout.yml");
 
     /// The first error's code, path and 1-based line, or None.
     fn first_error(src: &str) -> Option<(String, String, u32)> {
