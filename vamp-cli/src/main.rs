@@ -8,6 +8,7 @@ mod import_cmd;
 mod input;
 mod render;
 mod resolve_cmd;
+mod rollout_cmd;
 mod route_cmd;
 mod sla_cmd;
 
@@ -78,6 +79,9 @@ enum Command {
     /// Importing blueprints from other formats (Docker Compose).
     #[command(flatten)]
     Import(import_cmd::Cmd),
+    /// Rollout timelines and replays.
+    #[command(flatten)]
+    Rollout(rollout_cmd::Cmd),
 }
 
 fn main() -> ExitCode {
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         Command::Sla(cmd) => sla_cmd::run(cmd),
         Command::Drive(cmd) => drive_cmd::run(cmd),
         Command::Import(cmd) => import_cmd::run(cmd),
+        Command::Rollout(cmd) => rollout_cmd::run(cmd),
     }
 }
 

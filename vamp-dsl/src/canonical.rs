@@ -25,7 +25,7 @@ pub fn parse_kind(name: &str) -> Result<Kind, Diagnostic> {
     Kind::parse(name).ok_or_else(|| {
         Diagnostic::error(
             Code::InconsistentArtifactKind,
-            format!("`{name}` is not a kind: use breed, blueprint, gateway, condition, rewrite, scale, sla, escalation or workflow"),
+            format!("`{name}` is not a kind: use breed, blueprint, gateway, condition, rewrite, scale, sla, escalation, workflow or rollout"),
         )
     })
 }

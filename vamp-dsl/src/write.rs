@@ -37,6 +37,7 @@ pub fn to_yaml(document: &Document) -> String {
         Document::Sla(a) => artifact(a, sla(&a.spec)),
         Document::Escalation(a) => artifact(a, escalation(&a.spec)),
         Document::Workflow(a) => artifact(a, workflow(&a.spec)),
+        Document::Rollout(a) => artifact(a, rollout(&a.spec)),
     };
     let mut out = String::new();
     emit(&dsl, 0, &mut out);
@@ -164,6 +165,43 @@ fn arguments(arguments: &[Argument]) -> Value {
             Value::Object(m)
         })
         .collect()
+}
+
+/// Seconds as a duration the DSL reads (`30s`).
+fn seconds(s: u64) -> Value {
+    Value::String(format!("{s}s"))
+}
+
+/// A rollout: percentages with `%`, durations with their unit.
+fn rollout(r: &vamp_model::rollout::Rollout) -> Value {
+    use vamp_model::rollout::Metric;
+    let metrics = r
+        .analysis
+        .metrics
+        .iter()
+        .map(|m| match *m {
+            Metric::ResponseTime { max_increase } => {
+                serde_json::json!({"response_time": {"max_increase": percent(Some(max_increase))}})
+            }
+            Metric::ErrorRate { max, max_increase } => {
+                let limits = Mapping::of(&serde_json::json!({
+                    "max": percent(max), "max_increase": percent(max_increase)
+                }))
+                .done();
+                serde_json::json!({ "error_rate": limits })
+            }
+        })
+        .collect::<Vec<_>>();
+    let analysis = Mapping::of(&r.analysis)
+        .set("max_wait", seconds(r.analysis.max_wait))
+        .set("confidence", percent(Some(r.analysis.confidence)))
+        .set("metrics", Value::Array(metrics))
+        .done();
+    Mapping::of(r)
+        .set("steps", r.steps.iter().map(|&s| percent(Some(s))).collect())
+        .set("interval", seconds(r.interval))
+        .set("analysis", analysis)
+        .done()
 }
 
 fn percent(p: Option<u8>) -> Value {

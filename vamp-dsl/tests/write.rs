@@ -235,6 +235,30 @@ arguments:
 /// Found by the `compose` fuzz target: tiny and huge values were written
 /// in exponent form (`5e-6MB`), which the DSL does not read.
 #[test]
+fn rollout() {
+    check(
+        Kind::Rollout,
+        include_str!("../../examples/cart-rollout.yml"),
+    );
+    check(
+        Kind::Rollout,
+        "kind: rollout
+name: r
+deployment: d
+cluster: c
+from: a
+to: b
+steps: [50%, 100%]
+analysis:
+  metrics:
+    - error_rate: {max: 2%}
+on_failure: undeploy
+on_inconclusive: promote
+",
+    );
+}
+
+#[test]
 fn extreme_scales_round_trip_through_yaml() {
     let cases = [
         (0.000001, 0.000005),

@@ -187,6 +187,10 @@ codes! {
     /// cannot be carried over as written.
     ComposeInterpolation => "compose_interpolation",
         "give the variable a value with `--var NAME=VALUE`, or write `$$` for a literal `$`";
+    /// A rollout's `steps` that do not increase, start at 0% or end below
+    /// 100%.
+    InvalidRolloutStep => "invalid_rollout_step",
+        "list the candidate's weights in increasing order, above 0% and ending at 100%";
     // Drivers (drivers-reference.md).
     /// The image does not exist on the host.
     DriverImageNotFound => "driver_image_not_found",

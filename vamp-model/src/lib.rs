@@ -26,6 +26,7 @@ pub mod hash;
 pub mod interpolation;
 pub mod labels;
 pub mod names;
+pub mod rollout;
 pub mod span;
 pub mod units;
 pub mod weights;

@@ -65,6 +65,7 @@
 
 mod engine;
 mod escalate;
+pub mod judge;
 mod output;
 pub mod parse;
 pub mod sketch;

@@ -4,6 +4,7 @@ mod blueprint;
 mod breed;
 pub(crate) mod ctx;
 mod gateway;
+mod rollout;
 mod sla;
 
 use vamp_model::{Artifact, Code, ConditionDef, Diagnostic, Document, Kind, Span, Workflow};
@@ -231,6 +232,8 @@ fn infer_kind(root: &Node) -> Option<Kind> {
         Some(Kind::Scale)
     } else if has("threshold") || has("window") {
         Some(Kind::Sla)
+    } else if has("steps") {
+        Some(Kind::Rollout)
     } else if has("schedule") {
         Some(Kind::Workflow)
     } else if has("condition") && !has("path") {
@@ -263,7 +266,7 @@ fn read_document(ctx: &mut Ctx, root: &Node, expected: Option<Kind>) -> Option<D
         Some(n) => match n.as_str().and_then(Kind::parse) {
             Some(k) => Some(k),
             None => {
-                ctx.report(1, Code::InconsistentArtifactKind, n.span, "kind", format!("`kind: {}` is not a kind of artifact: use breed, blueprint, gateway, condition, rewrite, scale, sla, escalation or workflow", n.as_str().unwrap_or("?")));
+                ctx.report(1, Code::InconsistentArtifactKind, n.span, "kind", format!("`kind: {}` is not a kind of artifact: use breed, blueprint, gateway, condition, rewrite, scale, sla, escalation, workflow or rollout", n.as_str().unwrap_or("?")));
                 return None;
             }
         },
@@ -343,6 +346,8 @@ fn read_document(ctx: &mut Ctx, root: &Node, expected: Option<Kind>) -> Option<D
         Kind::Workflow => {
             read_workflow(ctx, &mut f).map(|w| Document::Workflow(named(&name, metadata, w)))
         }
+        Kind::Rollout => self::rollout::read_rollout_fields(ctx, &mut f)
+            .map(|r| Document::Rollout(named(&name, metadata, r))),
         Kind::Breed | Kind::Deployment => {
             ctx.report(SHAPE, Code::InconsistentArtifactKind, root.span, "kind", "a deployment is made by `vamp resolve` or `vamp deployment merge`, not read from the DSL".to_owned());
             None

@@ -125,11 +125,13 @@ pub enum Kind {
     Deployment,
     /// `workflow`
     Workflow,
+    /// `rollout`
+    Rollout,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Breed,
         Kind::Blueprint,
         Kind::Gateway,
@@ -140,6 +142,7 @@ impl Kind {
         Kind::Escalation,
         Kind::Deployment,
         Kind::Workflow,
+        Kind::Rollout,
     ];
 
     /// The singular lower-case name (`breed`).
@@ -155,6 +158,7 @@ impl Kind {
             Kind::Escalation => "escalation",
             Kind::Deployment => "deployment",
             Kind::Workflow => "workflow",
+            Kind::Rollout => "rollout",
         }
     }
 
@@ -658,6 +662,8 @@ pub enum Document {
     Escalation(Artifact<Escalation>),
     /// A workflow.
     Workflow(Artifact<Workflow>),
+    /// A rollout.
+    Rollout(Artifact<crate::rollout::Rollout>),
 }
 
 impl Document {
@@ -673,6 +679,7 @@ impl Document {
             Document::Sla(_) => Kind::Sla,
             Document::Escalation(_) => Kind::Escalation,
             Document::Workflow(_) => Kind::Workflow,
+            Document::Rollout(_) => Kind::Rollout,
         }
     }
 
@@ -688,6 +695,7 @@ impl Document {
             Document::Sla(a) => &a.name,
             Document::Escalation(a) => &a.name,
             Document::Workflow(a) => &a.name,
+            Document::Rollout(a) => &a.name,
         }
     }
 }
@@ -713,6 +721,7 @@ impl<'de> Deserialize<'de> for Document {
                     "sla",
                     "escalation",
                     "workflow",
+                    "rollout",
                 ],
             ));
         };
@@ -726,6 +735,7 @@ impl<'de> Deserialize<'de> for Document {
             Kind::Sla => Document::Sla(read(v)?),
             Kind::Escalation => Document::Escalation(read(v)?),
             Kind::Workflow => Document::Workflow(read(v)?),
+            Kind::Rollout => Document::Rollout(read(v)?),
             Kind::Deployment => {
                 return Err(D::Error::custom(
                     "a deployment is not a document of the DSL",
@@ -747,6 +757,7 @@ impl Serialize for Document {
             Document::Sla(a) => a.serialize(s),
             Document::Escalation(a) => a.serialize(s),
             Document::Workflow(a) => a.serialize(s),
+            Document::Rollout(a) => a.serialize(s),
         }
     }
 }
