@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use vamp_model::graph::find_cycle;
 use vamp_model::{Breed, Code, Map, OrRef, Reference, Span};
 
 use super::{map_of, scalar_text, Cx};
@@ -139,55 +140,17 @@ pub(super) fn check_cycles(cx: &mut Cx, graph: &[(&str, Vec<(String, Span)>)]) {
 }
 
 /// The first cycle of the graph (nodes in order, the first repeated at the
-/// end) and where its closing edge is written, by a depth-first search from
-/// each node in order. Edges to unknown nodes are skipped.
-///
-/// The one cycle search of the Compose import, kept apart so that it can
-/// become a call of a shared graph helper.
+/// end) by [`find_cycle`], and where its closing edge is written. Edges to
+/// unknown nodes are skipped.
 fn first_cycle(graph: &[(&str, Vec<(String, Span)>)]) -> Option<(Vec<usize>, Span)> {
     let index: HashMap<&str, usize> = graph
         .iter()
         .enumerate()
         .map(|(i, (n, _))| (*n, i))
         .collect();
-    #[derive(Clone, Copy, PartialEq)]
-    enum Seen {
-        No,
-        OnStack,
-        Done,
-    }
-    let mut seen = vec![Seen::No; graph.len()];
-    for start in 0..graph.len() {
-        if seen[start] != Seen::No {
-            continue;
-        }
-        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-        seen[start] = Seen::OnStack;
-        while let Some(top) = stack.last_mut() {
-            let (node, next) = *top;
-            let Some((target, span)) = graph[node].1.get(next) else {
-                seen[node] = Seen::Done;
-                stack.pop();
-                continue;
-            };
-            top.1 += 1;
-            let Some(&t) = index.get(target.as_str()) else {
-                continue;
-            };
-            match seen[t] {
-                Seen::No => {
-                    seen[t] = Seen::OnStack;
-                    stack.push((t, 0));
-                }
-                Seen::OnStack => {
-                    let from = stack.iter().position(|(n, _)| *n == t).unwrap_or(0);
-                    let mut cycle: Vec<usize> = stack[from..].iter().map(|(n, _)| *n).collect();
-                    cycle.push(t);
-                    return Some((cycle, *span));
-                }
-                Seen::Done => {}
-            }
-        }
-    }
-    None
+    let target = |t: &str| index.get(t).copied().unwrap_or(usize::MAX);
+    let cycle = find_cycle(graph.len(), |i| graph[i].1.iter().map(|(t, _)| target(t)))?;
+    let (from, to) = (cycle[cycle.len() - 2], cycle[cycle.len() - 1]);
+    let span = graph[from].1.iter().find(|(t, _)| target(t) == to)?.1;
+    Some((cycle, span))
 }
