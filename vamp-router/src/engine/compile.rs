@@ -2,6 +2,7 @@
 //! into an immutable [`Engine`].
 
 use memchr::memmem::Finder;
+use vamp_model::hash::fnv1a_extend;
 use vamp_model::{
     Code, Condition, ConditionText, Diagnostic, Gateway, OrRef, PortType, Rewrite, Route,
     RouteCondition,
@@ -9,8 +10,8 @@ use vamp_model::{
 
 use super::targets::{external_address, Instance};
 use super::{
-    hash_more, hash_parts, hex, mix, stable_hash, CompileOptions, CompiledRewrite, CompiledRoute,
-    Conditioned, Engine, Matcher, RewriteCondition,
+    hash_parts, hex, mix, stable_hash, CompileOptions, CompiledRewrite, CompiledRoute, Conditioned,
+    Engine, Matcher, RewriteCondition,
 };
 use crate::matching;
 
@@ -123,7 +124,7 @@ pub(crate) fn compile_gateway(
         conditioned,
         weight_table,
         route_cookie: format!("vamp_{}", hex(gateway_hash)).into(),
-        key_seed: hash_more(gateway_hash, b"\0key\0"),
+        key_seed: fnv1a_extend(gateway_hash, b"\0key\0"),
     })
 }
 

@@ -1,10 +1,11 @@
 //! Deciding: conditions matched against a request, the candidate route,
 //! the weight draw, the instance and the cookies to set.
 
+use vamp_model::hash::fnv1a_extend;
 use vamp_model::Sticky;
 
 use super::random::{below, RandomSource, SplitMix64};
-use super::{hash_more, mix, Decision, Engine, Matcher, Reason, SetCookie};
+use super::{mix, Decision, Engine, Matcher, Reason, SetCookie};
 use crate::matching;
 use crate::request::{Pairs, Request};
 
@@ -126,7 +127,7 @@ impl Engine {
     /// ```
     #[inline]
     pub fn decide_keyed(&self, req: &Request<'_>, key: &[u8]) -> Option<Decision<'_>> {
-        let mut rng = SplitMix64::new(mix(hash_more(self.key_seed, key)));
+        let mut rng = SplitMix64::new(mix(fnv1a_extend(self.key_seed, key)));
         self.decide(req, &mut rng)
     }
 

@@ -50,6 +50,7 @@
 //! ```
 
 use memchr::memmem::Finder;
+use vamp_model::hash::fnv1a_extend;
 use vamp_model::{Condition, ConditionText, Diagnostic, Gateway, Map, PortType, Rewrite, Sticky};
 
 use crate::request::Request;
@@ -77,23 +78,14 @@ pub struct CompileOptions<'a> {
     pub targets: Option<&'a Targets>,
 }
 
-/// FNV-1a, 64 bits: the stable hash behind route ids, cookie values and
-/// keyed decisions (identical on every platform and process).
+/// FNV-1a, 64 bits ([`vamp_model::hash::fnv1a`]): the stable hash behind
+/// route ids, cookie values and keyed decisions (identical on every
+/// platform and process).
 ///
 /// ```
 /// assert_eq!(vamp_router::engine::stable_hash(b""), 0xcbf2_9ce4_8422_2325);
 /// ```
-pub fn stable_hash(bytes: &[u8]) -> u64 {
-    hash_more(0xcbf2_9ce4_8422_2325, bytes)
-}
-
-fn hash_more(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
+pub use vamp_model::hash::fnv1a as stable_hash;
 
 /// The SplitMix64 finalizer: spreads FNV's weak low-entropy differences.
 fn mix(mut z: u64) -> u64 {
@@ -107,9 +99,9 @@ fn hash_parts(parts: &[&str]) -> u64 {
     let mut h = stable_hash(b"");
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
-            h = hash_more(h, &[0]);
+            h = fnv1a_extend(h, &[0]);
         }
-        h = hash_more(h, p.as_bytes());
+        h = fnv1a_extend(h, p.as_bytes());
     }
     mix(h)
 }
