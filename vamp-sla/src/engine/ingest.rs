@@ -3,6 +3,7 @@
 //! windows.
 
 use super::{BackendIds, ClusterId, Engine, Sample, ServiceId, MAX_CACHED_BACKENDS};
+use crate::judge::is_error;
 use crate::output::Output;
 use crate::parse::{decode_backend, parse_value, scan_line, Line, LineError, Record, Scanned};
 use crate::sketch;
@@ -26,7 +27,7 @@ impl Engine {
         }
         let second = second_of(sample.timestamp_ms);
         let rt_us = (sample.response_time_ms * 1000.0).round() as u64;
-        let error = (500..600).contains(&sample.status);
+        let error = is_error(sample.status);
         let bucket = sketch::bucket((rt_us / 1000).min(u64::from(u32::MAX)) as u32);
         if !c.window.add(second, rt_us, error, bucket) {
             self.stats.late += 1;

@@ -93,7 +93,8 @@ pub struct Sample {
     pub service: Option<ServiceId>,
     /// Response time, ms.
     pub response_time_ms: f64,
-    /// HTTP status, 0 when unknown; 500–599 count as errors.
+    /// HTTP status, 0 when unknown; 500–599 count as errors
+    /// ([`crate::judge::is_error`]).
     pub status: u16,
 }
 
