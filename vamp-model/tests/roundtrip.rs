@@ -4,6 +4,7 @@
 
 use proptest::prelude::*;
 use serde_json::Value;
+use vamp_model::rollout::{Analysis, Metric, OnFailure, OnInconclusive, Rollout};
 use vamp_model::{
     Argument, Artifact, Blueprint, Breed, Cluster, ConditionDef, ConditionText, Deployable,
     DeployedCluster, DeployedService, Deployment, Document, Escalation, Gateway, GatewayService,
@@ -400,6 +401,59 @@ fn workflow() -> impl Strategy<Value = Workflow> {
         )
 }
 
+fn rollout() -> impl Strategy<Value = Rollout> {
+    let metric = prop_oneof![
+        any::<u8>().prop_map(|max_increase| Metric::ResponseTime { max_increase }),
+        (prop::option::of(any::<u8>()), prop::option::of(any::<u8>()))
+            .prop_map(|(max, max_increase)| Metric::ErrorRate { max, max_increase }),
+    ];
+    let analysis = (
+        any::<u64>(),
+        any::<u64>(),
+        any::<u8>(),
+        prop::collection::vec(metric, 0..3),
+    )
+        .prop_map(|(min_samples, max_wait, confidence, metrics)| Analysis {
+            min_samples,
+            max_wait,
+            confidence,
+            metrics,
+        });
+    (
+        (name(), name(), prop::option::of(name()), name(), name()),
+        (
+            prop::collection::vec(any::<u8>(), 0..4),
+            any::<u64>(),
+            analysis,
+        ),
+        prop_oneof![Just(OnFailure::Rollback), Just(OnFailure::Undeploy)],
+        prop_oneof![
+            Just(OnInconclusive::Hold),
+            Just(OnInconclusive::Rollback),
+            Just(OnInconclusive::Promote)
+        ],
+    )
+        .prop_map(
+            |(
+                (deployment, cluster, port, from, to),
+                (steps, interval, analysis),
+                on_failure,
+                on_inconclusive,
+            )| Rollout {
+                deployment,
+                cluster,
+                port,
+                from,
+                to,
+                steps,
+                interval,
+                analysis,
+                on_failure,
+                on_inconclusive,
+            },
+        )
+}
+
 fn artifact<T: vamp_model::Spec + std::fmt::Debug>(
     spec: impl Strategy<Value = T>,
 ) -> impl Strategy<Value = Artifact<T>> {
@@ -422,6 +476,7 @@ fn document() -> impl Strategy<Value = Document> {
         artifact(sla()).prop_map(Document::Sla),
         artifact(escalation()).prop_map(Document::Escalation),
         artifact(workflow()).prop_map(Document::Workflow),
+        artifact(rollout()).prop_map(Document::Rollout),
     ]
 }
 
