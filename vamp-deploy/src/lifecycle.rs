@@ -24,21 +24,15 @@
 //!     let mut ports = Map::new();
 //!     ports.insert("web".to_owned(), Port::parse("8080").unwrap());
 //!     let breed = Breed {
-//!         name: format!("shop:{version}"), metadata: Map::new(),
+//!         name: format!("shop:{version}"),
 //!         deployable: Deployable { deployable_type: None, definition: format!("acme/shop:{version}") },
-//!         ports, environment_variables: Map::new(), constants: Map::new(),
-//!         arguments: vec![], dependencies: Map::new(), health_checks: None, span: None,
+//!         ports,
+//!         ..Breed::default()
 //!     };
-//!     let service = Service {
-//!         breed: OrRef::Inline(breed), environment_variables: Map::new(), scale: None,
-//!         arguments: vec![], health_checks: None, network: None, dialects: Map::new(), span: None,
-//!     };
+//!     let service = Service::new(OrRef::Inline(breed));
 //!     let mut clusters = Map::new();
-//!     clusters.insert("shop".to_owned(), Cluster {
-//!         metadata: Map::new(), services: vec![service], gateways: Map::new(),
-//!         health_checks: None, network: None, sla: None, dialects: Map::new(), span: None,
-//!     });
-//!     Artifact::new("shop", Blueprint { gateways: Map::new(), clusters, environment_variables: Map::new(), dialects: Map::new() })
+//!     clusters.insert("shop".to_owned(), Cluster { services: vec![service], ..Cluster::default() });
+//!     Artifact::new("shop", Blueprint { clusters, ..Blueprint::default() })
 //! }
 //! let store = MemoryStore::default();
 //! let v1 = resolve_blueprint(&bp("1"), &store).unwrap();
@@ -328,19 +322,7 @@ pub(crate) fn cluster_gateways(
             match (by_port.get(port), old.get(port)) {
                 (Some(w), _) => ((*w).clone(), Some(&w.routes)),
                 (None, Some(o)) => (o.clone(), Some(&o.routes)),
-                (None, None) => (
-                    Gateway {
-                        port: None,
-                        service: None,
-                        sticky: None,
-                        virtual_hosts: Vec::new(),
-                        selector: None,
-                        routes: Map::new(),
-                        span: None,
-                        routes_span: None,
-                    },
-                    None,
-                ),
+                (None, None) => (Gateway::default(), None),
             };
         g.routes = exposing
             .map(|n| {

@@ -43,7 +43,6 @@ fn breed(name: &str, two_ports: bool, dep: Option<&str>) -> Breed {
     }
     Breed {
         name: name.to_owned(),
-        metadata: Map::new(),
         deployable: Deployable {
             deployable_type: None,
             definition: format!("img/{name}"),
@@ -51,42 +50,30 @@ fn breed(name: &str, two_ports: bool, dep: Option<&str>) -> Breed {
         ports,
         environment_variables: env,
         constants,
-        arguments: Vec::new(),
         dependencies,
-        health_checks: None,
-        span: None,
+        ..Breed::default()
     }
 }
 
 fn service(b: Breed, by_reference: bool) -> Service {
     let mut env = Map::new();
     env.insert("HOLE".to_owned(), tv(Some("filled")));
+    let breed = if by_reference {
+        OrRef::Reference(Reference::new(b.name.clone()))
+    } else {
+        OrRef::Inline(b)
+    };
     Service {
-        breed: if by_reference {
-            OrRef::Reference(Reference::new(b.name.clone()))
-        } else {
-            OrRef::Inline(b)
-        },
         environment_variables: env,
-        scale: None,
-        arguments: Vec::new(),
-        health_checks: None,
-        network: None,
-        dialects: Map::new(),
-        span: None,
+        ..Service::new(breed)
     }
 }
 
 fn cluster(services: Vec<Service>, gateways: Map<Gateway>) -> Cluster {
     Cluster {
-        metadata: Map::new(),
         services,
         gateways,
-        health_checks: None,
-        network: None,
-        sla: None,
-        dialects: Map::new(),
-        span: None,
+        ..Cluster::default()
     }
 }
 
@@ -94,10 +81,8 @@ fn blueprint(name: &str, clusters: Map<Cluster>) -> Artifact<Blueprint> {
     Artifact::new(
         name,
         Blueprint {
-            gateways: Map::new(),
             clusters,
-            environment_variables: Map::new(),
-            dialects: Map::new(),
+            ..Blueprint::default()
         },
     )
 }
@@ -178,26 +163,15 @@ fn build(
                     n.clone(),
                     OrRef::Inline(Route {
                         weight: w.and_then(|w| u8::try_from(w).ok()),
-                        condition: None,
-                        condition_strength: None,
-                        rewrites: Vec::new(),
-                        balance: None,
-                        selector: None,
-                        span: None,
+                        ..Route::default()
                     }),
                 );
             }
             gateways.insert(
                 "p".to_owned(),
                 Gateway {
-                    port: None,
-                    service: None,
-                    sticky: None,
-                    virtual_hosts: Vec::new(),
-                    selector: None,
                     routes,
-                    span: None,
-                    routes_span: None,
+                    ..Gateway::default()
                 },
             );
         }

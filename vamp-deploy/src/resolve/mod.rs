@@ -30,24 +30,15 @@
 //! use vamp_deploy::store::MemoryStore;
 //! use vamp_model::{Artifact, Blueprint, Breed, Cluster, Deployable, Document, Map, OrRef, Reference, Service};
 //! let breed = Breed {
-//!     name: "web:1".into(), metadata: Map::new(),
+//!     name: "web:1".into(),
 //!     deployable: Deployable { deployable_type: None, definition: "acme/web:1".into() },
-//!     ports: Map::new(), environment_variables: Map::new(), constants: Map::new(),
-//!     arguments: vec![], dependencies: Map::new(), health_checks: None, span: None,
+//!     ..Breed::default()
 //! };
 //! let store = MemoryStore::with([Document::Breed(breed)]);
-//! let service = Service {
-//!     breed: OrRef::Reference(Reference::new("web:1")), environment_variables: Map::new(),
-//!     scale: None, arguments: vec![], health_checks: None, network: None, dialects: Map::new(), span: None,
-//! };
+//! let service = Service::new(OrRef::Reference(Reference::new("web:1")));
 //! let mut clusters = Map::new();
-//! clusters.insert("web".to_owned(), Cluster {
-//!     metadata: Map::new(), services: vec![service], gateways: Map::new(), health_checks: None,
-//!     network: None, sla: None, dialects: Map::new(), span: None,
-//! });
-//! let bp = Artifact::new("shop", Blueprint {
-//!     gateways: Map::new(), clusters, environment_variables: Map::new(), dialects: Map::new(),
-//! });
+//! clusters.insert("web".to_owned(), Cluster { services: vec![service], ..Cluster::default() });
+//! let bp = Artifact::new("shop", Blueprint { clusters, ..Blueprint::default() });
 //! let d = resolve_blueprint(&bp, &store).unwrap();
 //! assert_eq!(d.name, "shop");
 //! assert_eq!(d.spec.clusters["web"].services[0].breed.deployable.definition, "acme/web:1");

@@ -47,7 +47,6 @@ pub(crate) fn breed(i: usize) -> Breed {
     }
     Breed {
         name: format!("b{i}"),
-        metadata: Map::new(),
         deployable: Deployable {
             deployable_type: None,
             definition: format!("acme/b{i}:1"),
@@ -55,10 +54,8 @@ pub(crate) fn breed(i: usize) -> Breed {
         ports,
         environment_variables: env,
         constants,
-        arguments: Vec::new(),
         dependencies,
-        health_checks: None,
-        span: None,
+        ..Breed::default()
     }
 }
 
@@ -67,28 +64,16 @@ pub(crate) fn service(breed: OrRef<Breed>, name: &str) -> Service {
     let mut env = Map::new();
     env.insert("NAME".to_owned(), tv(name));
     Service {
-        breed,
         environment_variables: env,
-        scale: None,
-        arguments: Vec::new(),
-        health_checks: None,
-        network: None,
-        dialects: Map::new(),
-        span: None,
+        ..Service::new(breed)
     }
 }
 
 /// A cluster of these services.
 pub(crate) fn cluster(services: Vec<Service>) -> Cluster {
     Cluster {
-        metadata: Map::new(),
         services,
-        gateways: Map::new(),
-        health_checks: None,
-        network: None,
-        sla: None,
-        dialects: Map::new(),
-        span: None,
+        ..Cluster::default()
     }
 }
 
@@ -112,10 +97,8 @@ pub(crate) fn synthetic(n: usize) -> (Artifact<Blueprint>, MemoryStore) {
     let bp = Artifact::new(
         "synthetic",
         Blueprint {
-            gateways: Map::new(),
             clusters,
-            environment_variables: Map::new(),
-            dialects: Map::new(),
+            ..Blueprint::default()
         },
     );
     (bp, store)

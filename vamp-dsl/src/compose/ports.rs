@@ -495,13 +495,10 @@ pub(super) fn build_ports(
             host,
             Gateway {
                 port: Port::parse(&value),
-                service: None,
-                sticky: None,
-                virtual_hosts: Vec::new(),
-                selector: None,
                 routes,
                 span: Some(s.span),
                 routes_span: Some(s.span),
+                ..Gateway::default()
             },
             s.span,
         ));

@@ -302,26 +302,16 @@ fn convert_services(cx: &mut Cx, services: &Entry) -> Option<Blueprint> {
         }
         let Some(breed) = out.breed else { continue };
         let service = Service {
-            breed: OrRef::Inline(breed),
-            environment_variables: Map::new(),
             scale: out.scale.map(OrRef::Inline),
-            arguments: Vec::new(),
-            health_checks: None,
-            network: None,
-            dialects: Map::new(),
             span: Some(k.node.span),
+            ..Service::new(OrRef::Inline(breed))
         };
         clusters.insert(
             k.name.to_owned(),
             Cluster {
-                metadata: Map::new(),
                 services: vec![service],
-                gateways: Map::new(),
-                health_checks: None,
-                network: None,
-                sla: None,
-                dialects: Map::new(),
                 span: Some(k.key_span),
+                ..Cluster::default()
             },
         );
     }
@@ -329,8 +319,7 @@ fn convert_services(cx: &mut Cx, services: &Entry) -> Option<Blueprint> {
     Some(Blueprint {
         gateways,
         clusters,
-        environment_variables: Map::new(),
-        dialects: Map::new(),
+        ..Blueprint::default()
     })
 }
 
@@ -540,18 +529,16 @@ fn convert_service(
     let (breed_ports, gateways) = build_ports(cx, k.name, ports);
     let breed = k.image.clone().map(|definition| Breed {
         name: k.breed.clone(),
-        metadata: Map::new(),
         deployable: Deployable {
             deployable_type: None,
             definition,
         },
         ports: breed_ports,
         environment_variables: env,
-        constants: Map::new(),
         arguments,
         dependencies: deps.breed_deps,
-        health_checks: None,
         span: Some(k.node.span),
+        ..Breed::default()
     });
     let scale =
         (res.cpu.is_some() || res.memory.is_some() || res.instances.is_some()).then(|| Scale {

@@ -286,25 +286,15 @@ fn read_cluster_gateways(
                 }),
             );
             Some(Gateway {
-                port: None,
-                service: None,
-                sticky: None,
-                virtual_hosts: Vec::new(),
-                selector: None,
                 routes,
                 span: Some(e.value.span),
                 routes_span: Some(e.value.span),
+                ..Gateway::default()
             })
         } else if e.value.is_null() {
             Some(Gateway {
-                port: None,
-                service: None,
-                sticky: None,
-                virtual_hosts: Vec::new(),
-                selector: None,
-                routes: Map::new(),
                 span: Some(e.key_span),
-                routes_span: None,
+                ..Gateway::default()
             })
         } else {
             let Some(mut f) = Fields::of(ctx, &e.value, &p, "a gateway") else {
@@ -386,13 +376,10 @@ fn read_blueprint_gateways(ctx: &mut Ctx, node: &Node, path: &str) -> Map<Gatewa
                 );
                 let gw = Gateway {
                     port: key_port.clone(),
-                    service: None,
-                    sticky: None,
-                    virtual_hosts: Vec::new(),
-                    selector: None,
                     routes,
                     span: Some(e.key_span),
                     routes_span: Some(e.value.span),
+                    ..Gateway::default()
                 };
                 Some(gw)
             }

@@ -293,7 +293,7 @@ pub struct HealthCheck {
 }
 
 /// What a breed runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Deployable {
     /// The type as written (`docker`, `container/docker`), or None.
     #[serde(rename = "type")]
@@ -302,8 +302,9 @@ pub struct Deployable {
     pub definition: String,
 }
 
-/// A breed: one deployable with its declared interface.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A breed: one deployable with its declared interface. The default is a
+/// breed with an empty name and definition and nothing else written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename = "breed")]
 pub struct Breed {
     /// Artifact name.
@@ -427,8 +428,9 @@ pub struct GatewayService {
     pub port: Port,
 }
 
-/// A gateway: a listening port and its routes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A gateway: a listening port and its routes. The default is a gateway
+/// with nothing written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Gateway {
     /// The port (for cluster gateways written without one: the cluster port
     /// it routes, as a port object of that name's value).
@@ -478,8 +480,31 @@ pub struct Service {
     pub span: Option<Span>,
 }
 
-/// A group of services serving one purpose.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+impl Service {
+    /// A service of `breed` with nothing else written.
+    ///
+    /// ```
+    /// use vamp_model::{OrRef, Reference, Service};
+    /// let s = Service::new(OrRef::Reference(Reference::new("web:1")));
+    /// assert!(s.scale.is_none() && s.environment_variables.is_empty());
+    /// ```
+    pub fn new(breed: OrRef<Breed>) -> Self {
+        Service {
+            breed,
+            environment_variables: Map::new(),
+            scale: None,
+            arguments: Vec::new(),
+            health_checks: None,
+            network: None,
+            dialects: Map::new(),
+            span: None,
+        }
+    }
+}
+
+/// A group of services serving one purpose. The default is a cluster with
+/// nothing written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cluster {
     /// Free-form metadata.
     #[serde(default)]
@@ -504,8 +529,9 @@ pub struct Cluster {
     pub span: Option<Span>,
 }
 
-/// A plan: clusters of services plus entry gateways.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A plan: clusters of services plus entry gateways. The default is an
+/// empty blueprint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Blueprint {
     /// Blueprint gateways keyed by port (or key as written).
     #[serde(default)]

@@ -2,60 +2,40 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use vamp_model::{
-    Blueprint, Breed, Cluster, Deployable, Escalation, Map, OrRef, Scale, ScaleResource, Service,
-    Sla, Threshold, Window,
+    Blueprint, Breed, Cluster, Deployable, Escalation, OrRef, Scale, ScaleResource, Service, Sla,
+    Threshold, Window,
 };
 use vamp_sla::{Engine, EngineOptions, Output, Registry};
 
 pub fn service(name: &str, scale: Option<Scale>) -> Service {
     Service {
-        breed: OrRef::Inline(Breed {
+        scale: scale.map(OrRef::Inline),
+        ..Service::new(OrRef::Inline(Breed {
             name: name.into(),
-            metadata: Map::new(),
             deployable: Deployable {
                 deployable_type: None,
                 definition: name.into(),
             },
-            ports: Map::new(),
-            environment_variables: Map::new(),
-            constants: Map::new(),
-            arguments: vec![],
-            dependencies: Map::new(),
-            health_checks: None,
-            span: None,
-        }),
-        environment_variables: Map::new(),
-        scale: scale.map(OrRef::Inline),
-        arguments: vec![],
-        health_checks: None,
-        network: None,
-        dialects: Map::new(),
-        span: None,
+            ..Breed::default()
+        }))
     }
 }
 
 pub fn cluster(services: Vec<Service>, sla: Option<Sla>) -> Cluster {
     Cluster {
-        metadata: Map::new(),
         services,
-        gateways: Map::new(),
-        health_checks: None,
-        network: None,
         sla,
-        dialects: Map::new(),
-        span: None,
+        ..Cluster::default()
     }
 }
 
 pub fn blueprint(clusters: Vec<(&str, Cluster)>) -> Blueprint {
     Blueprint {
-        gateways: Map::new(),
         clusters: clusters
             .into_iter()
             .map(|(n, c)| (n.to_string(), c))
             .collect(),
-        environment_variables: Map::new(),
-        dialects: Map::new(),
+        ..Blueprint::default()
     }
 }
 
