@@ -73,8 +73,13 @@ from_coded_error!(
     vamp_sla::SlaError
 );
 
+/// Source lines longer than this many characters are shown as a window of
+/// this width around the column, cut ends marked with `...`.
+const MAX_SHOWN: usize = 200;
+
 /// Renders a diagnostic in the style of rustc: header, location, the source
-/// line with a caret under the column, and the help line.
+/// line with a caret under the column, and the help line (the diagnostic's
+/// own, else its code's [`vamp_model::Code::help`]).
 pub(crate) fn render(d: &Diagnostic, file: &str, src: Option<&str>) -> String {
     let mut out = String::new();
     let level = match d.severity {
@@ -84,16 +89,10 @@ pub(crate) fn render(d: &Diagnostic, file: &str, src: Option<&str>) -> String {
     let _ = writeln!(out, "{level}[{}]: {}", d.code, d.message);
     if let Some(span) = d.span {
         let _ = writeln!(out, "  --> {file}:{}:{}", span.line, span.column);
-        let line_text = src.and_then(|s| s.lines().nth(span.line.saturating_sub(1) as usize));
-        if let Some(text) = line_text {
+        if let Some(text) = src.and_then(|s| source_line(s, span.line)) {
             let num = span.line.to_string();
             let pad = " ".repeat(num.len());
-            let shown: String = text.chars().take(200).collect();
-            let caret_at = shown
-                .chars()
-                .take(span.column.saturating_sub(1) as usize)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect::<String>();
+            let (shown, caret_at) = window(text, span.column.saturating_sub(1) as usize);
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{num} | {shown}");
             let _ = writeln!(out, "{pad} | {caret_at}^");
@@ -104,10 +103,40 @@ pub(crate) fn render(d: &Diagnostic, file: &str, src: Option<&str>) -> String {
     if !d.path.is_empty() {
         let _ = writeln!(out, "   = at: {}", d.path);
     }
-    if let Some(help) = &d.help {
-        let _ = writeln!(out, "   = help: {help}");
-    }
+    let help = d.help.as_deref().unwrap_or(d.code.help());
+    let _ = writeln!(out, "   = help: {help}");
     out
+}
+
+/// Line `line` (1-based) of `src`; the line just past the end is empty (an
+/// error at the end of the file).
+fn source_line(src: &str, line: u32) -> Option<&str> {
+    let i = line.checked_sub(1)? as usize;
+    src.lines()
+        .nth(i)
+        .or_else(|| (i == src.lines().count()).then_some(""))
+}
+
+/// The part of `text` shown (all of it, or [`MAX_SHOWN`] characters around
+/// character `column`) and the indent that puts a caret under `column`
+/// (tabs kept as tabs so that the caret lines up).
+fn window(text: &str, column: usize) -> (String, String) {
+    let len = text.chars().count();
+    let (start, end) = if len <= MAX_SHOWN {
+        (0, len)
+    } else {
+        let start = column.saturating_sub(MAX_SHOWN / 2).min(len - MAX_SHOWN);
+        (start, start + MAX_SHOWN)
+    };
+    let cut = |yes: bool| if yes { "..." } else { "" };
+    let body: String = text.chars().skip(start).take(end - start).collect();
+    let shown = format!("{}{body}{}", cut(start > 0), cut(end < len));
+    let indent: String = cut(start > 0)
+        .chars()
+        .chain(body.chars().take(column.saturating_sub(start)))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    (shown, indent)
 }
 
 #[cfg(test)]
@@ -121,5 +150,38 @@ mod tests {
         let text = render(&d, "f.yml", Some("a:\n  scala: 1\n"));
         assert!(text.contains("--> f.yml:2:3"), "{text}");
         assert!(text.contains("2 |   scala: 1\n  |   ^"), "{text}");
+        assert!(
+            text.contains("= help: remove the key, or rename it"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_shown_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(300), "b".repeat(300));
+        let (shown, indent) = window(&line, 300);
+        assert_eq!(shown.chars().count(), MAX_SHOWN + 6);
+        assert!(
+            shown.starts_with("...a") && shown.ends_with("b..."),
+            "{shown}"
+        );
+        assert_eq!(shown.chars().nth(indent.len()), Some('X'));
+        // Near either end the window stops at the end.
+        let (shown, indent) = window(&line, 0);
+        assert!(shown.starts_with('a') && shown.ends_with("a..."), "{shown}");
+        assert_eq!(indent, "");
+        let (shown, indent) = window(&line, 600);
+        assert!(shown.starts_with("...b") && shown.ends_with('b'), "{shown}");
+        assert_eq!(indent.len(), 3 + MAX_SHOWN - 1);
+    }
+
+    #[test]
+    fn the_line_past_the_end_is_empty() {
+        assert_eq!(source_line("a\nb\n", 3), Some(""));
+        assert_eq!(source_line("a\nb", 3), Some(""));
+        assert_eq!(source_line("a\nb\n", 4), None);
+        let d = Diagnostic::error(Code::YamlParsing, "cut short").at(Span::new(4, 3, 1));
+        let text = render(&d, "f.yml", Some("a:\nb: [1\n"));
+        assert!(text.contains("3 | \n  | ^"), "{text}");
     }
 }

@@ -129,7 +129,7 @@ codes! {
     NotAnonymous => "not_anonymous",
         "give the artifact a `name`";
     UnexpectedElement => "unexpected_element",
-        "remove or rename the key; the help names the nearest valid one";
+        "remove the key, or rename it to one that is valid here";
     IllegalName => "illegal_name",
         "use letters, digits, `-`, `_`, `:` or `.` in names";
     IllegalStrictName => "illegal_strict_name",
@@ -137,7 +137,7 @@ codes! {
     InconsistentArtifactName => "inconsistent_artifact_name",
         "use the same name in the document and where it is stored or referred to";
     InconsistentArtifactKind => "inconsistent_artifact_kind",
-        "use a known kind (breed, blueprint, gateway, condition, rewrite, scale, sla, escalation, workflow)";
+        "use a known kind (breed, blueprint, gateway, condition, rewrite, scale, sla, escalation, workflow, rollout)";
     Parser => "parser",
         "fix the expression at the column shown";
     UnresolvedScaleEscalationTargetCluster => "unresolved_scale_escalation_target_cluster",
