@@ -2,18 +2,26 @@
 //! standard error, exit code 1 on error.
 
 mod support;
-use support::vamp;
+use std::process::Output;
+
+use support::{json, vamp};
+
+/// Asserts that the command succeeded (showing its output if not).
+fn succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 const WORDPRESS: &str = "vamp-dsl/tests/fixtures/compose/wordpress.yml";
 
 #[test]
 fn prints_the_blueprint_as_dsl_yaml_that_vamp_reads() {
     let out = vamp(&["import", "compose", WORDPRESS, "--name", "blog"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let yaml = String::from_utf8(out.stdout).expect("utf-8");
     assert!(yaml.contains("\"name\": \"blog\""), "{yaml}");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -24,12 +32,8 @@ fn prints_the_blueprint_as_dsl_yaml_that_vamp_reads() {
     assert!(stderr.contains(&format!("--> {WORDPRESS}:7:5")), "{stderr}");
     // The output is a blueprint `vamp canonical` accepts.
     let again = vamp(&["canonical", "blueprint", "-"], Some(&yaml));
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stdout)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
+    succeeded(&again);
+    let v = json(&again);
     assert_eq!(
         v["clusters"]["wordpress"]["services"][0]["breed"]["dependencies"]["db"]["reference"],
         "db:8.0"
@@ -81,12 +85,8 @@ fn variables_come_from_the_command_line() {
         ],
         Some(src),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    succeeded(&out);
+    let v = json(&out);
     assert_eq!(
         v["clusters"]["web"]["services"][0]["breed"]["name"],
         "web:2.0"

@@ -145,14 +145,8 @@ fn read_cluster(ctx: &mut Ctx, node: &Node, path: &str) -> Option<(Cluster, Opti
 
 fn service_of(breed: OrRef<Breed>, span: Span) -> Service {
     Service {
-        breed,
-        environment_variables: Map::new(),
-        scale: None,
-        arguments: Vec::new(),
-        health_checks: None,
-        network: None,
-        dialects: Map::new(),
         span: Some(span),
+        ..Service::new(breed)
     }
 }
 

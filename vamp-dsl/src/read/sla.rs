@@ -81,15 +81,9 @@ pub(crate) fn read_sla_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Sla> 
         }),
         _ => {
             let escalations = read_escalation_list(ctx, f);
-            f.ignore(&DOC_KEYS);
-            let parameters: Map<serde_json::Value> = f
-                .rest()
-                .into_iter()
-                .map(|e| (e.key.clone(), e.value.to_json()))
-                .collect();
             Some(Sla::Generic {
                 sla_type: ty,
-                parameters,
+                parameters: parameters(f),
                 escalations,
             })
         }
@@ -250,14 +244,18 @@ pub(crate) fn read_escalation_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Optio
             Escalation::ToOne(list)
         });
     }
-    f.ignore(&DOC_KEYS);
-    let parameters: Map<serde_json::Value> = f
-        .rest()
-        .into_iter()
-        .map(|e| (e.key.clone(), e.value.to_json()))
-        .collect();
     Some(Escalation::Generic {
         escalation_type: ty,
-        parameters,
+        parameters: parameters(f),
     })
+}
+
+/// The keys of a generic SLA or escalation that are not the document's
+/// own: its parameters, as JSON.
+fn parameters(f: &mut Fields<'_>) -> Map<serde_json::Value> {
+    f.ignore(&DOC_KEYS);
+    f.rest()
+        .into_iter()
+        .map(|e| (e.key.clone(), e.value.to_json()))
+        .collect()
 }
