@@ -45,11 +45,7 @@ impl Distribution {
     fn zero(engine: &Engine) -> Self {
         Distribution {
             routes: vec![0.0; engine.routes().len()],
-            instances: engine
-                .routes()
-                .iter()
-                .map(|r| vec![0.0; r.instances().len()])
-                .collect(),
+            instances: per_instance(engine, 0.0),
             unrouted: 0.0,
         }
     }
@@ -395,6 +391,15 @@ pub fn simulate(engine: &Engine, traffic: &Traffic, samples: u64, seed: u64) -> 
     }
 }
 
+/// `zero` for every (route, instance) of the engine.
+fn per_instance<T: Clone>(engine: &Engine, zero: T) -> Vec<Vec<T>> {
+    engine
+        .routes()
+        .iter()
+        .map(|r| vec![zero.clone(); r.instances().len()])
+        .collect()
+}
+
 /// Samples `n` decisions on the requests `next` draws.
 fn sample_with<'r, F>(engine: &Engine, n: u64, rng: &mut SplitMix64, mut next: F) -> Counts
 where
@@ -402,11 +407,7 @@ where
 {
     let mut c = Counts {
         routes: vec![0; engine.routes().len()],
-        instances: engine
-            .routes()
-            .iter()
-            .map(|r| vec![0; r.instances().len()])
-            .collect(),
+        instances: per_instance(engine, 0),
         reasons: vec![[0; 3]; engine.routes().len()],
         unrouted: 0,
         total: n,

@@ -641,30 +641,25 @@ pub trait Spec: Serialize + DeserializeOwned {
     const KIND: Kind;
 }
 
-impl Spec for Blueprint {
-    const KIND: Kind = Kind::Blueprint;
+/// `impl Spec` for each type with its kind.
+macro_rules! spec_kinds {
+    ($($t:ty => $kind:ident),* $(,)?) => {$(
+        impl Spec for $t {
+            const KIND: Kind = Kind::$kind;
+        }
+    )*};
 }
-impl Spec for Gateway {
-    const KIND: Kind = Kind::Gateway;
-}
-impl Spec for Scale {
-    const KIND: Kind = Kind::Scale;
-}
-impl Spec for ConditionDef {
-    const KIND: Kind = Kind::Condition;
-}
-impl Spec for Rewrite {
-    const KIND: Kind = Kind::Rewrite;
-}
-impl Spec for Sla {
-    const KIND: Kind = Kind::Sla;
-}
-impl Spec for Escalation {
-    const KIND: Kind = Kind::Escalation;
-}
-impl Spec for Workflow {
-    const KIND: Kind = Kind::Workflow;
-}
+
+spec_kinds!(
+    Blueprint => Blueprint,
+    Gateway => Gateway,
+    Scale => Scale,
+    ConditionDef => Condition,
+    Rewrite => Rewrite,
+    Sla => Sla,
+    Escalation => Escalation,
+    Workflow => Workflow,
+);
 
 /// Any document the DSL reads.
 #[derive(Debug, Clone, PartialEq)]

@@ -38,33 +38,17 @@ impl fmt::Display for Condition {
                     matches!(**arg, Condition::And(_) | Condition::Or(_)),
                 )
             }
-            Condition::UserAgent(value) => {
-                f.write_str("user-agent == ")?;
-                write_value(f, value)
-            }
-            Condition::Host(value) => {
-                f.write_str("host == ")?;
-                write_value(f, value)
-            }
-            Condition::Cookie(name) => {
-                f.write_str("has cookie ")?;
-                write_value(f, name)
-            }
-            Condition::Header(name) => {
-                f.write_str("has header ")?;
-                write_value(f, name)
-            }
+            Condition::UserAgent(value) => write_after(f, "user-agent == ", value),
+            Condition::Host(value) => write_after(f, "host == ", value),
+            Condition::Cookie(name) => write_after(f, "has cookie ", name),
+            Condition::Header(name) => write_after(f, "has header ", name),
             Condition::CookieContains { name, value } => {
-                f.write_str("cookie ")?;
-                write_value(f, name)?;
-                f.write_str(" has ")?;
-                write_value(f, value)
+                write_after(f, "cookie ", name)?;
+                write_after(f, " has ", value)
             }
             Condition::HeaderContains { name, value } => {
-                f.write_str("header ")?;
-                write_value(f, name)?;
-                f.write_str(" has ")?;
-                write_value(f, value)
+                write_after(f, "header ", name)?;
+                write_after(f, " has ", value)
             }
             Condition::Acl(value) => write!(f, "<{value}>"),
         }
@@ -102,6 +86,12 @@ fn is_bare(value: &str) -> bool {
     !value.is_empty()
         && !value.starts_with(['\'', '"'])
         && !value.contains(|c: char| c.is_whitespace() || c == '(' || c == ')')
+}
+
+/// `text` then `value` (quoted when it must be).
+fn write_after(f: &mut fmt::Formatter<'_>, text: &str, value: &str) -> fmt::Result {
+    f.write_str(text)?;
+    write_value(f, value)
 }
 
 fn write_value(f: &mut fmt::Formatter<'_>, value: &str) -> fmt::Result {
