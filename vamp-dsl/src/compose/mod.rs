@@ -210,8 +210,7 @@ impl Cx<'_> {
     }
 
     fn error_help(&mut self, code: Code, span: Span, path: &str, message: String, help: &str) {
-        self.ctx
-            .report_help(SHAPE, code, span, path, message, help.to_owned());
+        self.ctx.report(SHAPE, code, span, path, message).help = Some(help.to_owned());
     }
 
     fn warn(&mut self, code: Code, span: Span, path: &str, message: String) {

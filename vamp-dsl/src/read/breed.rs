@@ -56,19 +56,18 @@ pub(crate) fn read_metadata(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<serde_json
     let Some(node) = f.get_some("metadata") else {
         return out;
     };
-    match node.as_map() {
-        Some(entries) => {
-            for e in entries {
-                out.insert(e.key.clone(), e.value.to_json());
-            }
-        }
-        None => ctx.report(
+    let Some(entries) = node.as_map() else {
+        ctx.report(
             SHAPE,
             Code::UnsupportedMetadata,
             node.span,
             &join(&f.path, "metadata"),
             "`metadata` must be a map of keys to values".to_owned(),
-        ),
+        );
+        return out;
+    };
+    for e in entries {
+        out.insert(e.key.clone(), e.value.to_json());
     }
     out
 }
@@ -303,17 +302,16 @@ pub(crate) fn read_ports(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<Port> {
             );
             continue;
         };
-        match Port::parse(&value) {
-            Some(port) => {
-                out.insert(e.key.clone(), port);
-            }
-            None => ctx.report(
+        if let Some(port) = Port::parse(&value) {
+            out.insert(e.key.clone(), port);
+        } else {
+            ctx.report(
                 TRAITS,
                 Code::UnexpectedType,
                 e.value.span,
                 &p,
                 format!("`{value}` is not a port: write a number from 0 to 65535, optionally followed by `/http` or `/tcp`"),
-            ),
+            );
         }
     }
     out

@@ -20,6 +20,7 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
+    /// Reports an error; the caller may add its help to what is returned.
     pub(crate) fn report(
         &mut self,
         phase: u8,
@@ -27,29 +28,13 @@ impl Ctx {
         span: Span,
         path: &str,
         message: String,
-    ) {
+    ) -> &mut Diagnostic {
+        let i = self.diags.len();
         self.diags.push((
             phase,
             Diagnostic::error(code, message).at(span).with_path(path),
         ));
-    }
-
-    pub(crate) fn report_help(
-        &mut self,
-        phase: u8,
-        code: Code,
-        span: Span,
-        path: &str,
-        message: String,
-        help: String,
-    ) {
-        self.diags.push((
-            phase,
-            Diagnostic::error(code, message)
-                .at(span)
-                .with_path(path)
-                .with_help(help),
-        ));
+        &mut self.diags[i].1
     }
 
     pub(crate) fn warn(&mut self, phase: u8, d: Diagnostic) {
@@ -251,17 +236,8 @@ impl<'a> Fields<'a> {
             let best = nearest(&e.key, &self.asked[..self.n_asked], 0.8);
             let path = join(&self.path, &e.key);
             let message = format!("`{}` is not a key Vamp understands here: remove it", path);
-            match best {
-                Some(k) => ctx.report_help(
-                    SHAPE,
-                    Code::UnexpectedElement,
-                    e.key_span,
-                    &path,
-                    message,
-                    format!("did you mean `{k}`?"),
-                ),
-                None => ctx.report(SHAPE, Code::UnexpectedElement, e.key_span, &path, message),
-            }
+            ctx.report(SHAPE, Code::UnexpectedElement, e.key_span, &path, message)
+                .help = best.map(|k| format!("did you mean `{k}`?"));
         }
     }
 }

@@ -125,13 +125,15 @@ fn read_virtual_hosts(ctx: &mut Ctx, node: &Node, path: &str) -> Vec<String> {
     for item in items {
         match item.as_str() {
             Some(t) if !item.is_null() => out.push(t.to_owned()),
-            _ => ctx.report(
-                GATEWAYS,
-                Code::IllegalGatewayVirtualHosts,
-                item.span,
-                path,
-                "each virtual host must be a host name (text)".to_owned(),
-            ),
+            _ => {
+                ctx.report(
+                    GATEWAYS,
+                    Code::IllegalGatewayVirtualHosts,
+                    item.span,
+                    path,
+                    "each virtual host must be a host name (text)".to_owned(),
+                );
+            }
         }
     }
     out
