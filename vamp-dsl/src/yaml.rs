@@ -95,6 +95,12 @@ impl Node {
         }
     }
 
+    /// The items of a sequence, or this node alone (where the DSL takes one
+    /// value or a list of them).
+    pub fn one_or_many(&self) -> &[Node] {
+        self.as_seq().unwrap_or(std::slice::from_ref(self))
+    }
+
     /// Looks up a key in a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.as_map()?

@@ -67,7 +67,7 @@ use vamp_model::{Artifact, Blueprint, Code, Diagnostic, Map, Span};
 
 use self::services::convert;
 use crate::read::ctx::{join, scalar, Ctx, SHAPE};
-use crate::yaml::{read_stream, Entry, Limits, Node, NodeValue};
+use crate::yaml::{read_stream, Entry, Limits, Node};
 
 /// Options for [`import`].
 ///
@@ -279,11 +279,7 @@ fn entries<'n>(cx: &mut Cx, node: &'n Node, path: &str) -> Option<Vec<&'n Entry>
     let mut out: Vec<&Entry> = own.iter().filter(|e| e.key != "<<").collect();
     let mut seen: HashSet<&str> = out.iter().map(|e| e.key.as_str()).collect();
     for e in own.iter().filter(|e| e.key == "<<") {
-        let sources: Vec<&Node> = match &e.value.value {
-            NodeValue::Seq(items) => items.iter().collect(),
-            _ => vec![&e.value],
-        };
-        for src in sources {
+        for src in e.value.one_or_many() {
             match entries(cx, src, path) {
                 Some(merged) => {
                     for m in merged {

@@ -151,12 +151,8 @@ fn service_of(breed: OrRef<Breed>, span: Span) -> Service {
 }
 
 fn read_services(ctx: &mut Ctx, node: &Node, path: &str) -> Vec<Service> {
-    let items: Vec<&Node> = match &node.value {
-        NodeValue::Seq(items) => items.iter().collect(),
-        _ => vec![node],
-    };
     let mut out = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
+    for (i, item) in node.one_or_many().iter().enumerate() {
         let p = index(path, i);
         if let Some(s) = read_service(ctx, item, &p) {
             out.push(s);

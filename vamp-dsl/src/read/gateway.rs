@@ -117,12 +117,8 @@ fn read_sticky(ctx: &mut Ctx, node: &Node, path: &str) -> Option<Sticky> {
 }
 
 fn read_virtual_hosts(ctx: &mut Ctx, node: &Node, path: &str) -> Vec<String> {
-    let items: Vec<&Node> = match &node.value {
-        NodeValue::Seq(items) => items.iter().collect(),
-        _ => vec![node],
-    };
     let mut out = Vec::new();
-    for item in items {
+    for item in node.one_or_many() {
         match item.as_str() {
             Some(t) if !item.is_null() => out.push(t.to_owned()),
             _ => {
@@ -316,12 +312,8 @@ fn inline_condition(ctx: &mut Ctx, text: &str, span: Span, path: &str) -> Option
 }
 
 fn read_rewrites(ctx: &mut Ctx, node: &Node, path: &str) -> Vec<OrRef<Rewrite>> {
-    let items: Vec<&Node> = match &node.value {
-        NodeValue::Seq(items) => items.iter().collect(),
-        _ => vec![node],
-    };
     let mut out = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
+    for (i, item) in node.one_or_many().iter().enumerate() {
         let p = index(path, i);
         match ref_or_map(ctx, item, &p, "rewrite") {
             RefOrMap::Ref(r) => out.push(OrRef::Reference(r)),
