@@ -422,14 +422,7 @@ fn read_blueprint_env(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<TraitValue> {
     } else {
         "env"
     };
-    let path = join(&f.path, key);
-    let Some(node) = f.get_some(key) else {
-        return out;
-    };
-    let Some(entries) = node.as_map() else {
-        ctx.wrong_type(node, &path, "a map of `cluster.NAME` keys to values");
-        return out;
-    };
+    let (path, entries) = f.map_of(ctx, key, "a map of `cluster.NAME` keys to values");
     for e in entries {
         let p = join(&path, &e.key);
         let (name, alias) = split_alias(&e.key);

@@ -10,7 +10,7 @@ use vamp_model::{
 use super::ctx::{
     display_path, index, join, required, scalar, text, Ctx, Fields, HEALTH, SHAPE, TRAITS,
 };
-use crate::yaml::{Node, NodeValue};
+use crate::yaml::{Entry, Node, NodeValue};
 
 /// Checks an artifact or cluster name: `illegal_name`, or `resource_limit`
 /// for absurdly long names.
@@ -261,27 +261,15 @@ fn read_deployable(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Deployable> {
     })
 }
 
-fn trait_map<'a>(
-    ctx: &mut Ctx,
-    f: &mut Fields<'a>,
-    key: &'static str,
-    path: &str,
-) -> Option<&'a Node> {
-    let node = f.get_some(key)?;
-    if node.as_map().is_none() {
-        ctx.wrong_type(node, path, "a map of names to values");
-        return None;
-    }
-    Some(node)
+/// The entries of the trait map under `key`, and its path.
+fn trait_map<'a>(ctx: &mut Ctx, f: &mut Fields<'a>, key: &'static str) -> (String, &'a [Entry]) {
+    f.map_of(ctx, key, "a map of names to values")
 }
 
 pub(crate) fn read_ports(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<Port> {
     let mut out = Map::new();
-    let path = join(&f.path, "ports");
-    let Some(node) = trait_map(ctx, f, "ports", &path) else {
-        return out;
-    };
-    for e in node.as_map().unwrap_or_default() {
+    let (path, entries) = trait_map(ctx, f, "ports");
+    for e in entries {
         let p = join(&path, &e.key);
         if !strict_name(ctx, &e.key, e.key_span, &p, "port") {
             continue;
@@ -366,11 +354,8 @@ pub(crate) fn read_env(ctx: &mut Ctx, f: &mut Fields<'_>, _breed: bool) -> Map<T
     } else {
         "env"
     };
-    let path = join(&f.path, key);
-    let Some(node) = trait_map(ctx, f, key, &path) else {
-        return out;
-    };
-    for e in node.as_map().unwrap_or_default() {
+    let (path, entries) = trait_map(ctx, f, key);
+    for e in entries {
         let p = join(&path, &e.key);
         let (name, alias) = split_alias(&e.key);
         if name.len() > MAX_NAME_LEN || !is_valid_name(name) || alias == Some("") {
@@ -427,11 +412,8 @@ pub(crate) fn check_syntax(ctx: &mut Ctx, value: &str, span: Span, path: &str) -
 
 fn read_constants(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<TraitValue> {
     let mut out = Map::new();
-    let path = join(&f.path, "constants");
-    let Some(node) = trait_map(ctx, f, "constants", &path) else {
-        return out;
-    };
-    for e in node.as_map().unwrap_or_default() {
+    let (path, entries) = trait_map(ctx, f, "constants");
+    for e in entries {
         let p = join(&path, &e.key);
         if !strict_name(ctx, &e.key, e.key_span, &p, "constant") {
             continue;
@@ -528,14 +510,7 @@ pub(crate) fn read_arguments(ctx: &mut Ctx, f: &mut Fields<'_>) -> Vec<Argument>
 
 fn read_dependencies(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<OrRef<Breed>> {
     let mut out = Map::new();
-    let path = join(&f.path, "dependencies");
-    let Some(node) = f.get_some("dependencies") else {
-        return out;
-    };
-    let Some(entries) = node.as_map() else {
-        ctx.wrong_type(node, &path, "a map of dependency names to breeds");
-        return out;
-    };
+    let (path, entries) = f.map_of(ctx, "dependencies", "a map of dependency names to breeds");
     for e in entries {
         let p = join(&path, &e.key);
         if !check_name(ctx, &e.key, e.key_span, &p) {

@@ -196,6 +196,26 @@ impl<'a> Fields<'a> {
         self.get(key).filter(|n| !n.is_null())
     }
 
+    /// The entries of the map under `key` and its path; no entries when
+    /// the key is absent or null, or is not a map (reported as not being
+    /// `expected`).
+    pub(crate) fn map_of(
+        &mut self,
+        ctx: &mut Ctx,
+        key: &'static str,
+        expected: &str,
+    ) -> (String, &'a [Entry]) {
+        let path = join(&self.path, key);
+        let entries = match self.get_some(key) {
+            None => &[][..],
+            Some(node) => node.as_map().unwrap_or_else(|| {
+                ctx.wrong_type(node, &path, expected);
+                &[]
+            }),
+        };
+        (path, entries)
+    }
+
     /// Where `key` itself was written.
     pub(crate) fn key_span(&self, key: &str) -> Option<Span> {
         self.entries
