@@ -51,6 +51,18 @@ pub struct WindowSpec {
     pub histogram: bool,
 }
 
+impl WindowSpec {
+    /// The window of an SLA written with `window` (an interval of at least
+    /// one second).
+    pub fn of(window: &Window, histogram: bool) -> Self {
+        WindowSpec {
+            interval: window.interval.max(1),
+            cooldown: window.cooldown,
+            histogram,
+        }
+    }
+}
+
 /// Statistics of one service inside a cluster's window.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ServiceStats {
@@ -187,6 +199,17 @@ fn compare(value: Option<f64>, upper: f64, lower: f64) -> Option<Direction> {
     }
 }
 
+/// `Some` when the window holds at least `minimum` samples (and at least
+/// one): fewer are no decision.
+fn enough(w: &WindowView<'_>, minimum: u64) -> Option<()> {
+    (w.count() >= minimum.max(1)).then_some(())
+}
+
+/// [`compare`] against a threshold in milliseconds.
+fn compare_ms(value: Option<f64>, threshold: &Threshold) -> Option<Direction> {
+    compare(value, threshold.upper as f64, threshold.lower as f64)
+}
+
 /// `response_time_sliding_window`: the average response time over the last
 /// `interval` seconds against `upper` / `lower` milliseconds.
 ///
@@ -214,19 +237,11 @@ pub struct ResponseTimeSlidingWindow {
 
 impl SlaType for ResponseTimeSlidingWindow {
     fn window(&self) -> WindowSpec {
-        WindowSpec {
-            interval: self.window.interval.max(1),
-            cooldown: self.window.cooldown,
-            histogram: false,
-        }
+        WindowSpec::of(&self.window, false)
     }
 
     fn check(&self, w: &WindowView<'_>) -> Option<Direction> {
-        compare(
-            w.mean_ms(),
-            self.threshold.upper as f64,
-            self.threshold.lower as f64,
-        )
+        compare_ms(w.mean_ms(), &self.threshold)
     }
 }
 
@@ -256,22 +271,12 @@ pub struct ResponseTimePercentile {
 
 impl SlaType for ResponseTimePercentile {
     fn window(&self) -> WindowSpec {
-        WindowSpec {
-            interval: self.window.interval.max(1),
-            cooldown: self.window.cooldown,
-            histogram: true,
-        }
+        WindowSpec::of(&self.window, true)
     }
 
     fn check(&self, w: &WindowView<'_>) -> Option<Direction> {
-        if w.count() < self.minimum_samples.max(1) {
-            return None;
-        }
-        compare(
-            w.quantile_ms(self.percentile / 100.0),
-            self.threshold.upper as f64,
-            self.threshold.lower as f64,
-        )
+        enough(w, self.minimum_samples)?;
+        compare_ms(w.quantile_ms(self.percentile / 100.0), &self.threshold)
     }
 }
 
@@ -299,17 +304,11 @@ pub struct ErrorRate {
 
 impl SlaType for ErrorRate {
     fn window(&self) -> WindowSpec {
-        WindowSpec {
-            interval: self.window.interval.max(1),
-            cooldown: self.window.cooldown,
-            histogram: false,
-        }
+        WindowSpec::of(&self.window, false)
     }
 
     fn check(&self, w: &WindowView<'_>) -> Option<Direction> {
-        if w.count() < self.minimum_samples.max(1) {
-            return None;
-        }
+        enough(w, self.minimum_samples)?;
         compare(
             w.error_rate().map(|r| r * 100.0),
             self.upper_percent,
