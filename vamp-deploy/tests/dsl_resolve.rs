@@ -36,7 +36,7 @@ fn resolve(stored: &str, bp: &str) -> Result<Artifact<Deployment>, Diagnostic> {
 }
 
 /// Asserts the error's code and 1-based line and column.
-fn check_error(stored: &str, bp: &str, code: Code, line: u32, column: u32) -> Diagnostic {
+fn check_error(stored: &str, bp: &str, code: Code, (line, column): (u32, u32)) -> Diagnostic {
     let d = resolve(stored, bp).expect_err("resolution should fail");
     assert_eq!(d.code, code, "{d:?}");
     let span = d.span.expect("a position");
@@ -79,8 +79,7 @@ fn unknown_breed_reference() {
         "",
         "name: shop\nclusters:\n  web:\n    breed: web:1\n",
         Code::UnresolvedDependency,
-        4,
-        12,
+        (4, 12),
     );
     assert!(d.message.contains("web:1"), "{}", d.message);
     assert_eq!(d.path, "clusters.web.services[0].breed");
@@ -89,19 +88,19 @@ fn unknown_breed_reference() {
 #[test]
 fn unknown_scale_reference() {
     let bp = "name: shop\nclusters:\n  db:\n    breed: mysql\n    scale: huge\n    environment_variables: {ROOT_PASSWORD: x}\n";
-    let d = check_error(MYSQL, bp, Code::UnresolvedDependency, 5, 12);
+    let d = check_error(MYSQL, bp, Code::UnresolvedDependency, (5, 12));
     assert!(d.message.contains("scale `huge`"), "{}", d.message);
 }
 
 #[test]
 fn unknown_sla_and_escalation_references() {
     let bp = "name: shop\nclusters:\n  db:\n    sla: strict\n    services:\n      - breed: mysql\n        environment_variables: {ROOT_PASSWORD: x}\n";
-    let d = check_error(MYSQL, bp, Code::UnresolvedDependency, 4, 10);
+    let d = check_error(MYSQL, bp, Code::UnresolvedDependency, (4, 10));
     assert!(d.message.contains("sla `strict`"), "{}", d.message);
     let stored = format!(
         "{MYSQL}---\nkind: sla\nname: strict\ntype: escalation_only\nescalations: [red-flag]\n"
     );
-    let d = check_error(&stored, bp, Code::UnresolvedDependency, 4, 10);
+    let d = check_error(&stored, bp, Code::UnresolvedDependency, (4, 10));
     assert!(d.message.contains("escalation `red-flag`"), "{}", d.message);
 }
 
@@ -117,13 +116,8 @@ fn unknown_condition_reference() {
 #[test]
 fn missing_breed_dependency() {
     let stored = "kind: breed\nname: web\ndeployable: acme/web\ndependencies: {db: mysql}\n";
-    let d = check_error(
-        stored,
-        "name: shop\nclusters:\n  web: web\n",
-        Code::UnresolvedBreedDependency,
-        3,
-        8,
-    );
+    let bp = "name: shop\nclusters:\n  web: web\n";
+    let d = check_error(stored, bp, Code::UnresolvedBreedDependency, (3, 8));
     assert!(
         d.message.contains("`mysql`") && d.message.contains("`db`"),
         "{}",
@@ -134,13 +128,8 @@ fn missing_breed_dependency() {
 #[test]
 fn recursive_dependencies_name_the_cycle() {
     let stored = "kind: breed\nname: a\ndeployable: x/a\ndependencies: {b: b}\n---\nkind: breed\nname: b\ndeployable: x/b\ndependencies: {a: a}\n";
-    let d = check_error(
-        stored,
-        "name: shop\nclusters:\n  one: a\n  two: b\n",
-        Code::RecursiveDependencies,
-        3,
-        8,
-    );
+    let bp = "name: shop\nclusters:\n  one: a\n  two: b\n";
+    let d = check_error(stored, bp, Code::RecursiveDependencies, (3, 8));
     assert!(d.message.contains("a -> b -> a"), "{}", d.message);
 }
 
@@ -150,26 +139,25 @@ fn place_holder_not_filled() {
         MYSQL,
         "name: shop\nclusters:\n  db: mysql\n",
         Code::MissingEnvironmentVariable,
-        3,
-        7,
+        (3, 7),
     );
     assert!(d.message.contains("ROOT_PASSWORD"), "{}", d.message);
     // An inline breed points at the place holder itself.
     let bp = "name: shop\nclusters:\n  db:\n    breed:\n      name: pg\n      deployable: pg\n      environment_variables:\n        PASSWORD: ~\n";
-    check_error("", bp, Code::MissingEnvironmentVariable, 8, 19);
+    check_error("", bp, Code::MissingEnvironmentVariable, (8, 19));
 }
 
 #[test]
 fn blueprint_variable_unknown_to_the_stored_breed() {
     let bp = "name: shop\nenvironment_variables:\n  db.NOPE: 1\nclusters:\n  db:\n    breed: mysql\n    environment_variables: {ROOT_PASSWORD: x}\n";
-    let d = check_error(MYSQL, bp, Code::UnresolvedEnvironmentVariable, 3, 3);
+    let d = check_error(MYSQL, bp, Code::UnresolvedEnvironmentVariable, (3, 3));
     assert!(d.message.contains("NOPE"));
 }
 
 #[test]
 fn service_override_unknown_to_the_stored_breed() {
     let bp = "name: shop\nclusters:\n  db:\n    breed: mysql\n    environment_variables: {ROOT_PASSWORD: x, NOPE: y}\n";
-    check_error(MYSQL, bp, Code::UnresolvedDependencyInTraitValue, 5, 53);
+    check_error(MYSQL, bp, Code::UnresolvedDependencyInTraitValue, (5, 53));
 }
 
 #[test]
@@ -184,7 +172,12 @@ fn references_to_missing_traits() {
         "$db.environment_variables.NOPE",
         "$db.other.X",
     ] {
-        let d = check_error(&web(bad), bp, Code::UnresolvedDependencyInTraitValue, 3, 8);
+        let d = check_error(
+            &web(bad),
+            bp,
+            Code::UnresolvedDependencyInTraitValue,
+            (3, 8),
+        );
         assert!(d.path.ends_with("environment_variables.X"), "{}", d.path);
     }
     let over = "name: shop\nclusters:\n  web:\n    breed: web\n    environment_variables: {X: $cache.host}\n  db:\n    breed: mysql\n    environment_variables: {ROOT_PASSWORD: x}\n";
@@ -192,10 +185,14 @@ fn references_to_missing_traits() {
         &web("1"),
         over,
         Code::UnresolvedDependencyInTraitValue,
-        5,
-        32,
+        (5, 32),
     );
-    check_error(&web("$NOPE"), bp, Code::UnresolvedEnvironmentVariable, 3, 8);
+    check_error(
+        &web("$NOPE"),
+        bp,
+        Code::UnresolvedEnvironmentVariable,
+        (3, 8),
+    );
 }
 
 #[test]
@@ -203,10 +200,10 @@ fn gateways_with_referenced_breeds() {
     let stored = "kind: breed\nname: web:1\ndeployable: w\nports: {web: 80}\n---\nkind: breed\nname: web:2\ndeployable: w\nports: {web: 80}\n";
     // The route names no service of the cluster.
     let bp = "name: shop\nclusters:\n  web:\n    gateways:\n      web:\n        routes:\n          web:3: {weight: 100%}\n    services: [web:1, web:2]\n";
-    check_error(stored, bp, Code::UnresolvedServiceRoute, 7, 18);
+    check_error(stored, bp, Code::UnresolvedServiceRoute, (7, 18));
     // The port is offered by no breed.
     let bp = "name: shop\nclusters:\n  web:\n    gateways:\n      admin:\n        routes:\n          web:1: {weight: 100%}\n    services: [web:1, web:2]\n";
-    check_error(stored, bp, Code::UnresolvedGatewayPort, 5, 7);
+    check_error(stored, bp, Code::UnresolvedGatewayPort, (5, 7));
     // Unweighted routes share what is left: 33/33/34.
     let three =
         format!("{stored}---\nkind: breed\nname: web:3\ndeployable: w\nports: {{web: 80}}\n");
