@@ -29,6 +29,24 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// `resource_limit` when an input of `len` bytes is over
+    /// [`Limits::max_bytes`]; `split` says what to do about it.
+    pub(crate) fn check_size(&self, len: usize, split: &str) -> Result<(), Diagnostic> {
+        if len <= self.max_bytes {
+            return Ok(());
+        }
+        Err(Diagnostic::error(
+            Code::ResourceLimit,
+            format!(
+                "the input is {len} bytes; at most {} bytes are read: {split}",
+                self.max_bytes
+            ),
+        )
+        .at(Span::START))
+    }
+}
+
 /// A YAML node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -359,17 +377,7 @@ fn indent_closing_line(src: &str, line: u32) -> Option<String> {
 }
 
 fn read_stream_once(src: &str, limits: Limits) -> Result<Vec<Document>, Diagnostic> {
-    if src.len() > limits.max_bytes {
-        return Err(Diagnostic::error(
-            Code::ResourceLimit,
-            format!(
-                "the input is {} bytes; at most {} bytes are read: split it into several files",
-                src.len(),
-                limits.max_bytes
-            ),
-        )
-        .at(Span::START));
-    }
+    limits.check_size(src.len(), "split it into several files")?;
     let mut parser = Parser::new_from_str(src);
     let mut docs = Vec::new();
     let mut anchors: Vec<Option<(Node, usize)>> = Vec::new();

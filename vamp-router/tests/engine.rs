@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{engine, gateway, options, with_cookies};
+use common::{engine, gateway, options, with_cookies, with_headers};
 use proptest::prelude::*;
 use vamp_model::{Code, Condition};
 use vamp_router::engine::{by_virtual_host, CompileOptions, Engine, Reason, SplitMix64};
@@ -96,10 +96,7 @@ fn referenced_conditions_resolve_with_strength_100_by_default() {
     let e = Engine::compile(&name, &g, &opts).expect("compiles");
     assert_eq!(e.routes()[1].strength(), 100);
     let headers = [("User-Agent", "Firefox/1")];
-    let req = Request {
-        headers: (&headers).into(),
-        ..Request::default()
-    };
+    let req = with_headers(&headers);
     assert_eq!(
         e.decide(&req, &mut SplitMix64::new(1)).map(|d| d.route),
         Some(1)
@@ -131,10 +128,7 @@ fn weights_totalling_zero_route_nothing_but_conditions() {
         .is_none());
     assert_eq!(exact(&e, &Request::default()).unrouted, 1.0);
     let headers = [("x", "")];
-    let req = Request {
-        headers: (&headers).into(),
-        ..Request::default()
-    };
+    let req = with_headers(&headers);
     assert_eq!(
         e.decide(&req, &mut SplitMix64::new(1)).map(|d| d.reason),
         Some(Reason::Condition)

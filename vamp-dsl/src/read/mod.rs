@@ -107,17 +107,7 @@ pub(crate) fn text_of<'a>(
     limits: &Limits,
     split: &str,
 ) -> Result<&'a str, Diagnostic> {
-    if bytes.len() > limits.max_bytes {
-        return Err(Diagnostic::error(
-            Code::ResourceLimit,
-            format!(
-                "the input is {} bytes; at most {} bytes are read: {split}",
-                bytes.len(),
-                limits.max_bytes
-            ),
-        )
-        .at(Span::START));
-    }
+    limits.check_size(bytes.len(), split)?;
     std::str::from_utf8(bytes).map_err(|e| {
         let good = bytes.get(..e.valid_up_to()).unwrap_or_default();
         let line = good.iter().filter(|b| **b == b'\n').count() + 1;

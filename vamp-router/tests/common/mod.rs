@@ -67,6 +67,14 @@ pub fn with_cookies<'a>(jar: impl Into<Pairs<'a>>) -> Request<'a> {
     }
 }
 
+/// A request with these headers and nothing else.
+pub fn with_headers<'a>(headers: impl Into<Pairs<'a>>) -> Request<'a> {
+    Request {
+        headers: headers.into(),
+        ..Request::default()
+    }
+}
+
 /// Compiles one gateway from YAML.
 pub fn engine(yaml: &str) -> Engine {
     let (name, g) = gateway(yaml);
