@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use vamp_model::graph::find_cycle;
 use vamp_model::{Breed, Code, Map, OrRef, Reference, Span};
 
-use super::{map_of, scalar_text, Cx};
+use super::{map_of, scalar_text, some_seq_of, Cx};
 use crate::read::ctx::{index, join};
 use crate::yaml::Node;
 
@@ -103,11 +103,8 @@ impl Dependencies<'_> {
 
     /// `links`: `SERVICE` or `SERVICE:ALIAS`.
     pub(super) fn read_links(&mut self, cx: &mut Cx, node: &Node, path: &str) {
-        if node.is_null() {
-            return;
-        }
-        let Some(items) = node.as_seq() else {
-            cx.wrong_type(node, path, "a list of `SERVICE` or `SERVICE:ALIAS`");
+        let Some(items) = some_seq_of(cx, node, path, "a list of `SERVICE` or `SERVICE:ALIAS`")
+        else {
             return;
         };
         for (i, item) in items.iter().enumerate() {

@@ -304,6 +304,28 @@ fn map_of<'n>(cx: &mut Cx, node: &'n Node, path: &str, what: &str) -> Option<Vec
     e
 }
 
+/// [`map_of`] for a value that may be left empty: null is `None` without
+/// error.
+fn some_map_of<'n>(cx: &mut Cx, node: &'n Node, path: &str, what: &str) -> Option<Vec<&'n Entry>> {
+    if node.is_null() {
+        return None;
+    }
+    map_of(cx, node, path, what)
+}
+
+/// The items of a list that may be left empty: null is `None` without
+/// error, anything else but a list is reported as not being `what`.
+fn some_seq_of<'n>(cx: &mut Cx, node: &'n Node, path: &str, what: &str) -> Option<&'n [Node]> {
+    if node.is_null() {
+        return None;
+    }
+    let items = node.as_seq();
+    if items.is_none() {
+        cx.wrong_type(node, path, what);
+    }
+    items
+}
+
 /// The text of a scalar value (numbers and booleans as written); a list or
 /// map is `unexpected_type`; null is None without error.
 fn scalar_text<'n>(cx: &mut Cx, node: &'n Node, path: &str) -> Option<&'n str> {

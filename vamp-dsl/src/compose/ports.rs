@@ -7,7 +7,7 @@ use vamp_model::names::{is_valid_strict_name, MAX_NAME_LEN};
 use vamp_model::{Code, Gateway, Map, OrRef, Port, PortType, Route, Span};
 
 use super::interpolate::{interpolate, Mode};
-use super::{entries, scalar_text, Cx, TCP_PORTS};
+use super::{entries, scalar_text, some_seq_of, Cx, TCP_PORTS};
 use crate::read::ctx::{index, join};
 use crate::yaml::Node;
 
@@ -46,11 +46,7 @@ pub(super) fn read_ports(
     publish: bool,
     out: &mut Vec<PortSpec>,
 ) {
-    if node.is_null() {
-        return;
-    }
-    let Some(items) = node.as_seq() else {
-        cx.wrong_type(node, path, "a list of ports");
+    let Some(items) = some_seq_of(cx, node, path, "a list of ports") else {
         return;
     };
     for (i, item) in items.iter().enumerate() {

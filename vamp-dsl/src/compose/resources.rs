@@ -5,7 +5,7 @@ use vamp_model::units::parse_cpu;
 use vamp_model::Code;
 
 use super::interpolate::{interpolate, Mode};
-use super::{map_of, scalar_text, Cx};
+use super::{map_of, scalar_text, some_map_of, Cx};
 use crate::read::ctx::join;
 use crate::yaml::Node;
 
@@ -81,10 +81,7 @@ pub(super) fn read_count(cx: &mut Cx, node: &Node, path: &str) -> Option<u32> {
 }
 
 pub(super) fn read_deploy(cx: &mut Cx, node: &Node, path: &str, res: &mut Resources) {
-    if node.is_null() {
-        return;
-    }
-    let Some(fields) = map_of(cx, node, path, "a map of deploy settings") else {
+    let Some(fields) = some_map_of(cx, node, path, "a map of deploy settings") else {
         return;
     };
     for e in fields {
@@ -104,10 +101,7 @@ pub(super) fn read_deploy(cx: &mut Cx, node: &Node, path: &str, res: &mut Resour
 }
 
 fn read_resources(cx: &mut Cx, node: &Node, path: &str, res: &mut Resources) {
-    if node.is_null() {
-        return;
-    }
-    let Some(fields) = map_of(cx, node, path, "a map with `limits`") else {
+    let Some(fields) = some_map_of(cx, node, path, "a map with `limits`") else {
         return;
     };
     for e in fields {
