@@ -266,17 +266,32 @@ fn trait_map<'a>(ctx: &mut Ctx, f: &mut Fields<'a>, key: &'static str) -> (Strin
     f.map_of(ctx, key, "a map of names to values")
 }
 
-pub(crate) fn read_ports(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<Port> {
-    let mut out = Map::new();
-    let (path, entries) = trait_map(ctx, f, "ports");
+/// The entries of the trait map under `key` whose names are valid `what`
+/// names and whose values read as text: each with its path and its text
+/// (`None` for a place holder).
+fn named_values<'a>(
+    ctx: &mut Ctx,
+    f: &mut Fields<'a>,
+    key: &'static str,
+    what: &str,
+) -> Vec<(&'a Entry, String, Option<String>)> {
+    let (path, entries) = trait_map(ctx, f, key);
+    let mut out = Vec::new();
     for e in entries {
         let p = join(&path, &e.key);
-        if !strict_name(ctx, &e.key, e.key_span, &p, "port") {
+        if !strict_name(ctx, &e.key, e.key_span, &p, what) {
             continue;
         }
-        let Some(value) = trait_text(ctx, &e.value, &p) else {
-            continue;
-        };
+        if let Some(value) = trait_text(ctx, &e.value, &p) {
+            out.push((e, p, value));
+        }
+    }
+    out
+}
+
+pub(crate) fn read_ports(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<Port> {
+    let mut out = Map::new();
+    for (e, p, value) in named_values(ctx, f, "ports", "port") {
         let Some(value) = value else {
             ctx.report(
                 TRAITS,
@@ -412,15 +427,7 @@ pub(crate) fn check_syntax(ctx: &mut Ctx, value: &str, span: Span, path: &str) -
 
 fn read_constants(ctx: &mut Ctx, f: &mut Fields<'_>) -> Map<TraitValue> {
     let mut out = Map::new();
-    let (path, entries) = trait_map(ctx, f, "constants");
-    for e in entries {
-        let p = join(&path, &e.key);
-        if !strict_name(ctx, &e.key, e.key_span, &p, "constant") {
-            continue;
-        }
-        let Some(value) = trait_text(ctx, &e.value, &p) else {
-            continue;
-        };
+    for (e, p, value) in named_values(ctx, f, "constants", "constant") {
         if value.is_none() {
             ctx.report(
                 TRAITS,
