@@ -601,16 +601,11 @@ fn read_health_check(ctx: &mut Ctx, node: &Node, path: &str) -> Option<HealthChe
                 None
             }
             Ok(v) => u64::try_from(v).ok(),
-            Err(_) => {
-                ctx.report(
-                    SHAPE,
-                    Code::UnexpectedType,
-                    n.span,
-                    &p,
-                    format!("`failures` must be a whole number, not `{t}`"),
-                );
-                None
-            }
+            Err(_) => ctx.bad_value(
+                n.span,
+                &p,
+                format!("`failures` must be a whole number, not `{t}`"),
+            ),
         }
     });
     let protocol = match f.get_some("protocol") {
@@ -769,19 +764,14 @@ pub(crate) fn read_scale_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Sca
             let t = text(ctx, n, &p)?;
             match t.trim().parse::<u32>() {
                 Ok(v) => Some(v),
-                Err(_) => {
-                    ctx.report(
-                        SHAPE,
-                        Code::UnexpectedType,
-                        n.span,
-                        &p,
-                        format!(
-                            "`instances` must be a whole number from 0 to {}, not `{t}`",
-                            u32::MAX
-                        ),
-                    );
-                    None
-                }
+                Err(_) => ctx.bad_value(
+                    n.span,
+                    &p,
+                    format!(
+                        "`instances` must be a whole number from 0 to {}, not `{t}`",
+                        u32::MAX
+                    ),
+                ),
             }
         }
         None => Some(1),
@@ -801,16 +791,7 @@ pub(crate) fn unit<T>(
 ) -> Option<T> {
     match r {
         Ok(v) => Some(v),
-        Err(e) => {
-            ctx.report(
-                SHAPE,
-                Code::UnexpectedType,
-                span,
-                path,
-                format!("{e} (at `{path}`)"),
-            );
-            None
-        }
+        Err(e) => ctx.bad_value(span, path, format!("{e} (at `{path}`)")),
     }
 }
 

@@ -37,6 +37,13 @@ impl Ctx {
         &mut self.diags[i].1
     }
 
+    /// Reports a value of the wrong type or range (`unexpected_type`, in
+    /// the shape phase) and gives no value.
+    pub(crate) fn bad_value<T>(&mut self, span: Span, path: &str, message: String) -> Option<T> {
+        self.report(SHAPE, Code::UnexpectedType, span, path, message);
+        None
+    }
+
     pub(crate) fn warn(&mut self, phase: u8, d: Diagnostic) {
         self.diags.push((phase, d));
     }

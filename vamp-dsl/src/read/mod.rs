@@ -239,9 +239,7 @@ fn infer_kind(root: &Node) -> Option<Kind> {
 
 fn read_document(ctx: &mut Ctx, root: &Node, expected: Option<Kind>) -> Option<Document> {
     if root.as_map().is_none() {
-        ctx.report(
-            SHAPE,
-            Code::UnexpectedType,
+        return ctx.bad_value(
             root.span,
             "",
             format!(
@@ -249,7 +247,6 @@ fn read_document(ctx: &mut Ctx, root: &Node, expected: Option<Kind>) -> Option<D
                 root.type_name()
             ),
         );
-        return None;
     }
     let written = root.get("kind").filter(|n| !n.is_null());
     let written_kind = match written {

@@ -170,14 +170,11 @@ fn read_analysis(ctx: &mut Ctx, node: &Node, path: &str) -> Option<Analysis> {
                 if (50..=99).contains(&c) {
                     return Some(c);
                 }
-                ctx.report(
-                    SHAPE,
-                    Code::UnexpectedType,
+                ctx.bad_value(
                     n.span,
                     &p,
                     format!("`{p}` is {c}%: write a confidence from 50% to 99%"),
-                );
-                None
+                )
             })
         }
         None => Some(defaults.confidence),
@@ -294,14 +291,11 @@ fn positive_duration(ctx: &mut Ctx, node: &Node, path: &str) -> Option<u64> {
     let t = text(ctx, node, path)?;
     let seconds = unit(ctx, parse_duration(&t), node.span, path)?;
     if seconds == 0 {
-        ctx.report(
-            SHAPE,
-            Code::UnexpectedType,
+        return ctx.bad_value(
             node.span,
             path,
             format!("`{path}` is 0: a step runs at least one second"),
         );
-        return None;
     }
     Some(seconds)
 }
@@ -310,16 +304,11 @@ fn whole_number(ctx: &mut Ctx, node: &Node, path: &str) -> Option<u64> {
     let t = text(ctx, node, path)?;
     match t.trim().parse::<u64>() {
         Ok(v) if v >= 1 => Some(v),
-        _ => {
-            ctx.report(
-                SHAPE,
-                Code::UnexpectedType,
-                node.span,
-                path,
-                format!("`{path}` must be a whole number from 1, not `{t}`"),
-            );
-            None
-        }
+        _ => ctx.bad_value(
+            node.span,
+            path,
+            format!("`{path}` must be a whole number from 1, not `{t}`"),
+        ),
     }
 }
 
@@ -330,9 +319,7 @@ fn choice<T: Copy>(ctx: &mut Ctx, node: &Node, path: &str, options: &[(&str, T)]
         return Some(*v);
     }
     let words: Vec<&str> = options.iter().map(|(w, _)| *w).collect();
-    ctx.report(
-        SHAPE,
-        Code::UnexpectedType,
+    ctx.bad_value(
         node.span,
         path,
         format!(
@@ -340,8 +327,7 @@ fn choice<T: Copy>(ctx: &mut Ctx, node: &Node, path: &str, options: &[(&str, T)]
             display_path(path),
             words.join(", ")
         ),
-    );
-    None
+    )
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! SLAs and escalations.
 
 use vamp_model::units::{parse_cpu, parse_duration, parse_memory};
-use vamp_model::{Code, Escalation, Map, ScaleResource, Sla, Threshold, Window};
+use vamp_model::{Escalation, Map, ScaleResource, Sla, Threshold, Window};
 
 use super::breed::{reference_of, string_reference, unit};
-use super::ctx::{index, join, required, text, Ctx, Fields, SHAPE};
+use super::ctx::{index, join, required, text, Ctx, Fields};
 use crate::yaml::{Node, NodeValue};
 
 const DOC_KEYS: [&str; 5] = ["name", "kind", "metadata", "lookup_name", "escalations"];
@@ -94,16 +94,11 @@ fn millis(ctx: &mut Ctx, node: &Node, path: &str) -> Option<u64> {
     let t = text(ctx, node, path)?;
     match t.trim().parse::<u64>() {
         Ok(v) => Some(v),
-        Err(_) => {
-            ctx.report(
-                SHAPE,
-                Code::UnexpectedType,
-                node.span,
-                path,
-                format!("`{path}` is a number of milliseconds, not `{t}`"),
-            );
-            None
-        }
+        Err(_) => ctx.bad_value(
+            node.span,
+            path,
+            format!("`{path}` is a number of milliseconds, not `{t}`"),
+        ),
     }
 }
 
@@ -191,16 +186,11 @@ pub(crate) fn read_escalation_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Optio
             match resource {
                 ScaleResource::Instances => match t.trim().parse::<u32>() {
                     Ok(v) => Some(f64::from(v)),
-                    Err(_) => {
-                        ctx.report(
-                            SHAPE,
-                            Code::UnexpectedType,
-                            n.span,
-                            &p,
-                            format!("`{key}` must be a whole number of instances, not `{t}`"),
-                        );
-                        None
-                    }
+                    Err(_) => ctx.bad_value(
+                        n.span,
+                        &p,
+                        format!("`{key}` must be a whole number of instances, not `{t}`"),
+                    ),
                 },
                 ScaleResource::Cpu => unit(ctx, parse_cpu(&t), n.span, &p),
                 ScaleResource::Memory => {
