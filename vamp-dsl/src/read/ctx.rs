@@ -223,6 +223,18 @@ impl<'a> Fields<'a> {
         (path, entries)
     }
 
+    /// `read` applied to the value of `key` (with the key's path) unless it
+    /// is absent or null.
+    pub(crate) fn read_with<T>(
+        &mut self,
+        ctx: &mut Ctx,
+        key: &'static str,
+        read: impl FnOnce(&mut Ctx, &'a Node, &str) -> T,
+    ) -> Option<T> {
+        let node = self.get_some(key)?;
+        Some(read(ctx, node, &join(&self.path, key)))
+    }
+
     /// Where `key` itself was written.
     pub(crate) fn key_span(&self, key: &str) -> Option<Span> {
         self.entries

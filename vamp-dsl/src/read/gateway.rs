@@ -46,19 +46,14 @@ pub(crate) fn read_gateway_fields(
             None => key_port,
         },
     };
-    let service = f
-        .get_some("service")
-        .and_then(|n| read_service(ctx, n, &join(&path, "service")));
+    let service = f.read_with(ctx, "service", read_service).flatten();
     let sticky = f
         .get("sticky")
         .and_then(|n| read_sticky(ctx, n, &join(&path, "sticky")));
     let virtual_hosts = f
-        .get_some("virtual_hosts")
-        .map(|n| read_virtual_hosts(ctx, n, &join(&path, "virtual_hosts")))
+        .read_with(ctx, "virtual_hosts", read_virtual_hosts)
         .unwrap_or_default();
-    let selector = f
-        .get_some("selector")
-        .and_then(|n| read_selector(ctx, n, &join(&path, "selector")));
+    let selector = f.read_with(ctx, "selector", read_selector).flatten();
     let routes_node = f.get_some("routes");
     let routes = routes_node
         .map(|n| read_routes(ctx, n, &join(&path, "routes"), place))
@@ -241,11 +236,10 @@ pub(crate) fn read_route_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Rou
     let weight = pct(ctx, f, "weight");
     let condition_strength = pct(ctx, f, "condition_strength");
     let condition = f
-        .get_some("condition")
-        .and_then(|n| read_route_condition(ctx, n, &join(&path, "condition")));
+        .read_with(ctx, "condition", read_route_condition)
+        .flatten();
     let rewrites = f
-        .get_some("rewrites")
-        .map(|n| read_rewrites(ctx, n, &join(&path, "rewrites")))
+        .read_with(ctx, "rewrites", read_rewrites)
         .unwrap_or_default();
     let balance = match f.get_some("balance") {
         Some(n) => scalar(ctx, n, &join(&path, "balance"))?
@@ -253,9 +247,7 @@ pub(crate) fn read_route_fields(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Rou
             .map(str::to_owned),
         None => None,
     };
-    let selector = f
-        .get_some("selector")
-        .and_then(|n| read_selector(ctx, n, &join(&path, "selector")));
+    let selector = f.read_with(ctx, "selector", read_selector).flatten();
     ok.then_some(Route {
         weight,
         condition,
