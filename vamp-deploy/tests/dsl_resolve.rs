@@ -222,6 +222,14 @@ fn gateways_with_referenced_breeds() {
     );
 }
 
+/// The store of `stored` and deployment `shop` of `web:1` resolved in it.
+fn shop_of_web_1(stored: &str) -> (MemoryStore, Artifact<Deployment>) {
+    let s = store(stored);
+    let d = resolve_blueprint(&blueprint("name: shop\nclusters:\n  web: web:1\n"), &s)
+        .expect("resolves");
+    (s, d)
+}
+
 /// The filled weights of cluster `web`'s gateway `web`, in route order.
 fn weights(d: &Artifact<Deployment>) -> Vec<u8> {
     d.spec.clusters["web"].gateways["web"]
@@ -243,9 +251,7 @@ fn escalation_target_of_a_stored_sla() {
 #[test]
 fn removal_refused_while_the_service_has_weight() {
     let stored = "kind: breed\nname: web:1\ndeployable: w\nports: {web: 80}\n---\nkind: breed\nname: web:2\ndeployable: w\nports: {web: 80}\n";
-    let s = store(stored);
-    let d = resolve_blueprint(&blueprint("name: shop\nclusters:\n  web: web:1\n"), &s)
-        .expect("resolves");
+    let (s, d) = shop_of_web_1(stored);
     let canary = blueprint("name: canary\nclusters:\n  web:\n    gateways:\n      web:\n        routes:\n          web:1: {weight: 50%}\n          web:2: {weight: 50%}\n    services: [web:2]\n");
     let plan = merge(&d, &canary, &s).expect("merges");
     let d2 = remove(
@@ -260,9 +266,7 @@ fn removal_refused_while_the_service_has_weight() {
 #[test]
 fn merge_of_a_breed_that_runs_elsewhere() {
     let stored = "kind: breed\nname: web:1\ndeployable: w\n";
-    let s = store(stored);
-    let d = resolve_blueprint(&blueprint("name: shop\nclusters:\n  web: web:1\n"), &s)
-        .expect("resolves");
+    let (s, d) = shop_of_web_1(stored);
     let e = merge(&d, &blueprint("name: other\nclusters:\n  api: web:1\n"), &s).expect_err("fails");
     assert_eq!(e.code, Code::NonUniqueBreedReference);
     assert_eq!(e.span.map(|s| (s.line, s.column)), Some((3, 8)));
