@@ -42,6 +42,16 @@ fn positions(out: &ImportOutcome) -> Vec<(Severity, &'static str, u32, u32)> {
         .collect()
 }
 
+/// Asserts that the diagnostics are of this severity, with these codes at
+/// these positions, in this order.
+fn check_positions(out: &ImportOutcome, severity: Severity, expected: &[(&str, u32, u32)]) {
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|&(code, line, column)| (severity, code, line, column))
+        .collect();
+    assert_eq!(positions(out), expected);
+}
+
 /// The one error of a small file, with its code and position.
 fn check_error(src: &str, code: Code, line: u32, column: u32) {
     let out = import(src, ImportOptions::default());
@@ -89,17 +99,17 @@ fn wordpress_and_mysql() {
     assert!(j["gateways"]["8000"]["routes"]
         .get("wordpress/port_80")
         .is_some());
-    use Severity::Warning as W;
-    assert_eq!(
-        positions(&out),
-        [
-            (W, "unsupported_compose_field", 7, 5),
-            (W, "unsupported_compose_field", 8, 5),
-            (W, "unsupported_compose_field", 10, 5),
-            (W, "unsupported_compose_field", 30, 5),
-            (W, "unsupported_compose_field", 32, 26),
-            (W, "unsupported_compose_field", 41, 1),
-        ]
+    check_positions(
+        &out,
+        Severity::Warning,
+        &[
+            ("unsupported_compose_field", 7, 5),
+            ("unsupported_compose_field", 8, 5),
+            ("unsupported_compose_field", 10, 5),
+            ("unsupported_compose_field", 30, 5),
+            ("unsupported_compose_field", 32, 26),
+            ("unsupported_compose_field", 41, 1),
+        ],
     );
     assert!(out.diagnostics[4].message.contains("`db:3306`"));
     assert!(out.diagnostics[4]
@@ -117,13 +127,13 @@ fn wordpress_snapshot() {
 #[test]
 fn version_2_file() {
     let (bp, out) = imported("v2.yml");
-    use Severity::Warning as W;
-    assert_eq!(
-        positions(&out),
-        [
-            (W, "unsupported_compose_field", 14, 9),
-            (W, "missing_environment_variable", 15, 9),
-        ]
+    check_positions(
+        &out,
+        Severity::Warning,
+        &[
+            ("unsupported_compose_field", 14, 9),
+            ("missing_environment_variable", 15, 9),
+        ],
     );
     assert!(out.diagnostics[0].message.contains("`cache`"));
     let j = json(&bp);
@@ -183,23 +193,23 @@ fn long_port_syntax() {
 fn every_error_with_its_position() {
     let out = import(&fixture("errors.yml"), ImportOptions::default());
     assert!(out.blueprint.is_none());
-    use Severity::Error as E;
-    assert_eq!(
-        positions(&out),
-        [
-            (E, "illegal_name", 2, 3),
-            (E, "missing_path_value", 5, 5),
-            (E, "unsupported_protocol", 9, 9),
-            (E, "invalid_gateway_port", 10, 9),
-            (E, "unexpected_type", 11, 9),
-            (E, "unresolved_breed_dependency", 12, 18),
-            (E, "unsupported_compose_field", 13, 5),
-            (E, "illegal_name", 15, 9),
-            (E, "unexpected_type", 17, 17),
-            (E, "unexpected_type", 20, 19),
-            (E, "compose_interpolation", 22, 12),
-            (E, "duplicate_gateway_port", 25, 9),
-        ]
+    check_positions(
+        &out,
+        Severity::Error,
+        &[
+            ("illegal_name", 2, 3),
+            ("missing_path_value", 5, 5),
+            ("unsupported_protocol", 9, 9),
+            ("invalid_gateway_port", 10, 9),
+            ("unexpected_type", 11, 9),
+            ("unresolved_breed_dependency", 12, 18),
+            ("unsupported_compose_field", 13, 5),
+            ("illegal_name", 15, 9),
+            ("unexpected_type", 17, 17),
+            ("unexpected_type", 20, 19),
+            ("compose_interpolation", 22, 12),
+            ("duplicate_gateway_port", 25, 9),
+        ],
     );
     let build = &out.diagnostics[1];
     assert!(build.message.contains("add `image:`"), "{}", build.message);
@@ -208,22 +218,22 @@ fn every_error_with_its_position() {
 #[test]
 fn every_warning_with_its_position() {
     let (bp, out) = imported("warnings.yml");
-    use Severity::Warning as W;
-    assert_eq!(
-        positions(&out),
-        [
-            (W, "unsupported_compose_field", 5, 5),
-            (W, "unsupported_compose_field", 6, 5),
-            (W, "unsupported_compose_field", 8, 5),
-            (W, "unsupported_compose_field", 9, 5),
-            (W, "unsupported_compose_field", 10, 5),
-            (W, "unsupported_compose_field", 11, 5),
-            (W, "compose_interpolation", 14, 13),
-            (W, "compose_interpolation", 15, 12),
-            (W, "unsupported_compose_field", 17, 9),
-            (W, "unsupported_compose_field", 19, 7),
-            (W, "unsupported_compose_field", 21, 1),
-        ]
+    check_positions(
+        &out,
+        Severity::Warning,
+        &[
+            ("unsupported_compose_field", 5, 5),
+            ("unsupported_compose_field", 6, 5),
+            ("unsupported_compose_field", 8, 5),
+            ("unsupported_compose_field", 9, 5),
+            ("unsupported_compose_field", 10, 5),
+            ("unsupported_compose_field", 11, 5),
+            ("compose_interpolation", 14, 13),
+            ("compose_interpolation", 15, 12),
+            ("unsupported_compose_field", 17, 9),
+            ("unsupported_compose_field", 19, 7),
+            ("unsupported_compose_field", 21, 1),
+        ],
     );
     for (i, field) in ["command", "healthcheck", "volumes", "networks", "env_file"]
         .iter()
@@ -379,17 +389,17 @@ fn smaller_warnings() {
         ImportOptions::default(),
     );
     assert!(out.first_error().is_none(), "{:?}", out.first_error());
-    use Severity::Warning as W;
-    assert_eq!(
-        positions(&out),
-        [
-            (W, "unsupported_compose_field", 4, 5),
-            (W, "unsupported_compose_field", 6, 11),
-            (W, "duplicate_key", 9, 24),
-            (W, "unsupported_compose_field", 10, 26),
-            (W, "unsupported_compose_field", 11, 13),
-            (W, "unsupported_compose_field", 13, 1),
-        ]
+    check_positions(
+        &out,
+        Severity::Warning,
+        &[
+            ("unsupported_compose_field", 4, 5),
+            ("unsupported_compose_field", 6, 11),
+            ("duplicate_key", 9, 24),
+            ("unsupported_compose_field", 10, 26),
+            ("unsupported_compose_field", 11, 13),
+            ("unsupported_compose_field", 13, 1),
+        ],
     );
     let j = json(out.blueprint.as_ref().expect("imports"));
     assert_eq!(
