@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::driver::Driver;
+use crate::driver::{Driver, NewInstance};
 use crate::error::ApplyError;
 use crate::plan::{plan, Plan, PlanOptions, Step};
 use crate::spec::Desired;
@@ -87,7 +87,15 @@ pub async fn apply(
                     index,
                     name,
                     ..
-                } => driver.create(spec, fingerprint, *index, name).await,
+                } => {
+                    let new = NewInstance {
+                        spec,
+                        fingerprint,
+                        index: *index,
+                        name,
+                    };
+                    driver.create(new).await
+                }
                 Step::SetWeights {
                     deployment,
                     cluster,

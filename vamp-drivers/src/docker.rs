@@ -48,7 +48,9 @@ use bollard::Docker;
 
 use vamp_model::labels;
 
-use crate::driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
+use crate::driver::{
+    ActualState, Capabilities, Driver, InstanceState, NewInstance, ObservedInstance,
+};
 use crate::error::DriverError;
 use crate::spec::{port_env_name, ServiceKey, ServiceSpec};
 use crate::weights::{WeightBook, Weights};
@@ -627,13 +629,13 @@ impl Driver for DockerDriver {
         Ok(self.weights.actual(deployment, instances))
     }
 
-    async fn create(
-        &self,
-        spec: &ServiceSpec,
-        fingerprint: &str,
-        index: u32,
-        name: &str,
-    ) -> Result<(), DriverError> {
+    async fn create(&self, new: NewInstance<'_>) -> Result<(), DriverError> {
+        let NewInstance {
+            spec,
+            fingerprint,
+            index,
+            name,
+        } = new;
         // Validate arguments and health checks before touching anything.
         let placeholder: Vec<(String, u16)> =
             spec.ports.iter().map(|p| (p.name.clone(), 0)).collect();

@@ -94,6 +94,22 @@ pub struct ActualState {
     pub weights: BTreeMap<String, Vec<(String, u8)>>,
 }
 
+/// The instance [`Driver::create`] starts: instance `index` of the service
+/// `spec` describes, at version `fingerprint`, under the deterministic
+/// `name` the planner gave it (named fields, so that the two texts cannot
+/// be swapped).
+#[derive(Debug, Clone, Copy)]
+pub struct NewInstance<'a> {
+    /// The service.
+    pub spec: &'a ServiceSpec,
+    /// The fingerprint of the service's version.
+    pub fingerprint: &'a str,
+    /// The instance's index within its service version.
+    pub index: u32,
+    /// The instance's name.
+    pub name: &'a str,
+}
+
 /// An orchestrator. Every method is idempotent: creating an instance whose
 /// name already runs with the same fingerprint succeeds, removing an absent
 /// instance succeeds. Drivers never print.
@@ -114,14 +130,8 @@ pub trait Driver: Send + Sync {
     fn capabilities(&self) -> Capabilities;
     /// Lists the instances of a deployment (found by labels) and its weights.
     async fn observe(&self, deployment: &str) -> Result<ActualState, DriverError>;
-    /// Creates and starts instance `index` of a service under the given name.
-    async fn create(
-        &self,
-        spec: &ServiceSpec,
-        fingerprint: &str,
-        index: u32,
-        name: &str,
-    ) -> Result<(), DriverError>;
+    /// Creates and starts an instance of a service.
+    async fn create(&self, new: NewInstance<'_>) -> Result<(), DriverError>;
     /// Takes an instance out of its gateway (no-op for drivers without one).
     async fn drain(&self, key: &ServiceKey, name: &str) -> Result<(), DriverError>;
     /// Stops and removes an instance.

@@ -44,7 +44,9 @@ use serde::Serialize;
 use vamp_model::hash::{fnv1a, hex48};
 use vamp_model::labels;
 
-use crate::driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
+use crate::driver::{
+    ActualState, Capabilities, Driver, InstanceState, NewInstance, ObservedInstance,
+};
 use crate::error::DriverError;
 use crate::spec::{fingerprint_and_index, Desired, ServiceKey, ServiceSpec};
 use crate::weights::{WeightBook, Weights};
@@ -769,17 +771,14 @@ impl Driver for KubernetesDriver {
         Ok(self.weights.actual(deployment, instances))
     }
 
-    async fn create(
-        &self,
-        spec: &ServiceSpec,
-        fingerprint: &str,
-        index: u32,
-        _name: &str,
-    ) -> Result<(), DriverError> {
+    async fn create(&self, new: NewInstance<'_>) -> Result<(), DriverError> {
+        let (spec, fingerprint) = (new.spec, new.fingerprint);
         self.ensure_service(spec).await?;
         let name = deployment_object_name(&spec.key, fingerprint);
-        self.set_replicas(&name, Some((spec, fingerprint)), |have| have.max(index + 1))
-            .await
+        self.set_replicas(&name, Some((spec, fingerprint)), |have| {
+            have.max(new.index + 1)
+        })
+        .await
     }
 
     async fn drain(&self, _key: &ServiceKey, _name: &str) -> Result<(), DriverError> {

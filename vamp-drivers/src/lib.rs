@@ -41,7 +41,7 @@ mod weights;
 pub use apply::{apply, reconcile, RetryPolicy, StepEvent};
 #[cfg(feature = "docker")]
 pub use docker::{DockerDriver, DockerOptions};
-pub use driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
+pub use driver::{ActualState, Capabilities, Driver, InstanceState, NewInstance, ObservedInstance};
 pub use error::{ApplyError, DriverError, PlanError};
 #[cfg(feature = "kubernetes")]
 pub use kubernetes::{

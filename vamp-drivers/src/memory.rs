@@ -9,9 +9,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
+use crate::driver::{
+    ActualState, Capabilities, Driver, InstanceState, NewInstance, ObservedInstance,
+};
 use crate::error::DriverError;
-use crate::spec::{ServiceKey, ServiceSpec};
+use crate::spec::ServiceKey;
 
 /// Everything the memory driver holds (serializable).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -208,13 +210,8 @@ impl Driver for MemoryDriver {
         })
     }
 
-    async fn create(
-        &self,
-        spec: &ServiceSpec,
-        fingerprint: &str,
-        index: u32,
-        name: &str,
-    ) -> Result<(), DriverError> {
+    async fn create(&self, new: NewInstance<'_>) -> Result<(), DriverError> {
+        let NewInstance { spec, name, .. } = new;
         if lock(&self.faults).missing_images.contains(&spec.image) {
             return Err(DriverError::ImageNotFound {
                 driver: "memory",
@@ -244,8 +241,8 @@ impl Driver for MemoryDriver {
                 ObservedInstance {
                     name: name.to_owned(),
                     key: spec.key.clone(),
-                    fingerprint: fingerprint.to_owned(),
-                    index,
+                    fingerprint: new.fingerprint.to_owned(),
+                    index: new.index,
                     state: InstanceState::Running,
                     draining: false,
                     healthy: if spec.health_checks.is_empty() {

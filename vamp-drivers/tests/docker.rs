@@ -17,8 +17,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use vamp_drivers::{
-    plan, reconcile, Desired, DockerDriver, DockerOptions, Driver, InstanceState, Probe,
-    RetryPolicy, ServiceSpec,
+    plan, reconcile, Desired, DockerDriver, DockerOptions, Driver, InstanceState, NewInstance,
+    Probe, RetryPolicy, ServiceSpec,
 };
 
 #[path = "support/scenario.rs"]
@@ -315,7 +315,12 @@ async fn user_errors_are_typed() {
     let mut s = service(&dep, "ghost", 1);
     s.image = "vamp-test/does-not-exist:1".into();
     let e = d
-        .create(&s, "f", 0, &format!("vamp-{dep}-ghost"))
+        .create(NewInstance {
+            spec: &s,
+            fingerprint: "f",
+            index: 0,
+            name: &format!("vamp-{dep}-ghost"),
+        })
         .await
         .unwrap_err();
     assert_eq!(e.code(), "driver_image_not_found");
@@ -332,7 +337,12 @@ async fn user_errors_are_typed() {
     let mut s = service(&dep, "fixed", 1);
     s.ports[0].number = Some(port);
     let e = fixed
-        .create(&s, "f", 0, &format!("vamp-{dep}-fixed"))
+        .create(NewInstance {
+            spec: &s,
+            fingerprint: "f",
+            index: 0,
+            name: &format!("vamp-{dep}-fixed"),
+        })
         .await
         .unwrap_err();
     assert_eq!(e.code(), "driver_port_taken");
@@ -341,7 +351,12 @@ async fn user_errors_are_typed() {
     let mut s = service(&dep, "args", 1);
     s.arguments = vec![("volume".into(), "/a:/b".into())];
     let e = d
-        .create(&s, "f", 0, &format!("vamp-{dep}-args"))
+        .create(NewInstance {
+            spec: &s,
+            fingerprint: "f",
+            index: 0,
+            name: &format!("vamp-{dep}-args"),
+        })
         .await
         .unwrap_err();
     assert_eq!(e.code(), "driver_unsupported");

@@ -15,7 +15,7 @@ use kube::api::{Api, PostParams};
 use scenario::{even_split as desired, plan_options as opts, web_service};
 use vamp_drivers::{
     deployment_object_name, export_yaml, plan, reconcile, service_object_name, Desired, Driver,
-    KubernetesDriver, RetryPolicy, ServiceSpec,
+    KubernetesDriver, NewInstance, RetryPolicy, ServiceSpec,
 };
 
 const NS: &str = "vamp-test";
@@ -172,7 +172,15 @@ async fn the_double_enforces_what_the_driver_relies_on() {
     let d = KubernetesDriver::from_client(client(&double), NS);
     let mut empty = service("web_3", 1);
     empty.image = String::new();
-    let e = d.create(&empty, "0123456789ab", 0, "x").await.unwrap_err();
+    let e = d
+        .create(NewInstance {
+            spec: &empty,
+            fingerprint: "0123456789ab",
+            index: 0,
+            name: "x",
+        })
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "driver_invalid_object", "{e}");
     assert!(!e.is_transient());
     // Lists are ordered by name and filtered by label.

@@ -73,9 +73,11 @@ use self::app::group_path;
 pub use self::app::{marathon_app, marathon_app_id};
 use self::http::{app_deployments, count, query_encode};
 
-use crate::driver::{ActualState, Capabilities, Driver, InstanceState, ObservedInstance};
+use crate::driver::{
+    ActualState, Capabilities, Driver, InstanceState, NewInstance, ObservedInstance,
+};
 use crate::error::DriverError;
-use crate::spec::{fingerprint_and_index, instance_name, ServiceKey, ServiceSpec};
+use crate::spec::{fingerprint_and_index, instance_name, ServiceKey};
 use crate::weights::{WeightBook, Weights};
 
 const DRIVER: &str = "marathon";
@@ -321,15 +323,10 @@ impl Driver for MarathonDriver {
         Ok(self.weights.actual(deployment, instances))
     }
 
-    async fn create(
-        &self,
-        spec: &ServiceSpec,
-        fingerprint: &str,
-        index: u32,
-        _name: &str,
-    ) -> Result<(), DriverError> {
+    async fn create(&self, new: NewInstance<'_>) -> Result<(), DriverError> {
+        let (spec, fingerprint) = (new.spec, new.fingerprint);
         let id = marathon_app_id(&self.group, &spec.key, fingerprint);
-        let want = index.saturating_add(1);
+        let want = new.index.saturating_add(1);
         for _ in 0..CONFLICT_RETRIES {
             let answer = match self.get_app(&id).await? {
                 None => {
