@@ -703,11 +703,6 @@ impl Driver for DockerDriver {
         started
     }
 
-    async fn drain(&self, _key: &ServiceKey, _name: &str) -> Result<(), DriverError> {
-        // No gateway in front of Docker containers: nothing to take them out of.
-        Ok(())
-    }
-
     async fn remove(&self, key: &ServiceKey, name: &str) -> Result<(), DriverError> {
         match self.docker.inspect_container(name, None).await {
             Ok(info) => {

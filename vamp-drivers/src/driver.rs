@@ -132,8 +132,12 @@ pub trait Driver: Send + Sync {
     async fn observe(&self, deployment: &str) -> Result<ActualState, DriverError>;
     /// Creates and starts an instance of a service.
     async fn create(&self, new: NewInstance<'_>) -> Result<(), DriverError>;
-    /// Takes an instance out of its gateway (no-op for drivers without one).
-    async fn drain(&self, key: &ServiceKey, name: &str) -> Result<(), DriverError>;
+    /// Takes an instance out of its gateway; by default nothing (Docker,
+    /// Kubernetes and Marathon have no gateway of Vamp's in front of their
+    /// instances).
+    async fn drain(&self, _key: &ServiceKey, _name: &str) -> Result<(), DriverError> {
+        Ok(())
+    }
     /// Stops and removes an instance.
     async fn remove(&self, key: &ServiceKey, name: &str) -> Result<(), DriverError>;
     /// Where a driver without a gateway of its own keeps route weights

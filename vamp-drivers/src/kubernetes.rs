@@ -781,18 +781,8 @@ impl Driver for KubernetesDriver {
         .await
     }
 
-    async fn drain(&self, _key: &ServiceKey, _name: &str) -> Result<(), DriverError> {
-        Ok(())
-    }
-
     async fn remove(&self, key: &ServiceKey, name: &str) -> Result<(), DriverError> {
-        let Some((fp, index)) = fingerprint_and_index(name) else {
-            return Err(DriverError::Invalid {
-                driver: DRIVER,
-                object: name.to_owned(),
-                detail: "not an instance name of the form vamp-<deployment>-<cluster>-<service>-<fingerprint>-<index>".into(),
-            });
-        };
+        let (fp, index) = fingerprint_and_index(DRIVER, name)?;
         let dname = deployment_object_name(key, fp);
         self.set_replicas(&dname, None, |have| have.min(index))
             .await?;
@@ -859,8 +849,9 @@ mod tests {
         assert_eq!(port_name("webport"), "webport");
         assert!(port_name("a-very-long-port-name").len() <= 15);
         assert_eq!(
-            fingerprint_and_index("vamp-shop-web-web_1-0123456789ab-3"),
+            fingerprint_and_index(DRIVER, "vamp-shop-web-web_1-0123456789ab-3").ok(),
             Some(("0123456789ab", 3))
         );
+        assert!(fingerprint_and_index(DRIVER, "web").is_err());
     }
 }

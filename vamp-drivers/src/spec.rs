@@ -107,12 +107,23 @@ pub fn instance_name(key: &ServiceKey, fingerprint: &str, index: u32) -> String 
     s
 }
 
-/// Splits an [`instance_name`] into its fingerprint and index.
+/// Splits an [`instance_name`] into its fingerprint and index; a name not
+/// of that form is an invalid object of `driver`.
 #[cfg(any(feature = "kubernetes", feature = "marathon"))]
-pub(crate) fn fingerprint_and_index(name: &str) -> Option<(&str, u32)> {
-    let (rest, index) = name.rsplit_once('-')?;
-    let (_, fp) = rest.rsplit_once('-')?;
-    Some((fp, index.parse().ok()?))
+pub(crate) fn fingerprint_and_index<'n>(
+    driver: &'static str,
+    name: &'n str,
+) -> Result<(&'n str, u32), crate::error::DriverError> {
+    let split = || {
+        let (rest, index) = name.rsplit_once('-')?;
+        let (_, fp) = rest.rsplit_once('-')?;
+        Some((fp, index.parse().ok()?))
+    };
+    split().ok_or_else(|| crate::error::DriverError::Invalid {
+        driver,
+        object: name.to_owned(),
+        detail: "not an instance name of the form vamp-<deployment>-<cluster>-<service>-<fingerprint>-<index>".into(),
+    })
 }
 
 /// [`instance_name`] into a buffer the caller reuses (cleared first), so

@@ -17,8 +17,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use vamp_drivers::{
-    plan, reconcile, Desired, DockerDriver, DockerOptions, Driver, InstanceState, NewInstance,
-    Probe, RetryPolicy, ServiceSpec,
+    plan, reconcile, Desired, DockerDriver, DockerOptions, Driver, DriverError, InstanceState,
+    NewInstance, Probe, RetryPolicy, ServiceSpec,
 };
 
 #[path = "support/scenario.rs"]
@@ -92,6 +92,14 @@ ENTRYPOINT ["/bin/sh", "-c", "/bin/busybox mkdir -p /www && echo $VAMP_SERVICE >
 
 /// Removes every container labelled with the deployment, even on panic.
 struct Cleanup(String);
+
+/// The driver (None without a Docker daemon), the test image built, and a
+/// deployment name of the test's own, cleaned up when dropped.
+async fn start(prefix: &str) -> Option<(DockerDriver, Cleanup)> {
+    let d = driver().await?;
+    image();
+    Some((d, Cleanup::new(prefix)))
+}
 
 impl Cleanup {
     fn new(prefix: &str) -> Self {
@@ -206,9 +214,9 @@ async fn expect_answers(d: &DockerDriver, deployment: &str, count: usize) {
 
 #[tokio::test]
 async fn two_versions_scale_kill_replace_remove() {
-    let Some(d) = driver().await else { return };
-    image();
-    let guard = Cleanup::new("a");
+    let Some((d, guard)) = start("a").await else {
+        return;
+    };
     let dep = guard.0.clone();
     let mut weights = std::collections::BTreeMap::new();
     weights.insert(
@@ -305,24 +313,27 @@ async fn two_versions_scale_kill_replace_remove() {
     assert!(d.container_names(&dep).await.unwrap().is_empty());
 }
 
+/// Creates instance 0 of `s` as `name`, which must fail.
+async fn create_fails(d: &DockerDriver, s: &ServiceSpec, name: &str) -> DriverError {
+    let new = NewInstance {
+        spec: s,
+        fingerprint: "f",
+        index: 0,
+        name,
+    };
+    d.create(new).await.unwrap_err()
+}
+
 #[tokio::test]
 async fn user_errors_are_typed() {
-    let Some(d) = driver().await else { return };
-    image();
-    let guard = Cleanup::new("b");
+    let Some((d, guard)) = start("b").await else {
+        return;
+    };
     let dep = guard.0.clone();
 
     let mut s = service(&dep, "ghost", 1);
     s.image = "vamp-test/does-not-exist:1".into();
-    let e = d
-        .create(NewInstance {
-            spec: &s,
-            fingerprint: "f",
-            index: 0,
-            name: &format!("vamp-{dep}-ghost"),
-        })
-        .await
-        .unwrap_err();
+    let e = create_fails(&d, &s, &format!("vamp-{dep}-ghost")).await;
     assert_eq!(e.code(), "driver_image_not_found");
     assert!(e.to_string().contains("docker build"), "{e}");
 
@@ -336,29 +347,13 @@ async fn user_errors_are_typed() {
     .unwrap();
     let mut s = service(&dep, "fixed", 1);
     s.ports[0].number = Some(port);
-    let e = fixed
-        .create(NewInstance {
-            spec: &s,
-            fingerprint: "f",
-            index: 0,
-            name: &format!("vamp-{dep}-fixed"),
-        })
-        .await
-        .unwrap_err();
+    let e = create_fails(&fixed, &s, &format!("vamp-{dep}-fixed")).await;
     assert_eq!(e.code(), "driver_port_taken");
     drop(taken);
 
     let mut s = service(&dep, "args", 1);
     s.arguments = vec![("volume".into(), "/a:/b".into())];
-    let e = d
-        .create(NewInstance {
-            spec: &s,
-            fingerprint: "f",
-            index: 0,
-            name: &format!("vamp-{dep}-args"),
-        })
-        .await
-        .unwrap_err();
+    let e = create_fails(&d, &s, &format!("vamp-{dep}-args")).await;
     assert_eq!(e.code(), "driver_unsupported");
     assert!(d.container_names(&dep).await.unwrap().is_empty());
 }

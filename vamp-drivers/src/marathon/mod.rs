@@ -364,18 +364,8 @@ impl Driver for MarathonDriver {
         })
     }
 
-    async fn drain(&self, _key: &ServiceKey, _name: &str) -> Result<(), DriverError> {
-        Ok(())
-    }
-
     async fn remove(&self, key: &ServiceKey, name: &str) -> Result<(), DriverError> {
-        let Some((fp, index)) = fingerprint_and_index(name) else {
-            return Err(DriverError::Invalid {
-                driver: DRIVER,
-                object: name.to_owned(),
-                detail: "not an instance name of the form vamp-<deployment>-<cluster>-<service>-<fingerprint>-<index>".into(),
-            });
-        };
+        let (fp, index) = fingerprint_and_index(DRIVER, name)?;
         let id = marathon_app_id(&self.group, key, fp);
         for _ in 0..CONFLICT_RETRIES {
             let Some(current) = self.get_app(&id).await? else {
