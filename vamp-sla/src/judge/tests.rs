@@ -248,24 +248,21 @@ fn error_rate_cap_and_increase() {
             max_increase: None,
         }],
     );
-    let check = |a: &Analysis, stable: Vec<Sample>, candidate: Vec<Sample>| {
-        let m = judge(a, &stable, &candidate).metrics.remove(0);
+    // Each side as (requests, errors).
+    let check = |a: &Analysis, (n, e): (usize, usize), (cn, ce): (usize, usize)| {
+        let m = judge(a, &with_errors(n, e), &with_errors(cn, ce))
+            .metrics
+            .remove(0);
         (m.verdict, m.test)
     };
     // 5% errors over a 1% cap, 1000 requests: clear
     assert_eq!(
-        check(&cap, with_errors(1000, 0), with_errors(1000, 50)),
+        check(&cap, (1000, 0), (1000, 50)),
         (Verdict::Fail, Some(Test::BinomialExact))
     );
     // 3 of 100: over the cap, but 100 requests cannot tell it from 1%
-    assert_eq!(
-        check(&cap, with_errors(100, 0), with_errors(100, 3)).0,
-        Verdict::Inconclusive
-    );
-    assert_eq!(
-        check(&cap, with_errors(100, 0), with_errors(100, 1)).0,
-        Verdict::Pass
-    );
+    assert_eq!(check(&cap, (100, 0), (100, 3)).0, Verdict::Inconclusive);
+    assert_eq!(check(&cap, (100, 0), (100, 1)).0, Verdict::Pass);
     let increase = analysis(
         100,
         vec![Metric::ErrorRate {
@@ -275,19 +272,16 @@ fn error_rate_cap_and_increase() {
     );
     // few errors: Fisher's exact test
     assert_eq!(
-        check(&increase, with_errors(200, 0), with_errors(200, 8)),
+        check(&increase, (200, 0), (200, 8)),
         (Verdict::Fail, Some(Test::FisherExact))
     );
     // many: the z-test; +10 points with 1,000 per side
     assert_eq!(
-        check(&increase, with_errors(1000, 100), with_errors(1000, 200)),
+        check(&increase, (1000, 100), (1000, 200)),
         (Verdict::Fail, Some(Test::TwoProportionZ))
     );
     // fewer errors than stable: never a failure
-    assert_eq!(
-        check(&increase, with_errors(1000, 200), with_errors(1000, 100)).0,
-        Verdict::Pass
-    );
+    assert_eq!(check(&increase, (1000, 200), (1000, 100)).0, Verdict::Pass);
     // the two limits are two entries, told apart by `limit`
     let both = Analysis::default();
     let j = judge(&both, &with_errors(200, 0), &with_errors(200, 0));
