@@ -361,6 +361,27 @@ fn select_marathon(group: Option<String>, url: Option<String>) -> Result<Selecte
     Ok(Selected::Marathon(d))
 }
 
+/// A driver other than memory for `vamp serve`, as `(code, message)` on failure.
+pub(crate) async fn shared_driver(
+    name: &str,
+) -> Result<std::sync::Arc<dyn Driver>, (String, String)> {
+    let target = Target {
+        driver: name.to_owned(),
+        namespace: None,
+        marathon_url: None,
+    };
+    let selected = select(&target).await.map_err(|f| (f.code, f.message))?;
+    Ok(match selected {
+        Selected::Memory(d) => std::sync::Arc::new(d),
+        #[cfg(feature = "docker")]
+        Selected::Docker(d) => std::sync::Arc::new(d),
+        #[cfg(feature = "kubernetes")]
+        Selected::Kubernetes(d) => std::sync::Arc::new(d),
+        #[cfg(feature = "marathon")]
+        Selected::Marathon(d) => std::sync::Arc::new(d),
+    })
+}
+
 async fn select(target: &Target) -> Result<Selected, Failure> {
     let name = target.driver.as_str();
     match name {

@@ -8,6 +8,7 @@ mod import_cmd;
 mod render;
 mod resolve_cmd;
 mod route_cmd;
+mod serve_cmd;
 mod sla_cmd;
 
 use std::io::Read as _;
@@ -77,6 +78,8 @@ enum Command {
     /// Importing blueprints from other formats (Docker Compose).
     #[command(flatten)]
     Import(import_cmd::Cmd),
+    /// Run the Vamp server (the original's v1 REST API) until SIGTERM/SIGINT.
+    Serve(serve_cmd::Cmd),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
         Command::Sla(cmd) => sla_cmd::run(cmd),
         Command::Drive(cmd) => drive_cmd::run(cmd),
         Command::Import(cmd) => import_cmd::run(cmd),
+        Command::Serve(cmd) => serve_cmd::run(cmd),
     }
 }
 
