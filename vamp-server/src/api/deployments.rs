@@ -90,8 +90,9 @@ async fn sla(shared: &Shared, req: &Req, d: &str, c: &str) -> ApiResult {
             None => Reply::empty(StatusCode::OK),
         }),
         Method::PUT | Method::POST => {
-            let text = std::str::from_utf8(&req.body).map_err(|_| ApiError::Message("the body is not UTF-8".into()))?;
-            let Document::Sla(s) = read_one(text, Some(Kind::Sla))? else {
+            let input = read_inputs(&req.body, Some(Kind::Sla))?.into_iter().next();
+            let input = input.ok_or_else(|| ApiError::Message("the body holds no SLA".into()))?;
+            let Document::Sla(s) = read_named(input, Kind::Sla, c)? else {
                 return Err(ApiError::Message("the body is not an SLA".into()));
             };
             let v = deploy::set_sla(shared, d, c, Some(s.spec)).await?;
@@ -119,6 +120,7 @@ async fn scale(shared: &Shared, req: &Req, d: &str, c: &str, s: &str) -> ApiResu
         Method::PUT => {
             let inputs = read_inputs(&req.body, Some(Kind::Scale))?;
             let input = inputs.into_iter().next().ok_or_else(|| ApiError::Message("the body holds no scale".into()))?;
+            let source = input.json.to_string();
             let only_name = input.json.as_object().is_some_and(|m| m.len() == 1 && m.contains_key("name"));
             let doc = if only_name || input.json.is_string() {
                 let n = input.name.clone().or_else(|| input.json.as_str().map(str::to_owned)).unwrap_or_default();
@@ -127,18 +129,28 @@ async fn scale(shared: &Shared, req: &Req, d: &str, c: &str, s: &str) -> ApiResu
                     .document(Kind::Scale, &n)
                     .ok_or_else(|| ApiError::Message(format!("Artifact cannot be found: '{n}'.")))?
             } else {
-                match input.read {
-                    Some(Ok(d)) => d,
-                    Some(Err(e)) => return Err(e.into()),
-                    None => return Err(ApiError::Message("the body is not a scale".into())),
-                }
+                read_named(input, Kind::Scale, s)?
             };
             let Document::Scale(scale) = doc else {
                 return Err(ApiError::Message("the body is not a scale".into()));
             };
-            let v = deploy::set_scale(shared, d, c, s, scale.spec, input.json.to_string()).await?;
+            let v = deploy::set_scale(shared, d, c, s, scale.spec, source).await?;
             Ok(Reply::new(StatusCode::ACCEPTED, v))
         }
         _ => Err(ApiError::Method),
+    }
+}
+
+/// A document that may be written without a name (it is read under `name`).
+fn read_named(input: crate::engine::Input, kind: Kind, name: &str) -> Result<Document, ApiError> {
+    if input.name.is_none() {
+        let mut json = input.json;
+        json["name"] = Value::String(name.to_owned());
+        return Ok(read_one(&json.to_string(), Some(kind))?);
+    }
+    match input.read {
+        Some(Ok(d)) => Ok(d),
+        Some(Err(e)) => Err(e.into()),
+        None => Err(ApiError::Message(format!("the body is not a {kind}"))),
     }
 }
