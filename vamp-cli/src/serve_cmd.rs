@@ -25,12 +25,16 @@ pub(crate) struct Cmd {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
 }
 
 /// Runs the server.
 pub(crate) fn run(cmd: Cmd) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error[io]: cannot start the async runtime: {e}");
@@ -50,7 +54,11 @@ async fn serve(cmd: Cmd) -> Result<(), String> {
     let gateway = match cmd.gateway.as_deref() {
         Some("none") => "none",
         Some("haproxy") => "haproxy",
-        Some(other) => return Err(format!("error[invalid_argument]: unknown gateway `{other}`: use haproxy or none")),
+        Some(other) => {
+            return Err(format!(
+                "error[invalid_argument]: unknown gateway `{other}`: use haproxy or none"
+            ))
+        }
         None if on_path("haproxy") => "haproxy",
         None => {
             eprintln!("vamp serve: haproxy is not on the PATH: gateways are stored but not served (--gateway none)");
@@ -69,12 +77,20 @@ async fn serve(cmd: Cmd) -> Result<(), String> {
     let mut config = Config::new(&cmd.store);
     config.listen = cmd.listen;
     config.gateway = gateway.to_owned();
-    let server = Server::bind(config, driver, Arc::new(NoGateway)).await.map_err(|e| format!("error[io]: {e}"))?;
+    let server = Server::bind(config, driver, Arc::new(NoGateway))
+        .await
+        .map_err(|e| format!("error[io]: {e}"))?;
     for p in server.problems() {
         eprintln!("vamp serve: skipped a stored record: {p}");
     }
-    eprintln!("vamp serve: listening on http://{}/api/v1", server.local_addr());
-    server.run(stopped()).await.map_err(|e| format!("error[io]: {e}"))
+    eprintln!(
+        "vamp serve: listening on http://{}/api/v1",
+        server.local_addr()
+    );
+    server
+        .run(stopped())
+        .await
+        .map_err(|e| format!("error[io]: {e}"))
 }
 
 /// Completes on SIGTERM or SIGINT.

@@ -109,7 +109,10 @@ impl ApiKind {
 
     /// Gateways, deployments and workflows answer 202 (they act in the background).
     pub fn background(self) -> bool {
-        matches!(self, ApiKind::Gateways | ApiKind::Deployments | ApiKind::Workflows)
+        matches!(
+            self,
+            ApiKind::Gateways | ApiKind::Deployments | ApiKind::Workflows
+        )
     }
 
     /// Writes of this kind emit archive events (every kind but rewrites).
@@ -175,6 +178,7 @@ impl DeploymentRecord {
 
 /// A stored value.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // held behind an Arc
 pub enum Stored {
     /// A DSL document.
     Doc(Document),
@@ -198,8 +202,12 @@ impl Stored {
             (ApiKind::Deployments, _) => {
                 DeploymentRecord::from_text(text).map(|d| Stored::Deployment(Box::new(d)))
             }
-            (_, Some(k)) => engine::read_one(text, Some(k)).map(Stored::Doc).map_err(|d| d.message),
-            (_, None) => serde_json::from_str(text).map(Stored::Plain).map_err(|e| e.to_string()),
+            (_, Some(k)) => engine::read_one(text, Some(k))
+                .map(Stored::Doc)
+                .map_err(|d| d.message),
+            (_, None) => serde_json::from_str(text)
+                .map(Stored::Plain)
+                .map_err(|e| e.to_string()),
         }
     }
 
@@ -304,10 +312,11 @@ impl Artifacts {
 
     /// A deployment.
     pub fn deployment(&self, name: &str) -> Option<DeploymentRecord> {
-        self.get(ApiKind::Deployments, name).and_then(|e| match &*e.value {
-            Stored::Deployment(d) => Some((**d).clone()),
-            _ => None,
-        })
+        self.get(ApiKind::Deployments, name)
+            .and_then(|e| match &*e.value {
+                Stored::Deployment(d) => Some((**d).clone()),
+                _ => None,
+            })
     }
 
     /// Writes a value (durably) and caches it; returns its revision and
@@ -316,7 +325,9 @@ impl Artifacts {
     /// # Errors
     /// When the store cannot be written (nothing changes then).
     pub fn put(&self, kind: ApiKind, name: &str, value: Stored) -> Result<(u64, bool), StoreError> {
-        let revision = self.store.put(kind.as_str(), name, &value.to_text(), None)?;
+        let revision = self
+            .store
+            .put(kind.as_str(), name, &value.to_text(), None)?;
         let mut t = self.table.write().unwrap_or_else(|e| e.into_inner());
         let existed = t
             .entry(kind)

@@ -65,13 +65,32 @@ impl Config {
         let mut m = Map::new();
         for (k, v) in [
             ("vamp.gateway-driver.host", json!(self.gateway_host)),
-            ("vamp.gateway-driver.port-range", json!(format!("{}-{}", self.port_range.start(), self.port_range.end()))),
+            (
+                "vamp.gateway-driver.port-range",
+                json!(format!(
+                    "{}-{}",
+                    self.port_range.start(),
+                    self.port_range.end()
+                )),
+            ),
             ("vamp.operation.deployment.scale.cpu", json!(cpu)),
-            ("vamp.operation.deployment.scale.memory", json!(format!("{memory}MB"))),
-            ("vamp.operation.deployment.scale.instances", json!(instances)),
+            (
+                "vamp.operation.deployment.scale.memory",
+                json!(format!("{memory}MB")),
+            ),
+            (
+                "vamp.operation.deployment.scale.instances",
+                json!(instances),
+            ),
             ("vamp.http-api.port", json!(self.listen.port())),
-            ("vamp.http-api.interface", json!(self.listen.ip().to_string())),
-            ("vamp.http-api.sse.keep-alive-timeout", json!(format!("{}s", self.heartbeat.as_secs()))),
+            (
+                "vamp.http-api.interface",
+                json!(self.listen.ip().to_string()),
+            ),
+            (
+                "vamp.http-api.sse.keep-alive-timeout",
+                json!(format!("{}s", self.heartbeat.as_secs())),
+            ),
             ("vamp.persistence.key-value-store.type", json!("directory")),
         ] {
             m.insert(k.to_owned(), v);

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use vamp_model::{
-    Artifact, Blueprint, Code, DeployedCluster, Deployment, Diagnostic, Document, Gateway, Intention, Kind, OrRef, Phase,
-    Scale, Sla, Status,
+    Artifact, Blueprint, Code, DeployedCluster, Deployment, Diagnostic, Document, Gateway,
+    Intention, Kind, OrRef, Phase, Scale, Sla, Status,
 };
 
 use crate::api::ApiError;
@@ -25,12 +25,18 @@ use crate::Shared;
 /// # Errors
 /// What the reader reported, or `Artifact cannot be found`.
 pub fn blueprint_of(shared: &Shared, input: &Input) -> Result<Artifact<Blueprint>, ApiError> {
-    let keys: Vec<&str> = input.json.as_object().map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+    let keys: Vec<&str> = input
+        .json
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
     if !keys.is_empty() && keys.iter().all(|k| matches!(*k, "name" | "kind")) {
         let name = input.name.clone().unwrap_or_default();
         return match shared.artifacts.document(Kind::Blueprint, &name) {
             Some(Document::Blueprint(b)) => Ok(b),
-            _ => Err(ApiError::Message(format!("Artifact cannot be found: '{name}'."))),
+            _ => Err(ApiError::Message(format!(
+                "Artifact cannot be found: '{name}'."
+            ))),
         };
     }
     let written = input.kind.as_deref().and_then(ApiKind::parse);
@@ -44,12 +50,16 @@ pub fn blueprint_of(shared: &Shared, input: &Input) -> Result<Artifact<Blueprint
             return Ok(b);
         }
         strip_runtime(&mut json);
-        return engine::deployment_from_json(&json).map(|d| engine::as_blueprint(&d)).map_err(ApiError::from);
+        return engine::deployment_from_json(&json)
+            .map(|d| engine::as_blueprint(&d))
+            .map_err(ApiError::from);
     }
     match &input.read {
         Some(Ok(Document::Blueprint(b))) => Ok(b.clone()),
         Some(Err(d)) => Err(d.clone().into()),
-        _ => Err(ApiError::Message("the body is not a blueprint or a deployment".into())),
+        _ => Err(ApiError::Message(
+            "the body is not a blueprint or a deployment".into(),
+        )),
     }
 }
 
@@ -74,7 +84,11 @@ fn strip_runtime(json: &mut Value) {
 }
 
 fn check_name(name: &str) -> Result<(), ApiError> {
-    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || matches!(c, '/' | '[' | ']')) {
+    if name.is_empty()
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '/' | '[' | ']'))
+    {
         return Err(ApiError::BadRequest(Diagnostic::error(
             Code::IllegalName,
             format!("Illegal name or reference - white space characters, '/', '[' and ']' are not allowed: {name}"),
@@ -104,14 +118,24 @@ fn inline_breeds(bp: &Artifact<Blueprint>) -> Vec<vamp_model::Breed> {
 /// # Errors
 /// A 400 for every resolution, weight, name or port problem; nothing is
 /// written then.
-pub async fn merge(shared: &Shared, name: &str, bp: &Artifact<Blueprint>, validate_only: bool) -> Result<Value, ApiError> {
+pub async fn merge(
+    shared: &Shared,
+    name: &str,
+    bp: &Artifact<Blueprint>,
+    validate_only: bool,
+) -> Result<Value, ApiError> {
     check_name(name)?;
     if shared.artifacts.get(ApiKind::Workflows, name).is_some() {
-        return Err(ApiError::Message("There cannot exist deployment and workflow with the same name".into()));
+        return Err(ApiError::Message(
+            "There cannot exist deployment and workflow with the same name".into(),
+        ));
     }
     let lock = shared.locks.of(name);
     let _guard = lock.lock().await;
-    let old = shared.artifacts.deployment(name).unwrap_or_else(|| DeploymentRecord::new(name));
+    let old = shared
+        .artifacts
+        .deployment(name)
+        .unwrap_or_else(|| DeploymentRecord::new(name));
     let lookup = |k: Kind, n: &str| shared.artifacts.document(k, n);
     let plan = engine::merge(&old.deployment, bp, &Lookup(&lookup))?;
     let mut new = old.clone();
@@ -122,7 +146,10 @@ pub async fn merge(shared: &Shared, name: &str, bp: &Artifact<Blueprint>, valida
             r.services.retain(|s| c.service(&s.breed.name).is_none());
         }
     }
-    new.retiring.spec.clusters.retain(|_, c| !c.services.is_empty());
+    new.retiring
+        .spec
+        .clusters
+        .retain(|_, c| !c.services.is_empty());
     let gws = gateways_of(&new.deployment);
     check_ports(shared, name, &gws)?;
     if validate_only {
@@ -132,15 +159,30 @@ pub async fn merge(shared: &Shared, name: &str, bp: &Artifact<Blueprint>, valida
     for b in inline_breeds(bp) {
         let source = serde_json::to_value(&b).unwrap_or(Value::Null);
         let bname = b.name.clone();
-        let (_, existed) = shared.artifacts.put(ApiKind::Breeds, &bname, Stored::Doc(Document::Breed(b)))?;
-        let what = if existed { "archive:update" } else { "archive:create" };
-        shared.bus.publish(Event::new("archive", [format!("breeds:{bname}"), what.to_owned()], Some(Value::String(source.to_string()))));
+        let (_, existed) =
+            shared
+                .artifacts
+                .put(ApiKind::Breeds, &bname, Stored::Doc(Document::Breed(b)))?;
+        let what = if existed {
+            "archive:update"
+        } else {
+            "archive:create"
+        };
+        shared.bus.publish(Event::new(
+            "archive",
+            [format!("breeds:{bname}"), what.to_owned()],
+            Some(Value::String(source.to_string())),
+        ));
         results.push(json!([source]));
     }
     stamp(&old, &mut new);
     commit(shared, &new)?;
     let source = serde_json::to_value(bp).unwrap_or(Value::Null).to_string();
-    shared.bus.publish(Event::new("archive", [format!("deployments:{name}"), "archive:update".to_owned()], Some(Value::String(source))));
+    shared.bus.publish(Event::new(
+        "archive",
+        [format!("deployments:{name}"), "archive:update".to_owned()],
+        Some(Value::String(source)),
+    ));
     sync_gateways(shared, &new, gws)?;
     shared.reconciler.touch(name);
     results.push(render(&new));
@@ -153,7 +195,12 @@ pub async fn merge(shared: &Shared, name: &str, bp: &Artifact<Blueprint>, valida
 ///
 /// # Errors
 /// `invalid_route_weight` when the remaining routes do not total 100%.
-pub async fn slice(shared: &Shared, name: &str, bp: &Artifact<Blueprint>, validate_only: bool) -> Result<Value, ApiError> {
+pub async fn slice(
+    shared: &Shared,
+    name: &str,
+    bp: &Artifact<Blueprint>,
+    validate_only: bool,
+) -> Result<Value, ApiError> {
     let lock = shared.locks.of(name);
     let _guard = lock.lock().await;
     let Some(old) = shared.artifacts.deployment(name) else {
@@ -174,11 +221,16 @@ pub async fn slice(shared: &Shared, name: &str, bp: &Artifact<Blueprint>, valida
             }
             let mut s = s.clone();
             s.status = Status::undeploy();
-            let target = new.retiring.spec.clusters.entry(cname.clone()).or_insert_with(|| DeployedCluster {
-                services: Vec::new(),
-                gateways: vamp_model::Map::new(),
-                ..c.clone()
-            });
+            let target = new
+                .retiring
+                .spec
+                .clusters
+                .entry(cname.clone())
+                .or_insert_with(|| DeployedCluster {
+                    services: Vec::new(),
+                    gateways: vamp_model::Map::new(),
+                    ..c.clone()
+                });
             target.services.retain(|x| x.breed.name != s.breed.name);
             target.services.push(s);
         }
@@ -206,7 +258,11 @@ pub fn commit(shared: &Shared, record: &DeploymentRecord) -> Result<(), ApiError
     if record.is_empty() {
         shared.artifacts.delete(ApiKind::Deployments, &name)?;
     } else {
-        shared.artifacts.put(ApiKind::Deployments, &name, Stored::Deployment(Box::new(record.clone())))?;
+        shared.artifacts.put(
+            ApiKind::Deployments,
+            &name,
+            Stored::Deployment(Box::new(record.clone())),
+        )?;
     }
     Ok(())
 }
@@ -219,9 +275,21 @@ pub fn stamp(old: &DeploymentRecord, new: &mut DeploymentRecord) {
     for (key, status) in statuses(new) {
         let prev = old.since.get(&key).cloned().unwrap_or_default();
         let entry = match before.iter().find(|(k, _)| *k == key).map(|(_, s)| s) {
-            Some(s) if s.intention == status.intention && s.phase == status.phase && !prev.since.is_empty() => prev,
-            Some(s) if s.intention == status.intention && !prev.since.is_empty() => Since { since: prev.since, phase_since: t.clone() },
-            _ => Since { since: t.clone(), phase_since: t.clone() },
+            Some(s)
+                if s.intention == status.intention
+                    && s.phase == status.phase
+                    && !prev.since.is_empty() =>
+            {
+                prev
+            }
+            Some(s) if s.intention == status.intention && !prev.since.is_empty() => Since {
+                since: prev.since,
+                phase_since: t.clone(),
+            },
+            _ => Since {
+                since: t.clone(),
+                phase_since: t.clone(),
+            },
         };
         since.insert(key, entry);
     }
@@ -232,7 +300,11 @@ fn statuses(r: &DeploymentRecord) -> Vec<(String, Status)> {
     [&r.deployment, &r.retiring]
         .into_iter()
         .flat_map(|d| d.spec.clusters.iter())
-        .flat_map(|(c, cl)| cl.services.iter().map(move |s| (format!("{c}/{}", s.breed.name), s.status.clone())))
+        .flat_map(|(c, cl)| {
+            cl.services
+                .iter()
+                .map(move |s| (format!("{c}/{}", s.breed.name), s.status.clone()))
+        })
         .collect()
 }
 
@@ -245,15 +317,31 @@ pub fn gateways_of(d: &Artifact<Deployment>) -> Vec<Artifact<Gateway>> {
         for (port, g) in &c.gateways {
             let mut g = g.clone();
             // Internal gateways listen on a port from the port range.
-            let port_type = g.port.as_ref().map_or(vamp_model::PortType::Http, |p| p.port_type);
-            g.port = Some(vamp_model::Port { value: String::new(), number: None, port_type, alias: None });
-            g.routes = g.routes.into_iter().map(|(r, v)| (format!("{name}/{cname}/{r}/{port}"), v)).collect();
+            let port_type = g
+                .port
+                .as_ref()
+                .map_or(vamp_model::PortType::Http, |p| p.port_type);
+            g.port = Some(vamp_model::Port {
+                value: String::new(),
+                number: None,
+                port_type,
+                alias: None,
+            });
+            g.routes = g
+                .routes
+                .into_iter()
+                .map(|(r, v)| (format!("{name}/{cname}/{r}/{port}"), v))
+                .collect();
             out.push(Artifact::new(format!("{name}/{cname}/{port}"), g));
         }
     }
     for (key, g) in &d.spec.gateways {
         let mut g = g.clone();
-        g.routes = g.routes.into_iter().map(|(r, v)| (format!("{name}/{r}"), v)).collect();
+        g.routes = g
+            .routes
+            .into_iter()
+            .map(|(r, v)| (format!("{name}/{r}"), v))
+            .collect();
         if g.port.as_ref().and_then(|p| p.number).is_none() {
             g.port = vamp_model::Port::parse(key);
         }
@@ -263,14 +351,20 @@ pub fn gateways_of(d: &Artifact<Deployment>) -> Vec<Artifact<Gateway>> {
     out
 }
 
-fn check_ports(shared: &Shared, deployment: &str, gws: &[Artifact<Gateway>]) -> Result<(), ApiError> {
+fn check_ports(
+    shared: &Shared,
+    deployment: &str,
+    gws: &[Artifact<Gateway>],
+) -> Result<(), ApiError> {
     let prefix = format!("{deployment}/");
     for g in gws {
         let Some(n) = g.spec.port.as_ref().and_then(|p| p.number) else {
             continue;
         };
         for other in gateways::all(shared) {
-            if !other.name.starts_with(&prefix) && other.spec.port.as_ref().and_then(|p| p.number) == Some(n) {
+            if !other.name.starts_with(&prefix)
+                && other.spec.port.as_ref().and_then(|p| p.number) == Some(n)
+            {
                 return Err(ApiError::BadRequest(Diagnostic::error(
                     Code::UnavailableGatewayPort,
                     format!("Gateway port '{n}' is/was in use by: '{}'.", other.name),
@@ -286,7 +380,11 @@ fn check_ports(shared: &Shared, deployment: &str, gws: &[Artifact<Gateway>]) -> 
 ///
 /// # Errors
 /// Port or store problems.
-pub fn sync_gateways(shared: &Shared, record: &DeploymentRecord, gws: Vec<Artifact<Gateway>>) -> Result<(), ApiError> {
+pub fn sync_gateways(
+    shared: &Shared,
+    record: &DeploymentRecord,
+    gws: Vec<Artifact<Gateway>>,
+) -> Result<(), ApiError> {
     let prefix = format!("{}/", record.deployment.name);
     let wanted: Vec<String> = gws.iter().map(|g| g.name.clone()).collect();
     for g in gws {
@@ -309,11 +407,16 @@ pub fn render(r: &DeploymentRecord) -> Value {
     v["kind"] = json!("deployments");
     v["lookup_name"] = json!(r.deployment.name);
     let retiring = serde_json::to_value(&r.retiring).unwrap_or(Value::Null);
-    if let (Some(clusters), Some(gone)) = (v["clusters"].as_object_mut(), retiring["clusters"].as_object()) {
+    if let (Some(clusters), Some(gone)) = (
+        v["clusters"].as_object_mut(),
+        retiring["clusters"].as_object(),
+    ) {
         for (cname, c) in gone {
             let target = clusters.entry(cname.clone()).or_insert_with(|| c.clone());
             if target != c {
-                if let (Some(list), Some(extra)) = (target["services"].as_array_mut(), c["services"].as_array()) {
+                if let (Some(list), Some(extra)) =
+                    (target["services"].as_array_mut(), c["services"].as_array())
+                {
                     list.extend(extra.iter().cloned());
                 }
             }
@@ -322,7 +425,10 @@ pub fn render(r: &DeploymentRecord) -> Value {
     if let Some(clusters) = v["clusters"].as_object_mut() {
         for (cname, c) in clusters.iter_mut() {
             for s in c["services"].as_array_mut().into_iter().flatten() {
-                let key = format!("{cname}/{}", s["breed"]["name"].as_str().unwrap_or_default());
+                let key = format!(
+                    "{cname}/{}",
+                    s["breed"]["name"].as_str().unwrap_or_default()
+                );
                 let since = r.since.get(&key).cloned().unwrap_or_default();
                 s["status"] = status_json(&s["status"], &since);
             }
@@ -332,7 +438,11 @@ pub fn render(r: &DeploymentRecord) -> Value {
 }
 
 fn status_json(s: &Value, since: &Since) -> Value {
-    let intention = if s["intention"] == "undeploy" { "Undeployment" } else { "Deployment" };
+    let intention = if s["intention"] == "undeploy" {
+        "Undeployment"
+    } else {
+        "Deployment"
+    };
     let phase = match s["phase"].as_str() {
         Some("updating") => "Updating",
         Some("done") => "Done",
@@ -350,10 +460,20 @@ fn status_json(s: &Value, since: &Since) -> Value {
 ///
 /// # Errors
 /// 404 for an unknown service, or a store failure.
-pub async fn set_scale(shared: &Shared, name: &str, cluster: &str, service: &str, scale: Scale, source: String) -> Result<Value, ApiError> {
+pub async fn set_scale(
+    shared: &Shared,
+    name: &str,
+    cluster: &str,
+    service: &str,
+    scale: Scale,
+    source: String,
+) -> Result<Value, ApiError> {
     let lock = shared.locks.of(name);
     let _guard = lock.lock().await;
-    let old = shared.artifacts.deployment(name).ok_or(ApiError::NotFound)?;
+    let old = shared
+        .artifacts
+        .deployment(name)
+        .ok_or(ApiError::NotFound)?;
     let mut new = old.clone();
     let s = new
         .deployment
@@ -366,7 +486,14 @@ pub async fn set_scale(shared: &Shared, name: &str, cluster: &str, service: &str
     s.status = Status::deploy();
     stamp(&old, &mut new);
     commit(shared, &new)?;
-    shared.bus.publish(Event::new("archive", [format!("deployment-service-scales:{name}"), "archive:update".to_owned()], Some(Value::String(source))));
+    shared.bus.publish(Event::new(
+        "archive",
+        [
+            format!("deployment-service-scales:{name}"),
+            "archive:update".to_owned(),
+        ],
+        Some(Value::String(source)),
+    ));
     shared.reconciler.touch(name);
     Ok(render(&new))
 }
@@ -375,11 +502,24 @@ pub async fn set_scale(shared: &Shared, name: &str, cluster: &str, service: &str
 ///
 /// # Errors
 /// 404 for an unknown cluster, or a store failure.
-pub async fn set_sla(shared: &Shared, name: &str, cluster: &str, sla: Option<Sla>) -> Result<Value, ApiError> {
+pub async fn set_sla(
+    shared: &Shared,
+    name: &str,
+    cluster: &str,
+    sla: Option<Sla>,
+) -> Result<Value, ApiError> {
     let lock = shared.locks.of(name);
     let _guard = lock.lock().await;
-    let mut r = shared.artifacts.deployment(name).ok_or(ApiError::NotFound)?;
-    let c = r.deployment.spec.clusters.get_mut(cluster).ok_or(ApiError::NotFound)?;
+    let mut r = shared
+        .artifacts
+        .deployment(name)
+        .ok_or(ApiError::NotFound)?;
+    let c = r
+        .deployment
+        .spec
+        .clusters
+        .get_mut(cluster)
+        .ok_or(ApiError::NotFound)?;
     c.sla = sla;
     let out = serde_json::to_value(&c.sla).unwrap_or(Value::Null);
     commit(shared, &r)?;

@@ -36,7 +36,9 @@ pub struct Input {
 pub fn read_inputs(bytes: &[u8], dsl_kind: Option<Kind>) -> Result<Vec<Input>, Diagnostic> {
     let Ok(src) = std::str::from_utf8(bytes) else {
         // The DSL reader's own UTF-8 (and size) diagnostic.
-        return Err(first_error(read_bytes(bytes, ReadOptions::default()).diagnostics));
+        return Err(first_error(
+            read_bytes(bytes, ReadOptions::default()).diagnostics,
+        ));
     };
     let limits = Limits::default();
     let docs = read_stream(src, limits)?;
@@ -73,7 +75,14 @@ pub fn read_inputs(bytes: &[u8], dsl_kind: Option<Kind>) -> Result<Vec<Input>, D
         }
         return Ok(inputs);
     }
-    let out = read(src, ReadOptions { kind: dsl_kind, limits, parallel: true });
+    let out = read(
+        src,
+        ReadOptions {
+            kind: dsl_kind,
+            limits,
+            parallel: true,
+        },
+    );
     let starts: Vec<u32> = inputs.iter().map(|i| i.span.offset).collect();
     let owner = |d: &Diagnostic| {
         let at = d.span.map_or(0, |s| s.offset);
@@ -125,7 +134,13 @@ fn first_error(diagnostics: Vec<Diagnostic>) -> Diagnostic {
 /// # Errors
 /// The first error of the DSL reader.
 pub fn read_one(text: &str, kind: Option<Kind>) -> Result<Document, Diagnostic> {
-    let out = read(text, ReadOptions { kind, ..ReadOptions::default() });
+    let out = read(
+        text,
+        ReadOptions {
+            kind,
+            ..ReadOptions::default()
+        },
+    );
     if let Some(e) = out.first_error() {
         return Err(e.clone());
     }
@@ -180,7 +195,9 @@ pub fn as_blueprint(deployment: &Artifact<Deployment>) -> Artifact<Blueprint> {
 ///
 /// # Errors
 /// When the written weights cannot total 100.
-pub fn fill_weights(routes: &mut vamp_model::Map<vamp_model::OrRef<vamp_model::Route>>) -> Result<(), String> {
+pub fn fill_weights(
+    routes: &mut vamp_model::Map<vamp_model::OrRef<vamp_model::Route>>,
+) -> Result<(), String> {
     vamp_model::resolve::fill_weights(routes)
 }
 
@@ -192,7 +209,9 @@ impl ResolverStore for Lookup<'_> {
         Ok((self.0)(kind, name))
     }
     fn put(&mut self, document: Document) -> Result<u32, ResolverError> {
-        Err(ResolverError::Unsupported { kind: document.kind() })
+        Err(ResolverError::Unsupported {
+            kind: document.kind(),
+        })
     }
     fn delete(&mut self, kind: Kind, _: &str) -> Result<bool, ResolverError> {
         Err(ResolverError::Unsupported { kind })

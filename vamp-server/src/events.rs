@@ -52,7 +52,10 @@ impl Event {
     /// if given, equals the event's.
     pub fn matches(&self, filter: &Filter) -> bool {
         filter.tags.iter().all(|t| self.tags.contains(t))
-            && filter.event_type.as_ref().is_none_or(|t| t == &self.event_type)
+            && filter
+                .event_type
+                .as_ref()
+                .is_none_or(|t| t == &self.event_type)
     }
 }
 
@@ -185,7 +188,9 @@ mod tests {
     fn frames_and_values() {
         let e = Event::new("synchronization", ["deployments:d"], None);
         let f = sse_frame(&e);
-        assert!(f.starts_with("data:{\"version\":\"1.0\",\"tags\":[\"deployments:d\",\"deployments\"],\"timestamp\":"));
+        assert!(f.starts_with(
+            "data:{\"version\":\"1.0\",\"tags\":[\"deployments:d\",\"deployments\"],\"timestamp\":"
+        ));
         assert!(f.ends_with("\nevent:synchronization\n\n"));
         assert!(parse_timestamp("2017-01-10T15:33:49.766Z").is_ok());
         assert!(parse_timestamp("yesterday").is_err());

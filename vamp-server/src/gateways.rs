@@ -2,7 +2,9 @@
 //! gateways), the route events, and the seam the gateway agent plugs into.
 
 use serde_json::Value;
-use vamp_model::{Artifact, Code, Diagnostic, Document, Gateway, OrRef, Port, PortType, RouteCondition};
+use vamp_model::{
+    Artifact, Code, Diagnostic, Document, Gateway, OrRef, Port, PortType, RouteCondition,
+};
 
 use crate::artifacts::{ApiKind, Stored};
 use crate::events::Event;
@@ -63,7 +65,10 @@ fn ports_in_use(shared: &Shared, except: &str) -> Vec<u16> {
 /// `gateway_route_weight`, `unavailable_gateway_port` or `no_available_port`.
 pub fn prepare(shared: &Shared, g: &mut Artifact<Gateway>) -> Result<(), Diagnostic> {
     crate::engine::fill_weights(&mut g.spec.routes).map_err(|m| {
-        Diagnostic::error(Code::GatewayRouteWeight, format!("Total route weight must be either 0% or 100%: {m}"))
+        Diagnostic::error(
+            Code::GatewayRouteWeight,
+            format!("Total route weight must be either 0% or 100%: {m}"),
+        )
     })?;
     for r in g.spec.routes.values_mut() {
         if let OrRef::Inline(r) = r {
@@ -81,20 +86,37 @@ pub fn prepare(shared: &Shared, g: &mut Artifact<Gateway>) -> Result<(), Diagnos
             _ => None,
         });
     let kind = g.spec.port.as_ref().map_or(PortType::Http, |p| p.port_type);
-    match g.spec.port.as_ref().and_then(|p| p.number).filter(|n| *n != 0) {
+    match g
+        .spec
+        .port
+        .as_ref()
+        .and_then(|p| p.number)
+        .filter(|n| *n != 0)
+    {
         Some(n) if used.contains(&n) => {
             return Err(Diagnostic::error(
                 Code::UnavailableGatewayPort,
-                format!("Gateway port '{n}' is/was in use by another gateway: '{}'.", g.name),
+                format!(
+                    "Gateway port '{n}' is/was in use by another gateway: '{}'.",
+                    g.name
+                ),
             ))
         }
         Some(_) => {}
         None => {
             let n = match keep.filter(|k| !used.contains(k)) {
                 Some(k) => k,
-                None => shared.config.port_range.clone().find(|p| !used.contains(p)).ok_or_else(|| {
-                    Diagnostic::error(Code::NoAvailablePort, "no port left in vamp.gateway-driver.port-range")
-                })?,
+                None => shared
+                    .config
+                    .port_range
+                    .clone()
+                    .find(|p| !used.contains(p))
+                    .ok_or_else(|| {
+                        Diagnostic::error(
+                            Code::NoAvailablePort,
+                            "no port left in vamp.gateway-driver.port-range",
+                        )
+                    })?,
             };
             let suffix = if kind == PortType::Tcp { "tcp" } else { "http" };
             g.spec.port = Port::parse(&format!("{n}/{suffix}"));
@@ -106,7 +128,10 @@ pub fn prepare(shared: &Shared, g: &mut Artifact<Gateway>) -> Result<(), Diagnos
 /// The route events between two versions of a gateway:
 /// `route:added|removed|weightupdated|conditionupdated` with
 /// `routes:<path>` and `gateways:<name>`, the gateway JSON as value.
-pub fn route_events(old: Option<&Artifact<Gateway>>, new: Option<&Artifact<Gateway>>) -> Vec<Event> {
+pub fn route_events(
+    old: Option<&Artifact<Gateway>>,
+    new: Option<&Artifact<Gateway>>,
+) -> Vec<Event> {
     let Some(g) = new.or(old) else {
         return Vec::new();
     };
@@ -118,7 +143,11 @@ pub fn route_events(old: Option<&Artifact<Gateway>>, new: Option<&Artifact<Gatew
     let mut emit = |what: &str, path: &str| {
         out.push(Event::new(
             "event",
-            [format!("gateways:{}", g.name), format!("route:{what}"), format!("routes:{path}")],
+            [
+                format!("gateways:{}", g.name),
+                format!("route:{what}"),
+                format!("routes:{path}"),
+            ],
             Some(value.clone()),
         ));
     };
@@ -153,8 +182,14 @@ pub fn route_events(old: Option<&Artifact<Gateway>>, new: Option<&Artifact<Gatew
 ///
 /// # Errors
 /// Port problems, or a store failure.
-pub fn store_internal(shared: &Shared, mut g: Artifact<Gateway>) -> Result<(), crate::api::ApiError> {
-    let old = match shared.artifacts.document(vamp_model::Kind::Gateway, &g.name) {
+pub fn store_internal(
+    shared: &Shared,
+    mut g: Artifact<Gateway>,
+) -> Result<(), crate::api::ApiError> {
+    let old = match shared
+        .artifacts
+        .document(vamp_model::Kind::Gateway, &g.name)
+    {
         Some(Document::Gateway(o)) => Some(o),
         _ => None,
     };
@@ -163,7 +198,11 @@ pub fn store_internal(shared: &Shared, mut g: Artifact<Gateway>) -> Result<(), c
         return Ok(());
     }
     let events = route_events(old.as_ref(), Some(&g));
-    shared.artifacts.put(ApiKind::Gateways, &g.name.clone(), Stored::Doc(Document::Gateway(g)))?;
+    shared.artifacts.put(
+        ApiKind::Gateways,
+        &g.name.clone(),
+        Stored::Doc(Document::Gateway(g)),
+    )?;
     for e in events {
         shared.bus.publish(e);
     }

@@ -107,7 +107,12 @@ impl Shared {
     /// The configuration keys: static ones overlaid with what was PUT.
     pub fn config_values(&self) -> Map<String, Value> {
         let mut m = self.config.values();
-        for (k, v) in self.dynamic.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for (k, v) in self
+            .dynamic
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             m.insert(k.clone(), v.clone());
         }
         m
@@ -132,16 +137,27 @@ impl Server {
     ///
     /// # Errors
     /// When the store cannot be read or the address cannot be bound.
-    pub async fn bind(config: Config, driver: Arc<dyn Driver>, sink: Arc<dyn GatewaySink>) -> Result<Server, Error> {
+    pub async fn bind(
+        config: Config,
+        driver: Arc<dyn Driver>,
+        sink: Arc<dyn GatewaySink>,
+    ) -> Result<Server, Error> {
         let store = Arc::new(store::DirStore::open(&config.store)?);
         let (artifacts, problems) = Artifacts::load(store)?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
-            .map_err(|source| Error::Listen { addr: config.listen, source })?;
+            .map_err(|source| Error::Listen {
+                addr: config.listen,
+                source,
+            })?;
         let (stop, stop_rx) = watch::channel(false);
         let (reconciler, rx) = Reconciler::new();
         let started = events::now();
-        let uuid = format!("{:x}-{:x}", std::process::id(), time::OffsetDateTime::now_utc().unix_timestamp_nanos());
+        let uuid = format!(
+            "{:x}-{:x}",
+            std::process::id(),
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+        );
         let shared = Arc::new(Shared {
             artifacts,
             bus: Bus::new(config.event_log, config.sse_lag),
@@ -155,12 +171,20 @@ impl Server {
             dynamic: Mutex::new(Map::new()),
             config,
         });
-        Ok(Server { shared, listener, stop, rx, problems })
+        Ok(Server {
+            shared,
+            listener,
+            stop,
+            rx,
+            problems,
+        })
     }
 
     /// The address it listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or(self.shared.config.listen)
+        self.listener
+            .local_addr()
+            .unwrap_or(self.shared.config.listen)
     }
 
     /// Stored records that could not be read (left out).
@@ -174,8 +198,17 @@ impl Server {
     ///
     /// # Errors
     /// When serving fails.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
-        let Server { shared, listener, stop, rx, .. } = self;
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let Server {
+            shared,
+            listener,
+            stop,
+            rx,
+            ..
+        } = self;
         let addr = listener.local_addr().unwrap_or(shared.config.listen);
         for name in shared.artifacts.names(ApiKind::Deployments) {
             shared.reconciler.touch(&name);

@@ -52,7 +52,11 @@ pub struct Timing {
 }
 
 /// Runs the loop until `stop` turns true.
-pub async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<String>, stop: watch::Receiver<bool>) {
+pub async fn run(
+    shared: Arc<Shared>,
+    mut rx: mpsc::UnboundedReceiver<String>,
+    stop: watch::Receiver<bool>,
+) {
     let workers: Mutex<HashMap<String, Arc<Notify>>> = Mutex::new(HashMap::new());
     let mut tasks = tokio::task::JoinSet::new();
     let mut stop_main = stop.clone();
@@ -75,7 +79,12 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<String>, s
     while tasks.join_next().await.is_some() {}
 }
 
-async fn worker(shared: Arc<Shared>, name: String, notify: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+async fn worker(
+    shared: Arc<Shared>,
+    name: String,
+    notify: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
     let timing = shared.config.timing;
     let mut delay = timing.resync;
     loop {
@@ -143,11 +152,17 @@ async fn pass(shared: &Shared, name: &str) -> Outcome {
     };
     let driver = shared.driver.clone();
     let before = driver.observe(name).await.unwrap_or_default();
-    let runs = |a: &ActualState, c: &str, s: &str| a.instances.iter().any(|i| i.key.cluster == c && i.key.service == s);
+    let runs = |a: &ActualState, c: &str, s: &str| {
+        a.instances
+            .iter()
+            .any(|i| i.key.cluster == c && i.key.service == s)
+    };
     for (c, cl) in &record.deployment.spec.clusters {
         for s in &cl.services {
             if s.status.phase == Phase::Updating && runs(&before, c, &s.breed.name) {
-                shared.bus.publish(sync_event(name, c, &s.breed.name, "redeploy"));
+                shared
+                    .bus
+                    .publish(sync_event(name, c, &s.breed.name, "redeploy"));
             }
         }
     }
@@ -158,9 +173,16 @@ async fn pass(shared: &Shared, name: &str) -> Outcome {
                 capabilities: driver.capabilities(),
                 driver: driver.name(),
             };
-            vamp_drivers::reconcile(&*driver, &desired, &opts, shared.config.timing.retry, 5, &mut |_, _, _| {})
-                .await
-                .map_err(|e| e.to_string())
+            vamp_drivers::reconcile(
+                &*driver,
+                &desired,
+                &opts,
+                shared.config.timing.retry,
+                5,
+                &mut |_, _, _| {},
+            )
+            .await
+            .map_err(|e| e.to_string())
         }
         Err(e) => Err(e.to_string()),
     };
@@ -185,7 +207,8 @@ async fn finish(shared: &Shared, name: &str, actual: Result<ActualState, String>
             for (c, cl) in new.deployment.spec.clusters.iter_mut() {
                 for s in &mut cl.services {
                     s.instances = instances(actual, c, &s.breed.name);
-                    if s.status.phase == Phase::Updating && s.status.intention == Intention::Deploy {
+                    if s.status.phase == Phase::Updating && s.status.intention == Intention::Deploy
+                    {
                         s.status.phase = Phase::Done;
                         events.push(sync_event(name, c, &s.breed.name, "deployed"));
                     }
@@ -200,7 +223,10 @@ async fn finish(shared: &Shared, name: &str, actual: Result<ActualState, String>
                     !gone
                 });
             }
-            new.retiring.spec.clusters.retain(|_, c| !c.services.is_empty());
+            new.retiring
+                .spec
+                .clusters
+                .retain(|_, c| !c.services.is_empty());
             Outcome::Converged
         }
         Err(reason) => {
@@ -208,7 +234,11 @@ async fn finish(shared: &Shared, name: &str, actual: Result<ActualState, String>
                 for (c, cl) in d.spec.clusters.iter_mut() {
                     for s in &mut cl.services {
                         if s.status.phase == Phase::Updating {
-                            s.status = Status { intention: s.status.intention, phase: Phase::Failed, reason: Some(reason.clone()) };
+                            s.status = Status {
+                                intention: s.status.intention,
+                                phase: Phase::Failed,
+                                reason: Some(reason.clone()),
+                            };
                             events.push(sync_event(name, c, &s.breed.name, "failed"));
                         }
                     }

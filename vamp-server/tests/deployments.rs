@@ -15,11 +15,26 @@ use vamp_drivers::{Driver, MemoryDriver};
 async fn canary_merge_slice_and_vanish() {
     let (s, driver) = Srv::memory().await;
     let mut ev = s.events("").await;
-    let (st, v) = s.json("PUT", "deployments/sava", Some(&blueprint("sava:1.0", &["1.0.0"], 2))).await;
+    let (st, v) = s
+        .json(
+            "PUT",
+            "deployments/sava",
+            Some(&blueprint("sava:1.0", &["1.0.0"], 2)),
+        )
+        .await;
     assert_eq!(st, 202, "{v}");
     ev.wait(&["breeds:sava:1.0.0", "archive:create"], 5).await;
     ev.wait(&["deployments:sava", "archive:update"], 5).await;
-    ev.wait(&["deployments:sava", "clusters:sava", "services:sava:1.0.0", "synchronization:deployed"], 10).await;
+    ev.wait(
+        &[
+            "deployments:sava",
+            "clusters:sava",
+            "services:sava:1.0.0",
+            "synchronization:deployed",
+        ],
+        10,
+    )
+    .await;
     assert_eq!(driver.observe("sava").await.unwrap().instances.len(), 2);
     let (_, d) = s.json("GET", "deployments/sava", None).await;
     let svc = &d["clusters"]["sava"]["services"][0];
@@ -32,35 +47,66 @@ async fn canary_merge_slice_and_vanish() {
     assert_eq!(st, 200);
     assert_eq!(g["routes"]["sava/sava/sava:1.0.0/web"]["weight"], 100);
     // Merge a second version at 0%.
-    let (st, _) = s.json("PUT", "deployments/sava", Some(&blueprint("sava:1.1", &["1.1.0"], 1))).await;
+    let (st, _) = s
+        .json(
+            "PUT",
+            "deployments/sava",
+            Some(&blueprint("sava:1.1", &["1.1.0"], 1)),
+        )
+        .await;
     assert_eq!(st, 202);
-    ev.wait(&["services:sava:1.1.0", "synchronization:deployed"], 10).await;
+    ev.wait(&["services:sava:1.1.0", "synchronization:deployed"], 10)
+        .await;
     let (_, g) = s.json("GET", "gateways/sava/sava/web", None).await;
     assert_eq!(g["routes"]["sava/sava/sava:1.1.0/web"]["weight"], 0);
     // Slicing 1.0 away while it holds the weight is refused.
-    let (st, v) = s.json("DELETE", "deployments/sava", Some(&blueprint("sava", &["1.0.0"], 1))).await;
+    let (st, v) = s
+        .json(
+            "DELETE",
+            "deployments/sava",
+            Some(&blueprint("sava", &["1.0.0"], 1)),
+        )
+        .await;
     assert_eq!(st, 400, "{v}");
     assert_eq!(v["code"], "invalid_route_weight");
     // Move the weight, then slice 1.0 away.
     let weights = "name: sava\nclusters:\n  sava:\n    gateways:\n      web:\n        routes:\n          sava:1.0.0: {weight: 0%}\n          sava:1.1.0: {weight: 100%}\n    services:\n      - breed: sava:1.0.0\n      - breed: sava:1.1.0\n";
     let (st, v) = s.json("PUT", "deployments/sava", Some(weights)).await;
     assert_eq!(st, 202, "{v}");
-    let (st, _) = s.json("DELETE", "deployments/sava", Some(&blueprint("sava", &["1.0.0"], 1))).await;
+    let (st, _) = s
+        .json(
+            "DELETE",
+            "deployments/sava",
+            Some(&blueprint("sava", &["1.0.0"], 1)),
+        )
+        .await;
     assert_eq!(st, 202);
-    ev.wait(&["services:sava:1.0.0", "synchronization:undeployed"], 10).await;
+    ev.wait(&["services:sava:1.0.0", "synchronization:undeployed"], 10)
+        .await;
     let actual = driver.observe("sava").await.unwrap();
-    assert!(actual.instances.iter().all(|i| i.key.service == "sava:1.1.0"));
+    assert!(actual
+        .instances
+        .iter()
+        .all(|i| i.key.service == "sava:1.1.0"));
     let (_, g) = s.json("GET", "gateways/sava/sava/web", None).await;
     assert_eq!(g["routes"].as_object().unwrap().len(), 1);
     // An empty DELETE body changes nothing.
     let (st, d) = s.json("DELETE", "deployments/sava", None).await;
     assert_eq!((st, d["name"].as_str()), (202, Some("sava")));
     // as_blueprint.
-    let (_, b) = s.json("GET", "deployments/sava?as_blueprint=true", None).await;
+    let (_, b) = s
+        .json("GET", "deployments/sava?as_blueprint=true", None)
+        .await;
     assert_eq!(b["kind"], "blueprints");
     // Slice the last service: the deployment and its internal gateway go.
-    s.json("DELETE", "deployments/sava", Some(&blueprint("sava", &["1.1.0"], 1))).await;
-    ev.wait(&["services:sava:1.1.0", "synchronization:undeployed"], 10).await;
+    s.json(
+        "DELETE",
+        "deployments/sava",
+        Some(&blueprint("sava", &["1.1.0"], 1)),
+    )
+    .await;
+    ev.wait(&["services:sava:1.1.0", "synchronization:undeployed"], 10)
+        .await;
     for _ in 0..50 {
         if s.call("GET", "deployments/sava", None).await.0 == 404 {
             break;
@@ -77,36 +123,71 @@ async fn canary_merge_slice_and_vanish() {
 async fn deployment_by_reference_gateways_scale_and_sla() {
     let (s, driver) = Srv::memory().await;
     let mut ev = s.events("").await;
-    let bp = format!("kind: blueprint\n{}gateways:\n  9150: sava/web\n", blueprint("shop:1", &["1.0.0"], 1).replacen("name: shop:1\n", "name: shop:1\n", 1));
+    let bp = format!(
+        "kind: blueprint\n{}gateways:\n  9150: sava/web\n",
+        blueprint("shop:1", &["1.0.0"], 1)
+    );
     let (st, _) = s.json("PUT", "", Some(&bp)).await;
     assert_eq!(st, 202);
     ev.wait(&["blueprints:shop:1", "archive:update"], 5).await;
     // Deploy by reference; the body name is not the path name.
-    let (st, v) = s.json("PUT", "deployments/shop", Some("name: shop:1\n")).await;
+    let (st, v) = s
+        .json("PUT", "deployments/shop", Some("name: shop:1\n"))
+        .await;
     assert_eq!(st, 202, "{v}");
-    ev.wait(&["deployments:shop", "services:sava:1.0.0", "synchronization:deployed"], 10).await;
+    ev.wait(
+        &[
+            "deployments:shop",
+            "services:sava:1.0.0",
+            "synchronization:deployed",
+        ],
+        10,
+    )
+    .await;
     let (st, g) = s.json("GET", "gateways/shop/9150", None).await;
     assert_eq!(st, 200);
     assert_eq!(g["port"]["number"], 9150);
     // Another deployment may not take that port.
-    let other = format!("{}gateways:\n  9150: sava/web\n", blueprint("other", &["2.0.0"], 1));
+    let other = format!(
+        "{}gateways:\n  9150: sava/web\n",
+        blueprint("other", &["2.0.0"], 1)
+    );
     let (st, v) = s.json("PUT", "deployments/other", Some(&other)).await;
-    assert_eq!((st, v["code"].as_str()), (400, Some("unavailable_gateway_port")));
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (400, Some("unavailable_gateway_port"))
+    );
     assert_eq!(s.call("GET", "deployments/other", None).await.0, 404);
     // Unknown reference, illegal name.
-    let (st, v) = s.json("PUT", "deployments/shop", Some("name: nope\n")).await;
-    assert_eq!((st, v["message"].as_str()), (400, Some("Artifact cannot be found: 'nope'.")));
-    let (st, _) = s.json("PUT", "deployments/bad%20name", Some(&blueprint("x", &["1"], 1))).await;
+    let (st, v) = s
+        .json("PUT", "deployments/shop", Some("name: nope\n"))
+        .await;
+    assert_eq!(
+        (st, v["message"].as_str()),
+        (400, Some("Artifact cannot be found: 'nope'."))
+    );
+    let (st, _) = s
+        .json(
+            "PUT",
+            "deployments/bad%20name",
+            Some(&blueprint("x", &["1"], 1)),
+        )
+        .await;
     assert_eq!(st, 400);
     // Scale: GET, PUT (redeploys).
     let path = "deployments/shop/clusters/sava/services/sava:1.0.0/scale";
     let (st, sc) = s.json("GET", path, None).await;
     assert_eq!((st, sc["instances"].as_u64()), (200, Some(1)));
-    let (st, _) = s.json("PUT", path, Some("cpu: 0.2\nmemory: 64MB\ninstances: 3\n")).await;
+    let (st, _) = s
+        .json("PUT", path, Some("cpu: 0.2\nmemory: 64MB\ninstances: 3\n"))
+        .await;
     assert_eq!(st, 202);
-    ev.wait(&["deployment-service-scales:shop", "archive:update"], 5).await;
-    ev.wait(&["services:sava:1.0.0", "synchronization:redeploy"], 10).await;
-    ev.wait(&["services:sava:1.0.0", "synchronization:deployed"], 10).await;
+    ev.wait(&["deployment-service-scales:shop", "archive:update"], 5)
+        .await;
+    ev.wait(&["services:sava:1.0.0", "synchronization:redeploy"], 10)
+        .await;
+    ev.wait(&["services:sava:1.0.0", "synchronization:deployed"], 10)
+        .await;
     assert_eq!(driver.observe("shop").await.unwrap().instances.len(), 3);
     // SLA: empty, set, read, delete.
     let sla = "deployments/shop/clusters/sava/sla";
@@ -119,14 +200,30 @@ async fn deployment_by_reference_gateways_scale_and_sla() {
     assert_eq!(s.call("DELETE", sla, None).await.0, 204);
     assert_eq!(s.call("GET", sla, None).await.2, "");
     // Internal gateways cannot be deleted while the deployment exists.
-    assert_eq!(s.call("DELETE", "gateways/shop/sava/web", None).await.0, 400);
+    assert_eq!(
+        s.call("DELETE", "gateways/shop/sava/web", None).await.0,
+        400
+    );
     // A kind: deployment document through the root, then a root DELETE.
-    let (st, _) = s.json("PUT", "", Some(&format!("kind: deployment\n{}", blueprint("root", &["3.0.0"], 1)))).await;
+    let (st, _) = s
+        .json(
+            "PUT",
+            "",
+            Some(&format!(
+                "kind: deployment\n{}",
+                blueprint("root", &["3.0.0"], 1)
+            )),
+        )
+        .await;
     assert_eq!(st, 202);
-    ev.wait(&["deployments:root", "synchronization:deployed"], 10).await;
-    let (st, _) = s.json("DELETE", "", Some("kind: deployment\nname: root\n")).await;
+    ev.wait(&["deployments:root", "synchronization:deployed"], 10)
+        .await;
+    let (st, _) = s
+        .json("DELETE", "", Some("kind: deployment\nname: root\n"))
+        .await;
     assert_eq!(st, 202);
-    ev.wait(&["deployments:root", "synchronization:undeployed"], 10).await;
+    ev.wait(&["deployments:root", "synchronization:undeployed"], 10)
+        .await;
     s.stop().await;
 }
 
@@ -146,7 +243,10 @@ async fn concurrent_merges_lose_no_update() {
         assert_eq!(t.await.unwrap(), 202);
     }
     let (_, d) = s.json("GET", "deployments/many", None).await;
-    assert_eq!(d["clusters"]["sava"]["services"].as_array().unwrap().len(), 12);
+    assert_eq!(
+        d["clusters"]["sava"]["services"].as_array().unwrap().len(),
+        12
+    );
     for _ in 0..100 {
         if driver.observe("many").await.unwrap().instances.len() == 12 {
             break;
@@ -169,20 +269,35 @@ async fn converges_after_a_crash_at_any_step() {
             driver.crash_after(step, after_effect);
             let s = Srv::start(dir.clone(), driver.clone()).await;
             let mut ev = s.events("").await;
-            let (st, _) = s.json("PUT", "deployments/c", Some(&blueprint("c", &["1.0.0", "2.0.0"], 2))).await;
+            let (st, _) = s
+                .json(
+                    "PUT",
+                    "deployments/c",
+                    Some(&blueprint("c", &["1.0.0", "2.0.0"], 2)),
+                )
+                .await;
             assert_eq!(st, 202);
-            let failed = ev.wait(&["deployments:c", "synchronization:failed"], 10).await;
+            let failed = ev
+                .wait(&["deployments:c", "synchronization:failed"], 10)
+                .await;
             assert_eq!(failed["type"], "synchronization");
             let (_, d) = s.json("GET", "deployments/c", None).await;
             let phase = d["clusters"]["sava"]["services"][0]["status"]["phase"].clone();
             assert_eq!(phase["name"], "Failed", "{d}");
-            assert!(phase["notification"].as_str().unwrap().contains("crash"), "{phase}");
+            assert!(
+                phase["notification"].as_str().unwrap().contains("crash"),
+                "{phase}"
+            );
             s.stop().await;
             driver.clear_faults();
             let s = Srv::start(dir, driver.clone()).await;
             for _ in 0..100 {
                 let (_, d) = s.json("GET", "deployments/c", None).await;
-                let done = d["clusters"]["sava"]["services"].as_array().unwrap().iter().all(|x| x["status"]["phase"]["name"] == "Done");
+                let done = d["clusters"]["sava"]["services"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|x| x["status"]["phase"]["name"] == "Done");
                 if done {
                     break;
                 }
@@ -195,8 +310,15 @@ async fn converges_after_a_crash_at_any_step() {
             let actual = driver.observe("c").await.unwrap();
             let mut names: Vec<&str> = actual.instances.iter().map(|i| i.name.as_str()).collect();
             names.dedup();
-            assert_eq!(names.len(), 4, "step {step}, after_effect {after_effect}: {names:?}");
-            assert!(actual.instances.iter().all(|i| i.state == vamp_drivers::InstanceState::Running));
+            assert_eq!(
+                names.len(),
+                4,
+                "step {step}, after_effect {after_effect}: {names:?}"
+            );
+            assert!(actual
+                .instances
+                .iter()
+                .all(|i| i.state == vamp_drivers::InstanceState::Running));
             let _: Value = d;
             s.stop().await;
         }

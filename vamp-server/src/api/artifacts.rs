@@ -11,6 +11,7 @@ use crate::events::Event;
 use crate::{deploy, gateways, Shared};
 
 /// What one document asks to write.
+#[allow(clippy::large_enum_variant)] // short-lived, one per document
 enum Payload {
     Doc(Document),
     Plain(Value),
@@ -18,7 +19,12 @@ enum Payload {
 }
 
 /// The kind, name and payload of a document, or why it does not read.
-fn prepare(shared: &Shared, input: &Input, kind: ApiKind, deleting: bool) -> Result<Payload, ApiError> {
+fn prepare(
+    shared: &Shared,
+    input: &Input,
+    kind: ApiKind,
+    deleting: bool,
+) -> Result<Payload, ApiError> {
     if kind == ApiKind::Deployments {
         if deleting && only_names(input) {
             let name = input.name.clone().unwrap_or_default();
@@ -40,7 +46,10 @@ fn prepare(shared: &Shared, input: &Input, kind: ApiKind, deleting: bool) -> Res
         },
         None => {
             let name = input.name.as_deref().unwrap_or_default();
-            if name.chars().any(|c| c.is_whitespace() || matches!(c, '/' | '[' | ']')) {
+            if name
+                .chars()
+                .any(|c| c.is_whitespace() || matches!(c, '/' | '[' | ']'))
+            {
                 return Err(ApiError::Message(format!(
                     "Illegal name or reference - white space characters, '/', '[' and ']' are not allowed: {name}"
                 )));
@@ -51,7 +60,10 @@ fn prepare(shared: &Shared, input: &Input, kind: ApiKind, deleting: bool) -> Res
 }
 
 fn only_names(input: &Input) -> bool {
-    input.json.as_object().is_some_and(|m| m.keys().all(|k| k == "kind" || k == "name"))
+    input
+        .json
+        .as_object()
+        .is_some_and(|m| m.keys().all(|k| k == "kind" || k == "name"))
 }
 
 /// An artifact as the API shows it (kind plural).
@@ -72,15 +84,30 @@ pub(super) async fn root(shared: &Shared, req: &Req) -> ApiResult {
     let deleting = req.method == Method::DELETE;
     let create = req.method == Method::POST;
     if !(deleting || create || req.method == Method::PUT) {
-        return Err(if req.method == Method::GET { ApiError::NotFound } else { ApiError::Method });
+        return Err(if req.method == Method::GET {
+            ApiError::NotFound
+        } else {
+            ApiError::Method
+        });
     }
     let inputs = read_inputs(&req.body, None)?;
     let mut todo = Vec::with_capacity(inputs.len());
     for input in &inputs {
-        let kind_word = input.kind.as_deref().ok_or_else(|| ApiError::Message("Can't find any value for path: /kind".into()))?;
+        let kind_word = input
+            .kind
+            .as_deref()
+            .ok_or_else(|| ApiError::Message("Can't find any value for path: /kind".into()))?;
         let kind = ApiKind::parse(kind_word).ok_or_else(|| ApiError::unexpected(kind_word))?;
-        let name = input.name.clone().ok_or_else(|| ApiError::Message("Can't find any value for path: /name".into()))?;
-        todo.push((kind, name, prepare(shared, input, kind, deleting)?, input.json.to_string()));
+        let name = input
+            .name
+            .clone()
+            .ok_or_else(|| ApiError::Message("Can't find any value for path: /name".into()))?;
+        todo.push((
+            kind,
+            name,
+            prepare(shared, input, kind, deleting)?,
+            input.json.to_string(),
+        ));
     }
     let validate_only = req.query.flag("validate_only");
     let mut results = Vec::with_capacity(todo.len());
@@ -99,7 +126,15 @@ pub(super) async fn root(shared: &Shared, req: &Req) -> ApiResult {
 }
 
 /// Writes one artifact; returns what the API answers for it.
-async fn write(shared: &Shared, kind: ApiKind, name: &str, payload: Payload, create: bool, validate_only: bool, source: String) -> Result<Value, ApiError> {
+async fn write(
+    shared: &Shared,
+    kind: ApiKind,
+    name: &str,
+    payload: Payload,
+    create: bool,
+    validate_only: bool,
+    source: String,
+) -> Result<Value, ApiError> {
     let doc = match payload {
         Payload::Blueprint(b) => return deploy::merge(shared, name, &b, validate_only).await,
         Payload::Plain(v) => {
@@ -121,9 +156,18 @@ async fn write(shared: &Shared, kind: ApiKind, name: &str, payload: Payload, cre
         };
         if gateways::is_internal(name) {
             match &old {
-                None => return Err(ApiError::Message(format!("Internal gateway cannot be created: {name}"))),
-                Some(o) if o.spec.routes.len() != g.spec.routes.len() || !o.spec.routes.keys().all(|k| g.spec.routes.contains_key(k)) => {
-                    return Err(ApiError::Message(format!("Internal gateway routes cannot be changed: {name}")))
+                None => {
+                    return Err(ApiError::Message(format!(
+                        "Internal gateway cannot be created: {name}"
+                    )))
+                }
+                Some(o)
+                    if o.spec.routes.len() != g.spec.routes.len()
+                        || !o.spec.routes.keys().all(|k| g.spec.routes.contains_key(k)) =>
+                {
+                    return Err(ApiError::Message(format!(
+                        "Internal gateway routes cannot be changed: {name}"
+                    )))
                 }
                 Some(_) => {}
             }
@@ -134,7 +178,9 @@ async fn write(shared: &Shared, kind: ApiKind, name: &str, payload: Payload, cre
             return Ok(shown);
         }
         let events = gateways::route_events(old.as_ref(), Some(&g));
-        shared.artifacts.put(kind, name, Stored::Doc(Document::Gateway(g)))?;
+        shared
+            .artifacts
+            .put(kind, name, Stored::Doc(Document::Gateway(g)))?;
         archive(shared, kind, name, create, source);
         for e in events {
             shared.bus.publish(e);
@@ -149,7 +195,13 @@ async fn write(shared: &Shared, kind: ApiKind, name: &str, payload: Payload, cre
                 let stored = Stored::Doc(Document::Breed(breed.clone()));
                 let shown = show(ApiKind::Breeds, &stored);
                 let (_, existed) = shared.artifacts.put(ApiKind::Breeds, &breed.name, stored)?;
-                archive(shared, ApiKind::Breeds, &breed.name, !existed, shown.to_string());
+                archive(
+                    shared,
+                    ApiKind::Breeds,
+                    &breed.name,
+                    !existed,
+                    shown.to_string(),
+                );
                 results.push(shown);
             }
         }
@@ -167,29 +219,58 @@ async fn write(shared: &Shared, kind: ApiKind, name: &str, payload: Payload, cre
 
 fn archive(shared: &Shared, kind: ApiKind, name: &str, created: bool, source: String) {
     if kind.archived() {
-        let what = if created { "archive:create" } else { "archive:update" };
-        shared.bus.publish(Event::new("archive", [format!("{}:{name}", kind.as_str()), what.to_owned()], Some(Value::String(source))));
+        let what = if created {
+            "archive:create"
+        } else {
+            "archive:update"
+        };
+        shared.bus.publish(Event::new(
+            "archive",
+            [format!("{}:{name}", kind.as_str()), what.to_owned()],
+            Some(Value::String(source)),
+        ));
     }
 }
 
 /// Deletes one artifact; true when it existed.
-fn delete(shared: &Shared, kind: ApiKind, name: &str, validate_only: bool) -> Result<bool, ApiError> {
+fn delete(
+    shared: &Shared,
+    kind: ApiKind,
+    name: &str,
+    validate_only: bool,
+) -> Result<bool, ApiError> {
     if kind == ApiKind::Gateways && gateways::is_internal(name) {
         let deployment = name.split('/').next().unwrap_or_default();
         if shared.artifacts.deployment(deployment).is_some() {
-            return Err(ApiError::Message(format!("Internal gateway cannot be removed while its deployment exists: {name}")));
+            return Err(ApiError::Message(format!(
+                "Internal gateway cannot be removed while its deployment exists: {name}"
+            )));
         }
     }
     if validate_only {
         return Ok(shared.artifacts.get(kind, name).is_some());
     }
-    let old = shared.artifacts.document(vamp_model::Kind::Gateway, name).filter(|_| kind == ApiKind::Gateways);
+    let old = shared
+        .artifacts
+        .document(vamp_model::Kind::Gateway, name)
+        .filter(|_| kind == ApiKind::Gateways);
     let existed = shared.artifacts.delete(kind, name)?;
     if existed && kind.archived() {
-        shared.bus.publish(Event::new("archive", [format!("{}:{name}", kind.as_str()), "archive:delete".to_owned()], None));
+        shared.bus.publish(Event::new(
+            "archive",
+            [
+                format!("{}:{name}", kind.as_str()),
+                "archive:delete".to_owned(),
+            ],
+            None,
+        ));
     }
     if let Some(Document::Gateway(g)) = old {
-        shared.bus.publish(Event::new("event", [format!("gateways:{name}"), "undeployed".to_owned()], serde_json::to_value(&g).ok()));
+        shared.bus.publish(Event::new(
+            "event",
+            [format!("gateways:{name}"), "undeployed".to_owned()],
+            serde_json::to_value(&g).ok(),
+        ));
         gateways::notify(shared);
     }
     Ok(existed)
@@ -197,12 +278,22 @@ fn delete(shared: &Shared, kind: ApiKind, name: &str, validate_only: bool) -> Re
 
 /// `/api/v1/{kind}[/{name}]`.
 pub(super) async fn route(shared: &Shared, req: &Req, word: &str, name: &str) -> ApiResult {
-    let kind = ApiKind::ALL.into_iter().find(|k| k.as_str() == word).ok_or_else(|| ApiError::unexpected(word))?;
+    let kind = ApiKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == word)
+        .ok_or_else(|| ApiError::unexpected(word))?;
     let validate_only = req.query.flag("validate_only");
-    let ok = if kind.background() { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let ok = if kind.background() {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
     match (&req.method, name.is_empty()) {
         (&Method::GET, true) => {
-            let (expand, only) = (req.query.flag("expand_references"), req.query.flag("only_references"));
+            let (expand, only) = (
+                req.query.flag("expand_references"),
+                req.query.flag("only_references"),
+            );
             let items = shared
                 .artifacts
                 .list(kind)
@@ -213,33 +304,72 @@ pub(super) async fn route(shared: &Shared, req: &Req, word: &str, name: &str) ->
         }
         (&Method::GET, false) => {
             let e = shared.artifacts.get(kind, name).ok_or(ApiError::NotFound)?;
-            let (expand, only) = (req.query.flag("expand_references"), req.query.flag("only_references"));
-            Ok(Reply::new(StatusCode::OK, references(shared, show(kind, &e.value), expand, only)))
+            let (expand, only) = (
+                req.query.flag("expand_references"),
+                req.query.flag("only_references"),
+            );
+            Ok(Reply::new(
+                StatusCode::OK,
+                references(shared, show(kind, &e.value), expand, only),
+            ))
         }
         (&Method::POST, true) => {
             let input = one(req, kind)?;
-            let name = input.name.clone().ok_or_else(|| ApiError::Message("Can't find any value for path: /name".into()))?;
+            let name = input
+                .name
+                .clone()
+                .ok_or_else(|| ApiError::Message("Can't find any value for path: /name".into()))?;
             let payload = prepare(shared, &input, kind, false)?;
-            let status = if kind.background() { StatusCode::ACCEPTED } else { StatusCode::CREATED };
-            let v = write(shared, kind, &name, payload, true, validate_only, input.json.to_string()).await?;
+            let status = if kind.background() {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::CREATED
+            };
+            let v = write(
+                shared,
+                kind,
+                &name,
+                payload,
+                true,
+                validate_only,
+                input.json.to_string(),
+            )
+            .await?;
             Ok(Reply::new(status, v))
         }
         (&Method::PUT, false) => {
-            if kind == ApiKind::Breeds && super::media(&req.headers) == Some("application/javascript") {
+            if kind == ApiKind::Breeds
+                && super::media(&req.headers) == Some("application/javascript")
+            {
                 return javascript_breed(shared, req, name, validate_only).await;
             }
             let input = one(req, kind)?;
             let given = input.name.clone().unwrap_or_default();
             if given != name {
-                return Err(ApiError::Message(format!("Inconsistent name: given '{name}' but found '{given}'.")));
+                return Err(ApiError::Message(format!(
+                    "Inconsistent name: given '{name}' but found '{given}'."
+                )));
             }
             let payload = prepare(shared, &input, kind, false)?;
-            let v = write(shared, kind, name, payload, false, validate_only, input.json.to_string()).await?;
+            let v = write(
+                shared,
+                kind,
+                name,
+                payload,
+                false,
+                validate_only,
+                input.json.to_string(),
+            )
+            .await?;
             Ok(Reply::new(ok, v))
         }
         (&Method::DELETE, false) => {
             delete(shared, kind, name, validate_only)?;
-            Ok(Reply::empty(if kind.background() { StatusCode::ACCEPTED } else { StatusCode::NO_CONTENT }))
+            Ok(Reply::empty(if kind.background() {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::NO_CONTENT
+            }))
         }
         _ => Err(ApiError::Method),
     }
@@ -249,24 +379,39 @@ pub(super) async fn route(shared: &Shared, req: &Req, word: &str, name: &str) ->
 fn one(req: &Req, kind: ApiKind) -> Result<Input, ApiError> {
     let mut inputs = read_inputs(&req.body, kind.model())?;
     if inputs.len() != 1 {
-        return Err(ApiError::Message(format!("Expected one document, found {}.", inputs.len())));
+        return Err(ApiError::Message(format!(
+            "Expected one document, found {}.",
+            inputs.len()
+        )));
     }
     let input = inputs.remove(0);
     if let Some(k) = input.kind.as_deref() {
         if ApiKind::parse(k) != Some(kind) {
-            return Err(ApiError::Message(format!("Inconsistent kind: given '{}' but found '{k}'.", kind.as_str())));
+            return Err(ApiError::Message(format!(
+                "Inconsistent kind: given '{}' but found '{k}'.",
+                kind.as_str()
+            )));
         }
     }
     Ok(input)
 }
 
 /// `PUT /breeds/{name}` with a JavaScript body.
-async fn javascript_breed(shared: &Shared, req: &Req, name: &str, validate_only: bool) -> ApiResult {
-    let definition = String::from_utf8(req.body.to_vec()).map_err(|_| ApiError::Message("the script is not UTF-8".into()))?;
+async fn javascript_breed(
+    shared: &Shared,
+    req: &Req,
+    name: &str,
+    validate_only: bool,
+) -> ApiResult {
+    let definition = String::from_utf8(req.body.to_vec())
+        .map_err(|_| ApiError::Message("the script is not UTF-8".into()))?;
     let breed = Breed {
         name: name.to_owned(),
         metadata: Map::new(),
-        deployable: Deployable { deployable_type: Some("application/javascript".into()), definition },
+        deployable: Deployable {
+            deployable_type: Some("application/javascript".into()),
+            definition,
+        },
         ports: Map::new(),
         environment_variables: Map::new(),
         constants: Map::new(),
@@ -276,7 +421,16 @@ async fn javascript_breed(shared: &Shared, req: &Req, name: &str, validate_only:
         span: None,
     };
     let source = serde_json::to_string(&breed).unwrap_or_default();
-    let v = write(shared, ApiKind::Breeds, name, Payload::Doc(Document::Breed(breed)), false, validate_only, source).await?;
+    let v = write(
+        shared,
+        ApiKind::Breeds,
+        name,
+        Payload::Doc(Document::Breed(breed)),
+        false,
+        validate_only,
+        source,
+    )
+    .await?;
     Ok(Reply::new(StatusCode::OK, v))
 }
 
@@ -302,7 +456,10 @@ fn walk(shared: &Shared, v: &mut Value, key: Option<&str>, expand: bool) {
         _ => None,
     });
     if let (Some(kind), Some(obj)) = (kind, v.as_object()) {
-        let reference = obj.get("reference").and_then(Value::as_str).filter(|_| obj.len() == 1);
+        let reference = obj
+            .get("reference")
+            .and_then(Value::as_str)
+            .filter(|_| obj.len() == 1);
         let name = obj.get("name").and_then(Value::as_str);
         if let (true, Some(r)) = (expand, reference) {
             if let Some(e) = shared.artifacts.get(kind, r) {

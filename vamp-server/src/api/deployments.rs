@@ -14,13 +14,19 @@ use crate::{deploy, Shared};
 
 fn show(shared: &Shared, req: &Req, r: &DeploymentRecord) -> Value {
     let v = if req.query.flag("as_blueprint") {
-        let mut b = serde_json::to_value(crate::engine::as_blueprint(&r.deployment)).unwrap_or(Value::Null);
+        let mut b =
+            serde_json::to_value(crate::engine::as_blueprint(&r.deployment)).unwrap_or(Value::Null);
         b["kind"] = "blueprints".into();
         b
     } else {
         deploy::render(r)
     };
-    references(shared, v, req.query.flag("expand_references"), req.query.flag("only_references"))
+    references(
+        shared,
+        v,
+        req.query.flag("expand_references"),
+        req.query.flag("only_references"),
+    )
 }
 
 /// `/api/v1/deployments/...` (`rest` after `deployments`).
@@ -38,7 +44,10 @@ pub(super) async fn route(shared: &Shared, req: &Req, rest: &[&str]) -> ApiResul
             Ok(paginate(req, items))
         }
         (&Method::GET, [name]) => {
-            let r = shared.artifacts.deployment(name).ok_or(ApiError::NotFound)?;
+            let r = shared
+                .artifacts
+                .deployment(name)
+                .ok_or(ApiError::NotFound)?;
             Ok(Reply::new(StatusCode::OK, show(shared, req, &r)))
         }
         (&Method::POST, []) => {
@@ -58,7 +67,10 @@ pub(super) async fn route(shared: &Shared, req: &Req, rest: &[&str]) -> ApiResul
         }
         (&Method::DELETE, [name]) => {
             if req.body_is_empty() {
-                let r = shared.artifacts.deployment(name).ok_or(ApiError::NotFound)?;
+                let r = shared
+                    .artifacts
+                    .deployment(name)
+                    .ok_or(ApiError::NotFound)?;
                 return Ok(Reply::new(StatusCode::ACCEPTED, deploy::render(&r)));
             }
             let bp = blueprint(shared, req)?;
@@ -72,10 +84,16 @@ pub(super) async fn route(shared: &Shared, req: &Req, rest: &[&str]) -> ApiResul
     }
 }
 
-fn blueprint(shared: &Shared, req: &Req) -> Result<vamp_model::Artifact<vamp_model::Blueprint>, ApiError> {
+fn blueprint(
+    shared: &Shared,
+    req: &Req,
+) -> Result<vamp_model::Artifact<vamp_model::Blueprint>, ApiError> {
     let mut inputs = read_inputs(&req.body, Some(Kind::Blueprint))?;
     if inputs.len() != 1 {
-        return Err(ApiError::Message(format!("Expected one document, found {}.", inputs.len())));
+        return Err(ApiError::Message(format!(
+            "Expected one document, found {}.",
+            inputs.len()
+        )));
     }
     deploy::blueprint_of(shared, &inputs.remove(0))
 }
@@ -86,7 +104,10 @@ async fn sla(shared: &Shared, req: &Req, d: &str, c: &str) -> ApiResult {
     let current = cluster(&record).ok_or(ApiError::NotFound)?;
     match req.method {
         Method::GET => Ok(match current.sla {
-            Some(s) => Reply::new(StatusCode::OK, serde_json::to_value(s).unwrap_or(Value::Null)),
+            Some(s) => Reply::new(
+                StatusCode::OK,
+                serde_json::to_value(s).unwrap_or(Value::Null),
+            ),
             None => Reply::empty(StatusCode::OK),
         }),
         Method::PUT | Method::POST => {
@@ -116,14 +137,27 @@ async fn scale(shared: &Shared, req: &Req, d: &str, c: &str, s: &str) -> ApiResu
         .and_then(|cl| cl.service(s))
         .ok_or(ApiError::NotFound)?;
     match req.method {
-        Method::GET => Ok(Reply::new(StatusCode::OK, serde_json::to_value(&service.scale).unwrap_or(Value::Null))),
+        Method::GET => Ok(Reply::new(
+            StatusCode::OK,
+            serde_json::to_value(&service.scale).unwrap_or(Value::Null),
+        )),
         Method::PUT => {
             let inputs = read_inputs(&req.body, Some(Kind::Scale))?;
-            let input = inputs.into_iter().next().ok_or_else(|| ApiError::Message("the body holds no scale".into()))?;
+            let input = inputs
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::Message("the body holds no scale".into()))?;
             let source = input.json.to_string();
-            let only_name = input.json.as_object().is_some_and(|m| m.len() == 1 && m.contains_key("name"));
+            let only_name = input
+                .json
+                .as_object()
+                .is_some_and(|m| m.len() == 1 && m.contains_key("name"));
             let doc = if only_name || input.json.is_string() {
-                let n = input.name.clone().or_else(|| input.json.as_str().map(str::to_owned)).unwrap_or_default();
+                let n = input
+                    .name
+                    .clone()
+                    .or_else(|| input.json.as_str().map(str::to_owned))
+                    .unwrap_or_default();
                 shared
                     .artifacts
                     .document(Kind::Scale, &n)

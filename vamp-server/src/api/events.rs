@@ -32,7 +32,10 @@ fn filter(req: &Req) -> Result<Filter, ApiError> {
 fn tags_of(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -41,33 +44,50 @@ fn tags_of(v: &Value) -> Vec<String> {
 pub(super) fn events(shared: &Shared, req: &Req) -> ApiResult {
     match req.method {
         Method::GET => {
-            let items = shared.bus.query(&filter(req)?).iter().map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect();
+            let items = shared
+                .bus
+                .query(&filter(req)?)
+                .iter()
+                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+                .collect();
             Ok(paginate(req, items))
         }
         Method::POST => {
             let input = read_inputs(&req.body, None)?
                 .into_iter()
                 .next()
-                .ok_or_else(|| ApiError::Message("Publishing an event without tags is not allowed.".into()))?;
+                .ok_or_else(|| {
+                    ApiError::Message("Publishing an event without tags is not allowed.".into())
+                })?;
             let json = input.json;
             let tags = tags_of(&json["tags"]);
             if tags.is_empty() {
-                return Err(ApiError::Message("Publishing an event without tags is not allowed.".into()));
+                return Err(ApiError::Message(
+                    "Publishing an event without tags is not allowed.".into(),
+                ));
             }
             let event_type = json["type"].as_str().unwrap_or("event").to_owned();
-            if event_type.is_empty() || !event_type.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+            if event_type.is_empty()
+                || !event_type
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+            {
                 return Err(ApiError::Message(format!(
                     "Unsupported event type '{event_type}', only alphanumerics, '-' and '_' are allowed."
                 )));
             }
             let mut event = Event::new(&event_type, tags, json.get("value").cloned());
             if let Some(t) = json.get("timestamp").filter(|t| !t.is_null()) {
-                event.timestamp = parse_timestamp(t.as_str().unwrap_or_default()).map_err(ApiError::Message)?;
+                event.timestamp =
+                    parse_timestamp(t.as_str().unwrap_or_default()).map_err(ApiError::Message)?;
             }
             if !req.query.flag("validate_only") {
                 shared.bus.publish(event.clone());
             }
-            Ok(Reply::new(StatusCode::CREATED, serde_json::to_value(&event).unwrap_or(Value::Null)))
+            Ok(Reply::new(
+                StatusCode::CREATED,
+                serde_json::to_value(&event).unwrap_or(Value::Null),
+            ))
         }
         _ => Err(ApiError::Method),
     }
@@ -88,26 +108,34 @@ pub(super) fn stream(shared: &Shared, req: &Req) -> Response {
     let rx = shared.bus.subscribe();
     let stop = shared.stop.clone();
     let beat = shared.config.heartbeat;
-    let body = stream::unfold((rx, stop, filter), move |(mut rx, mut stop, filter)| async move {
-        loop {
-            if *stop.borrow() {
-                return None;
-            }
-            let next = tokio::select! {
-                r = rx.recv() => r,
-                _ = stop.changed() => return None,
-                _ = tokio::time::sleep(beat) => {
-                    return Some((Ok::<_, std::convert::Infallible>(Bytes::from_static(HEARTBEAT.as_bytes())), (rx, stop, filter)));
+    let body = stream::unfold(
+        (rx, stop, filter),
+        move |(mut rx, mut stop, filter)| async move {
+            loop {
+                if *stop.borrow() {
+                    return None;
                 }
-            };
-            match next {
-                Ok(e) if e.matches(&filter) => return Some((Ok(Bytes::from(sse_frame(&e))), (rx, stop, filter))),
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => return None,
+                let next = tokio::select! {
+                    r = rx.recv() => r,
+                    _ = stop.changed() => return None,
+                    _ = tokio::time::sleep(beat) => {
+                        return Some((Ok::<_, std::convert::Infallible>(Bytes::from_static(HEARTBEAT.as_bytes())), (rx, stop, filter)));
+                    }
+                };
+                match next {
+                    Ok(e) if e.matches(&filter) => {
+                        return Some((Ok(Bytes::from(sse_frame(&e))), (rx, stop, filter)))
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return None,
+                }
             }
-        }
-    });
+        },
+    );
     let mut r = Response::new(Body::from_stream(body));
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
     r
 }

@@ -41,10 +41,19 @@ pub(super) fn config(shared: &Shared, req: &Req, key: Option<&str>) -> ApiResult
             if selected.is_empty() {
                 return Ok(Reply::empty(StatusCode::OK));
             }
-            Ok(Reply::new(StatusCode::OK, if flatten { Value::Object(selected) } else { nest(selected) }))
+            Ok(Reply::new(
+                StatusCode::OK,
+                if flatten {
+                    Value::Object(selected)
+                } else {
+                    nest(selected)
+                },
+            ))
         }
         Method::PUT | Method::POST => {
-            let input = crate::engine::read_inputs(&req.body, None)?.into_iter().next();
+            let input = crate::engine::read_inputs(&req.body, None)?
+                .into_iter()
+                .next();
             let Some(Value::Object(m)) = input.map(|i| i.json) else {
                 return Err(ApiError::Message("Configuration is not valid.".into()));
             };
@@ -52,7 +61,10 @@ pub(super) fn config(shared: &Shared, req: &Req, key: Option<&str>) -> ApiResult
             flatten_into("", &Value::Object(m), &mut flat);
             flat.retain(|k, _| k.starts_with("vamp.") && !k.starts_with("vamp.http-api."));
             shared.set_dynamic(flat);
-            Ok(Reply::new(StatusCode::ACCEPTED, Value::Object(shared.config_values())))
+            Ok(Reply::new(
+                StatusCode::ACCEPTED,
+                Value::Object(shared.config_values()),
+            ))
         }
         _ => Err(ApiError::Method),
     }
@@ -62,7 +74,11 @@ fn flatten_into(prefix: &str, v: &Value, out: &mut Map<String, Value>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten_into(&key, x, out);
             }
         }
@@ -83,7 +99,9 @@ fn nest(flat: Map<String, Value>) -> Value {
                 m.insert((*p).to_owned(), v.clone());
                 break;
             }
-            at = m.entry((*p).to_owned()).or_insert_with(|| Value::Object(Map::new()));
+            at = m
+                .entry((*p).to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
         }
     }
     root

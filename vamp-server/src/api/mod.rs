@@ -24,7 +24,8 @@ use crate::Shared;
 /// Bodies larger than this are refused before they are read whole.
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-const MEDIA: &str = "Only the following media types are supported: application/json, application/x-yaml";
+const MEDIA: &str =
+    "Only the following media types are supported: application/json, application/x-yaml";
 
 /// A successful answer: status, an optional value (rendered as JSON or
 /// YAML by the negotiation layer) and extra headers.
@@ -127,17 +128,30 @@ impl IntoResponse for ApiError {
             }
             ApiError::Message(m) => (StatusCode::BAD_REQUEST, Some(json!({ "message": m }))),
             ApiError::NotFound => {
-                let mut r = (StatusCode::NOT_FOUND, "The requested resource could not be found.")
+                let mut r = (
+                    StatusCode::NOT_FOUND,
+                    "The requested resource could not be found.",
+                )
                     .into_response();
-                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
                 return r;
             }
             ApiError::Method => {
-                return (StatusCode::METHOD_NOT_ALLOWED, "HTTP method not allowed, supported methods: GET, PUT, POST, DELETE").into_response()
+                return (
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "HTTP method not allowed, supported methods: GET, PUT, POST, DELETE",
+                )
+                    .into_response()
             }
             ApiError::Internal(cause) => {
                 tracing_log(&cause);
-                (StatusCode::INTERNAL_SERVER_ERROR, Some(json!({"message": "Internal server error."})))
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Some(json!({"message": "Internal server error."})),
+                )
             }
         };
         let mut r = Reply::empty(status);
@@ -168,7 +182,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(
             tower_http::cors::CorsLayer::very_permissive()
-                .expose_headers([header::LINK, header::HeaderName::from_static("x-total-count")])
+                .expose_headers([
+                    header::LINK,
+                    header::HeaderName::from_static("x-total-count"),
+                ])
                 .max_age(std::time::Duration::from_secs(1800)),
         )
         .with_state(shared)
@@ -199,7 +216,9 @@ fn ungated(path: &str, method: &Method, headers: &HeaderMap) -> bool {
         || p.ends_with("/config")
         || p.contains("/config/")
         || p.ends_with("/configuration")
-        || (method == Method::PUT && p.contains("/breeds/") && media(headers) == Some("application/javascript"))
+        || (method == Method::PUT
+            && p.contains("/breeds/")
+            && media(headers) == Some("application/javascript"))
 }
 
 fn media(headers: &HeaderMap) -> Option<&str> {
@@ -232,8 +251,11 @@ async fn negotiate(req: Request, next: Next) -> Response {
         let writes = req.method() == Method::PUT || req.method() == Method::POST;
         let m = media(req.headers());
         let javascript = m == Some("application/javascript") && path.contains("/breeds/");
-        (writes && path.contains("/api/v1") && !javascript && !matches!(m, Some("application/json" | "application/x-yaml")))
-            .then(|| MEDIA.to_owned())
+        (writes
+            && path.contains("/api/v1")
+            && !javascript
+            && !matches!(m, Some("application/json" | "application/x-yaml")))
+        .then(|| MEDIA.to_owned())
     });
     let mut resp = match refused {
         Some(m) => ApiError::Message(m).into_response(),
@@ -244,10 +266,17 @@ async fn negotiate(req: Request, next: Next) -> Response {
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     if let Some(Rendered(v)) = resp.extensions_mut().remove::<Rendered>() {
         let (text, ctype) = match format {
-            Format::Json => (serde_json::to_string(&v).unwrap_or_default(), "application/json"),
-            Format::Yaml => (serde_yaml::to_string(&v).unwrap_or_default(), "application/x-yaml"),
+            Format::Json => (
+                serde_json::to_string(&v).unwrap_or_default(),
+                "application/json",
+            ),
+            Format::Yaml => (
+                serde_yaml::to_string(&v).unwrap_or_default(),
+                "application/x-yaml",
+            ),
         };
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
         *resp.body_mut() = Body::from(text);
     }
     resp
@@ -264,12 +293,20 @@ impl Query {
 
     /// The last value of a parameter.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of a parameter.
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// A boolean parameter (`true`, `1`, `yes`; absent is false).
@@ -308,7 +345,11 @@ fn segments_of(path: &str) -> Vec<String> {
     let mut segs: Vec<String> = rest
         .split('/')
         .skip(1)
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     if segs.last().is_some_and(String::is_empty) {
         segs.pop();
@@ -316,7 +357,13 @@ fn segments_of(path: &str) -> Vec<String> {
     segs
 }
 
-async fn dispatch(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn dispatch(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let req = Req {
         segments: segments_of(uri.path()),
         query: Query::parse(uri.query()),
@@ -330,7 +377,9 @@ async fn dispatch(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, h
         ["events", "stream"] => return events::stream(&shared, &req),
         ["events"] => events::events(&shared, &req),
         ["info" | "information"] => info::info(&shared, &req),
-        ["config" | "configuration", rest @ ..] => info::config(&shared, &req, rest.first().copied()),
+        ["config" | "configuration", rest @ ..] => {
+            info::config(&shared, &req, rest.first().copied())
+        }
         ["deployments", ..] => deployments::route(&shared, &req, &segs[1..]).await,
         [] => artifacts::root(&shared, &req).await,
         [kind, rest @ ..] => artifacts::route(&shared, &req, kind, &rest.join("/")).await,
@@ -343,14 +392,27 @@ async fn dispatch(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, h
 
 /// A page of a list, with `X-Total-Count` and `Link`.
 pub fn paginate(req: &Req, items: Vec<Value>) -> Reply {
-    let num = |k: &str, d: i64| req.query.get(k).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(d);
+    let num = |k: &str, d: i64| {
+        req.query
+            .get(k)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(d)
+    };
     let per_page = num("per_page", 30).clamp(1, 30);
     let page = num("page", 1).max(1);
     let total = items.len() as i64;
     let last = (total + per_page - 1) / per_page;
     let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
-    let body: Vec<Value> = items.into_iter().skip(start).take(usize::try_from(per_page).unwrap_or(30)).collect();
-    let host = req.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let body: Vec<Value> = items
+        .into_iter()
+        .skip(start)
+        .take(usize::try_from(per_page).unwrap_or(30))
+        .collect();
+    let host = req
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
     let link = |p: i64| {
         let mut q: Vec<(String, String)> = Vec::new();
         for (k, v) in &req.query.0 {
@@ -372,7 +434,10 @@ pub fn paginate(req: &Req, items: Vec<Value>) -> Reply {
         link(last)
     );
     Reply::new(StatusCode::OK, Value::Array(body))
-        .header(header::HeaderName::from_static("x-total-count"), total.to_string())
+        .header(
+            header::HeaderName::from_static("x-total-count"),
+            total.to_string(),
+        )
         .header(header::LINK, links)
 }
 
@@ -383,7 +448,10 @@ mod tests {
     #[test]
     fn segments_decode_and_drop_the_trailing_slash() {
         assert_eq!(segments_of("/api/v1/"), Vec::<String>::new());
-        assert_eq!(segments_of("/api/v1/gateways/sava%2F9050"), vec!["gateways", "sava/9050"]);
+        assert_eq!(
+            segments_of("/api/v1/gateways/sava%2F9050"),
+            vec!["gateways", "sava/9050"]
+        );
         assert_eq!(segments_of("/ns/api/v1/breeds/"), vec!["breeds"]);
     }
 

@@ -41,7 +41,8 @@ fn io(path: &Path, e: &std::io::Error) -> StoreError {
 fn encode(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for (i, b) in name.bytes().enumerate() {
-        let plain = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':') || (b == b'.' && i > 0);
+        let plain =
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':') || (b == b'.' && i > 0);
         if plain {
             out.push(char::from(b));
         } else {
@@ -81,7 +82,10 @@ impl DirStore {
 
     fn kind_dirs(&self) -> Result<Vec<PathBuf>, StoreError> {
         let mut out = Vec::new();
-        for entry in fs::read_dir(&self.root).map_err(|e| io(&self.root, &e))?.flatten() {
+        for entry in fs::read_dir(&self.root)
+            .map_err(|e| io(&self.root, &e))?
+            .flatten()
+        {
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 out.push(entry.path());
             }
@@ -91,7 +95,9 @@ impl DirStore {
     }
 
     fn path(&self, kind: &str, name: &str) -> PathBuf {
-        self.root.join(encode(kind)).join(format!("{}.json", encode(name)))
+        self.root
+            .join(encode(kind))
+            .join(format!("{}.json", encode(name)))
     }
 
     fn read(path: &Path) -> Result<Option<Record>, StoreError> {
@@ -116,7 +122,10 @@ impl DirStore {
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -153,7 +162,13 @@ impl Store for DirStore {
         Self::read(&self.path(kind, name))
     }
 
-    fn put(&self, kind: &str, name: &str, body: &str, expected: Option<u64>) -> Result<u64, StoreError> {
+    fn put(
+        &self,
+        kind: &str,
+        name: &str,
+        body: &str,
+        expected: Option<u64>,
+    ) -> Result<u64, StoreError> {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let path = self.path(kind, name);
         let current = Self::read(&path)?.map_or(0, |r| r.revision);
@@ -186,7 +201,9 @@ impl Store for DirStore {
         match fs::remove_file(&path) {
             Ok(()) => {
                 if let Some(dir) = path.parent() {
-                    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, &e))?;
+                    fs::File::open(dir)
+                        .and_then(|d| d.sync_all())
+                        .map_err(|e| io(dir, &e))?;
                 }
                 Ok(true)
             }
@@ -229,7 +246,10 @@ mod tests {
             Err(StoreError::Conflict { actual: 2, .. })
         ));
         assert_eq!(s.put("gateways", ".hidden", "x", None).unwrap(), 1);
-        assert_eq!(s.list("gateways").unwrap(), vec![".hidden".to_owned(), "sava/9050".to_owned()]);
+        assert_eq!(
+            s.list("gateways").unwrap(),
+            vec![".hidden".to_owned(), "sava/9050".to_owned()]
+        );
         let again = DirStore::open(&dir).unwrap();
         let r = again.get("gateways", "sava/9050").unwrap().unwrap();
         assert_eq!((r.revision, r.body.as_str()), (2, "b"));

@@ -16,7 +16,11 @@ use vamp_server::{Config, NoGateway, Server};
 /// A fresh temporary folder.
 pub fn temp_dir(tag: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
-    let d = std::env::temp_dir().join(format!("vamp-server-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let d = std::env::temp_dir().join(format!(
+        "vamp-server-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -50,13 +54,26 @@ impl Srv {
 
     pub async fn with(config: Config, driver: Arc<dyn Driver>) -> Srv {
         let dir = config.store.clone();
-        let server = Server::bind(config, driver, Arc::new(NoGateway)).await.unwrap();
+        let server = Server::bind(config, driver, Arc::new(NoGateway))
+            .await
+            .unwrap();
         let api = format!("http://{}/api/v1", server.local_addr());
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
-            server.run(async move { let _ = rx.await; }).await.unwrap();
+            server
+                .run(async move {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
         });
-        Srv { api, client: reqwest::Client::new(), dir, stop: Some(tx), handle: Some(handle) }
+        Srv {
+            api,
+            client: reqwest::Client::new(),
+            dir,
+            stop: Some(tx),
+            handle: Some(handle),
+        }
     }
 
     pub async fn memory() -> (Srv, Arc<MemoryDriver>) {
@@ -66,11 +83,21 @@ impl Srv {
 
     /// Sends a request with `Accept: application/json` and, with a body,
     /// `Content-Type: application/x-yaml`.
-    pub async fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, reqwest::header::HeaderMap, String) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut r = self.client.request(m, format!("{}/{path}", self.api)).header("Accept", "application/json");
+        let mut r = self
+            .client
+            .request(m, format!("{}/{path}", self.api))
+            .header("Accept", "application/json");
         if let Some(b) = body {
-            r = r.header("Content-Type", "application/x-yaml").body(b.to_owned());
+            r = r
+                .header("Content-Type", "application/x-yaml")
+                .body(b.to_owned());
         }
         let resp = r.send().await.unwrap();
         let status = resp.status().as_u16();
@@ -88,7 +115,10 @@ impl Srv {
             let _ = tx.send(());
         }
         if let Some(h) = self.handle.take() {
-            tokio::time::timeout(Duration::from_secs(10), h).await.expect("the server stops").unwrap();
+            tokio::time::timeout(Duration::from_secs(10), h)
+                .await
+                .expect("the server stops")
+                .unwrap();
         }
     }
 
@@ -132,9 +162,16 @@ impl Sse {
                 .await
                 .unwrap_or_else(|_| panic!("no event with {tags:?} within {secs} s"))
                 .expect("stream open");
-            let Some(data) = frame.strip_prefix("data:") else { continue };
+            let Some(data) = frame.strip_prefix("data:") else {
+                continue;
+            };
             let json: Value = serde_json::from_str(data.lines().next().unwrap()).unwrap();
-            let have: Vec<&str> = json["tags"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+            let have: Vec<&str> = json["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
             if tags.iter().all(|t| have.contains(t)) {
                 return json;
             }
@@ -142,7 +179,8 @@ impl Sse {
     }
 }
 
-pub const BREED: &str = "kind: breed\nname: sava:1.0\ndeployable: magneticio/sava:1.0.0\nports:\n  web: 8080/http\n";
+pub const BREED: &str =
+    "kind: breed\nname: sava:1.0\ndeployable: magneticio/sava:1.0.0\nports:\n  web: 8080/http\n";
 
 /// A blueprint with one cluster `sava` running the given versions.
 pub fn blueprint(name: &str, versions: &[&str], instances: u32) -> String {
@@ -159,7 +197,12 @@ pub fn blueprint(name: &str, versions: &[&str], instances: u32) -> String {
 /// connection closes or 2 s pass.
 pub async fn raw(api: &str, request: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = api.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    let addr = api
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(request.as_bytes()).await.unwrap();
     let mut out = Vec::new();
