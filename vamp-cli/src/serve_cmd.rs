@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use clap::Args;
 use vamp_drivers::{Driver, MemoryDriver};
-use vamp_server::{Config, NoGateway, Server};
+use vamp_server::gateway::Options as GatewayOptions;
+use vamp_server::{Config, GatewaySink, HaproxyGateway, NoGateway, Server};
 
 /// `vamp serve` options.
 #[derive(Args)]
@@ -65,9 +66,6 @@ async fn serve(cmd: Cmd) -> Result<(), String> {
             "none"
         }
     };
-    if gateway == "haproxy" {
-        eprintln!("vamp serve: this build has no HAProxy agent yet: gateways are stored but not served (as --gateway none)");
-    }
     let driver: Arc<dyn Driver> = match cmd.driver.as_str() {
         "memory" => Arc::new(MemoryDriver::new()),
         other => crate::drive_cmd::shared_driver(other)
@@ -77,7 +75,14 @@ async fn serve(cmd: Cmd) -> Result<(), String> {
     let mut config = Config::new(&cmd.store);
     config.listen = cmd.listen;
     config.gateway = gateway.to_owned();
-    let server = Server::bind(config, driver, Arc::new(NoGateway))
+    let sink: Arc<dyn GatewaySink> = if gateway == "haproxy" {
+        Arc::new(HaproxyGateway::new(GatewayOptions::new(
+            std::path::Path::new(&cmd.store).join("haproxy"),
+        )))
+    } else {
+        Arc::new(NoGateway)
+    };
+    let server = Server::bind(config, driver, sink)
         .await
         .map_err(|e| format!("error[io]: {e}"))?;
     for p in server.problems() {

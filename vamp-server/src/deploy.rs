@@ -137,7 +137,12 @@ pub async fn merge(
         .deployment(name)
         .unwrap_or_else(|| DeploymentRecord::new(name));
     let lookup = |k: Kind, n: &str| shared.artifacts.document(k, n);
-    let plan = engine::merge(&old.deployment, bp, &Lookup(&lookup))?;
+    let runtime = gateways::DependencyRuntime::new(shared);
+    let plan = if shared.gateway_sink.serves() {
+        engine::merge_with(&old.deployment, bp, &Lookup(&lookup), &runtime)?
+    } else {
+        engine::merge(&old.deployment, bp, &Lookup(&lookup))?
+    };
     let mut new = old.clone();
     new.deployment = plan.deployment;
     new.deployment.name = name.to_owned();
@@ -150,8 +155,10 @@ pub async fn merge(
         .spec
         .clusters
         .retain(|_, c| !c.services.is_empty());
-    let gws = gateways_of(&new.deployment);
+    let mut gws = gateways_of(&new.deployment);
+    runtime.assign(&mut gws);
     check_ports(shared, name, &gws)?;
+    gateways::check(shared, &gws, &|_| false)?;
     if validate_only {
         return Ok(render(&new));
     }

@@ -8,6 +8,7 @@ use vamp_dsl::yaml::{read_stream, Limits, Node, NodeValue};
 use vamp_dsl::{read, read_bytes, ReadOptions};
 use vamp_model::lifecycle::{self, Plan};
 use vamp_model::resolve::blueprint_of;
+pub use vamp_model::resolve::Runtime;
 use vamp_model::store::{Revision, Store as ResolverStore, StoreError as ResolverError};
 use vamp_model::{Artifact, Blueprint, Code, Deployment, Diagnostic, Document, Kind, Span};
 
@@ -173,6 +174,19 @@ pub fn merge(
     store: &dyn ResolverStore,
 ) -> Result<Plan, Diagnostic> {
     lifecycle::merge(deployment, blueprint, store)
+}
+
+/// [`merge`], with the values only a runtime knows (gateway host and ports).
+///
+/// # Errors
+/// As [`merge`].
+pub fn merge_with(
+    deployment: &Artifact<Deployment>,
+    blueprint: &Artifact<Blueprint>,
+    store: &dyn ResolverStore,
+    runtime: &dyn Runtime,
+) -> Result<Plan, Diagnostic> {
+    lifecycle::merge_with(deployment, blueprint, store, runtime)
 }
 
 /// Removes a blueprint's services from a deployment.

@@ -1,6 +1,10 @@
 //! Gateways: the rules of a gateway write (weights, ports, internal
 //! gateways), the route events, and the seam the gateway agent plugs into.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use serde_json::Value;
 use vamp_model::{
     Artifact, Code, Diagnostic, Document, Gateway, OrRef, Port, PortType, RouteCondition,
@@ -10,11 +14,39 @@ use crate::artifacts::{ApiKind, Stored};
 use crate::events::Event;
 use crate::Shared;
 
-/// What the server tells the proxy side on every gateway change. The
-/// HAProxy agent implements it; `--gateway none` uses [`NoGateway`].
+/// The proxy side of the server. The HAProxy agent
+/// ([`crate::gateway::HaproxyGateway`]) implements it; `--gateway none`
+/// uses [`NoGateway`].
 pub trait GatewaySink: Send + Sync {
-    /// The gateways now stored (every one of them, after the change).
-    fn changed(&self, gateways: &[Artifact<Gateway>]);
+    /// Gateways or instances changed: the sink reads the store again soon.
+    fn changed(&self);
+
+    /// True when gateways are served: dependency values (`$db.host`,
+    /// `$db.ports.NAME`) then resolve to the internal gateways.
+    fn serves(&self) -> bool {
+        false
+    }
+
+    /// Would the proxy accept `gateways` (the whole candidate set)? Called
+    /// before a gateway write is stored.
+    ///
+    /// # Errors
+    /// Why the proxy would refuse it.
+    fn check(&self, shared: &Shared, gateways: &[Artifact<Gateway>]) -> Result<(), Diagnostic> {
+        let _ = (shared, gateways);
+        Ok(())
+    }
+
+    /// Runs the proxy side until `shared.stop` turns true, then cleans up.
+    fn run(&self, shared: Arc<Shared>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let _ = shared;
+        Box::pin(async {})
+    }
+
+    /// Figures for `/info` (`gateway_driver`).
+    fn info(&self) -> Value {
+        Value::Null
+    }
 }
 
 /// No proxy: gateways are stored and served by the API only.
@@ -22,7 +54,7 @@ pub trait GatewaySink: Send + Sync {
 pub struct NoGateway;
 
 impl GatewaySink for NoGateway {
-    fn changed(&self, _: &[Artifact<Gateway>]) {}
+    fn changed(&self) {}
 }
 
 /// Every stored gateway.
@@ -38,9 +70,30 @@ pub fn all(shared: &Shared) -> Vec<Artifact<Gateway>> {
         .collect()
 }
 
-/// Tells the sink about the current gateways.
+/// Tells the sink that gateways or instances changed.
 pub fn notify(shared: &Shared) {
-    shared.gateway_sink.changed(&all(shared));
+    shared.gateway_sink.changed();
+}
+
+/// Asks the sink whether the stored gateways with `changed` put in (and
+/// those named in `removed` left out) would be accepted.
+///
+/// # Errors
+/// The sink's refusal.
+pub fn check(
+    shared: &Shared,
+    changed: &[Artifact<Gateway>],
+    removed: &dyn Fn(&str) -> bool,
+) -> Result<(), Diagnostic> {
+    if !shared.gateway_sink.serves() {
+        return Ok(());
+    }
+    let mut candidate: Vec<Artifact<Gateway>> = all(shared)
+        .into_iter()
+        .filter(|g| !removed(&g.name) && !changed.iter().any(|c| c.name == g.name))
+        .collect();
+    candidate.extend(changed.iter().cloned());
+    shared.gateway_sink.check(shared, &candidate)
 }
 
 /// True for `deployment/cluster/port` names.
@@ -207,4 +260,73 @@ pub fn store_internal(
         shared.bus.publish(e);
     }
     Ok(())
+}
+
+/// What dependency values resolve to while a proxy serves the gateways:
+/// `$dep.host` is the gateway host, `$dep.ports.NAME` the port of the
+/// internal gateway `deployment/cluster/NAME` (the stored one, else one
+/// reserved now from the port range, which [`DependencyRuntime::assign`]
+/// then gives that gateway).
+pub struct DependencyRuntime<'a> {
+    shared: &'a Shared,
+    reserved: std::sync::Mutex<Vec<(String, u16)>>,
+}
+
+impl<'a> DependencyRuntime<'a> {
+    /// A runtime over the stored gateways.
+    pub fn new(shared: &'a Shared) -> Self {
+        DependencyRuntime {
+            shared,
+            reserved: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Gives the reserved ports to the internal gateways that have none.
+    pub fn assign(&self, gateways: &mut [Artifact<Gateway>]) {
+        let reserved = self.reserved.lock().unwrap_or_else(|e| e.into_inner());
+        for g in gateways.iter_mut() {
+            let Some((_, n)) = reserved.iter().find(|(name, _)| *name == g.name) else {
+                continue;
+            };
+            if g.spec.port.as_ref().and_then(|p| p.number).is_none() {
+                let kind = g.spec.port.as_ref().map_or(PortType::Http, |p| p.port_type);
+                let suffix = if kind == PortType::Tcp { "tcp" } else { "http" };
+                g.spec.port = Port::parse(&format!("{n}/{suffix}"));
+            }
+        }
+    }
+}
+
+impl crate::engine::Runtime for DependencyRuntime<'_> {
+    fn host(&self, _: &str, _: &str) -> Option<String> {
+        Some(self.shared.config.gateway_host.clone())
+    }
+
+    fn port(&self, deployment: &str, cluster: &str, port: &str) -> Option<u16> {
+        let name = format!("{deployment}/{cluster}/{port}");
+        let stored = self
+            .shared
+            .artifacts
+            .document(vamp_model::Kind::Gateway, &name)
+            .and_then(|d| match d {
+                Document::Gateway(g) => g.spec.port.and_then(|p| p.number),
+                _ => None,
+            });
+        if stored.is_some() {
+            return stored;
+        }
+        let mut reserved = self.reserved.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, n)) = reserved.iter().find(|(n, _)| *n == name) {
+            return Some(*n);
+        }
+        let used = ports_in_use(self.shared, "");
+        let n = self
+            .shared
+            .config
+            .port_range
+            .clone()
+            .find(|p| !used.contains(p) && !reserved.iter().any(|(_, r)| r == p))?;
+        reserved.push((name, n));
+        Some(n)
+    }
 }

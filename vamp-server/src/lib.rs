@@ -18,7 +18,7 @@
 //! Layout: [`api`] (routing, gates, negotiation, one module per resource),
 //! [`artifacts`] (what is held, written through [`store`]), [`deploy`]
 //! (merge, slice, internal gateways), [`gateways`] (gateway rules and the
-//! [`GatewaySink`] seam for the proxy agent), [`events`] (log, bus, SSE
+//! [`GatewaySink`] seam), [`gateway`] (the HAProxy agent), [`events`] (log, bus, SSE
 //! frames), [`reconcile`] (the loop), [`engine`] (the calls into the DSL
 //! reader and the deployment engine).
 
@@ -28,6 +28,7 @@ pub mod config;
 pub mod deploy;
 pub mod engine;
 pub mod events;
+pub mod gateway;
 pub mod gateways;
 pub mod reconcile;
 pub mod store;
@@ -42,6 +43,7 @@ use tokio::sync::watch;
 use vamp_drivers::Driver;
 
 pub use config::Config;
+pub use gateway::HaproxyGateway;
 pub use gateways::{GatewaySink, NoGateway};
 
 use artifacts::{ApiKind, Artifacts};
@@ -215,6 +217,7 @@ impl Server {
         }
         gateways::notify(&shared);
         let loop_task = tokio::spawn(reconcile::run(shared.clone(), rx, shared.stop.clone()));
+        let gateway_task = tokio::spawn(shared.gateway_sink.run(shared.clone()));
         let app = api::router(shared.clone());
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -223,6 +226,7 @@ impl Server {
             })
             .await;
         let _ = loop_task.await;
+        let _ = gateway_task.await;
         served.map_err(|source| Error::Listen { addr, source })
     }
 }

@@ -252,6 +252,8 @@ async fn finish(shared: &Shared, name: &str, actual: Result<ActualState, String>
         if commit(shared, &new).is_err() {
             return Outcome::Failed;
         }
+        // Instances may have changed: the proxy follows.
+        crate::gateways::notify(shared);
     }
     for e in events {
         shared.bus.publish(e);

@@ -162,6 +162,18 @@ pub fn export(
     options: &CompileOptions<'_>,
     export: &ExportOptions,
 ) -> Result<String, Diagnostic> {
+    export_split(gateways, options, export).map(|r| r.config)
+}
+
+/// [`export`], with the weight tables of [`ExportOptions::split_maps`].
+///
+/// # Errors
+/// As [`export`].
+pub fn export_split(
+    gateways: &[(&str, &Gateway)],
+    options: &CompileOptions<'_>,
+    export: &ExportOptions,
+) -> Result<Rendered, Diagnostic> {
     let ports: HashMap<&str, u16> = gateways
         .iter()
         .filter_map(|(n, g)| Some((*n, g.port.as_ref()?.number?)))
@@ -196,7 +208,7 @@ pub fn export(
         .iter()
         .map(|(name, g)| compile(name, g, &options, true))
         .collect::<Result<Vec<_>, _>>()?;
-    render(&engines, export)
+    render_split(&engines, export)
 }
 
 /// Renders compiled gateways to one `haproxy.cfg`.

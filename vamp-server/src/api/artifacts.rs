@@ -173,6 +173,7 @@ async fn write(
             }
         }
         gateways::prepare(shared, &mut g)?;
+        gateways::check(shared, std::slice::from_ref(&g), &|_| false)?;
         let shown = show(kind, &Stored::Doc(Document::Gateway(g.clone())));
         if validate_only {
             return Ok(shown);
@@ -266,11 +267,14 @@ fn delete(
         ));
     }
     if let Some(Document::Gateway(g)) = old {
-        shared.bus.publish(Event::new(
-            "event",
-            [format!("gateways:{name}"), "undeployed".to_owned()],
-            serde_json::to_value(&g).ok(),
-        ));
+        // A serving proxy says `undeployed` itself once the gateway is gone.
+        if !shared.gateway_sink.serves() {
+            shared.bus.publish(Event::new(
+                "event",
+                [format!("gateways:{name}"), "undeployed".to_owned()],
+                serde_json::to_value(&g).ok(),
+            ));
+        }
         gateways::notify(shared);
     }
     Ok(existed)

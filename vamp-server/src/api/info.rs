@@ -21,7 +21,7 @@ pub(super) fn info(shared: &Shared, req: &Req) -> ApiResult {
             "persistence": {"database": {"type": "directory", "path": shared.config.store.display().to_string()}},
             "key_value": {"type": "directory"},
             "pulse": {"type": "memory", "capacity": shared.config.event_log},
-            "gateway_driver": {"type": shared.config.gateway, "marshallers": []},
+            "gateway_driver": {"type": shared.config.gateway, "marshallers": [], "status": shared.gateway_sink.info()},
             "container_driver": {"type": shared.driver.name()},
             "workflow_driver": {},
         }),
