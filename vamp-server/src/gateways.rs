@@ -281,8 +281,18 @@ impl<'a> DependencyRuntime<'a> {
         }
     }
 
-    /// Gives the reserved ports to the internal gateways that have none.
+    /// Gives the internal gateways that have no port theirs: the stored
+    /// one, the one reserved for a dependency, else a new reservation (so
+    /// that no two of them pick the same free port).
     pub fn assign(&self, gateways: &mut [Artifact<Gateway>]) {
+        for g in gateways.iter() {
+            let parts: Vec<&str> = g.name.split('/').collect();
+            if let [d, c, p] = parts[..] {
+                if g.spec.port.as_ref().and_then(|p| p.number).is_none() {
+                    let _ = crate::engine::Runtime::port(self, d, c, p);
+                }
+            }
+        }
         let reserved = self.reserved.lock().unwrap_or_else(|e| e.into_inner());
         for g in gateways.iter_mut() {
             let Some((_, n)) = reserved.iter().find(|(name, _)| *name == g.name) else {

@@ -22,7 +22,7 @@ pub(crate) struct Desired {
     pub(crate) maps: BTreeMap<String, String>,
     /// The gateways it serves (name → gateway JSON, for events).
     pub(crate) gateways: BTreeMap<String, serde_json::Value>,
-    /// The public ports it binds.
+    /// The public ports it binds (internal gateways take theirs from the port range).
     pub(crate) ports: Vec<u16>,
 }
 
@@ -119,6 +119,7 @@ pub(crate) fn desired(
             .collect(),
         ports: gateways
             .iter()
+            .filter(|g| !crate::gateways::is_internal(&g.name))
             .filter_map(|g| g.spec.port.as_ref()?.number)
             .collect(),
     })

@@ -53,10 +53,16 @@ impl Srv {
     }
 
     pub async fn with(config: Config, driver: Arc<dyn Driver>) -> Srv {
+        Self::with_sink(config, driver, Arc::new(NoGateway)).await
+    }
+
+    pub async fn with_sink(
+        config: Config,
+        driver: Arc<dyn Driver>,
+        sink: Arc<dyn vamp_server::GatewaySink>,
+    ) -> Srv {
         let dir = config.store.clone();
-        let server = Server::bind(config, driver, Arc::new(NoGateway))
-            .await
-            .unwrap();
+        let server = Server::bind(config, driver, sink).await.unwrap();
         let api = format!("http://{}/api/v1", server.local_addr());
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
