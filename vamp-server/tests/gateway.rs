@@ -172,12 +172,11 @@ async fn haproxy_follows_every_gateway_change() {
     let outcome = futures_util::FutureExt::catch_unwind(result).await;
     // Cleanup, pass or fail.
     for d in ["gw", "deps"] {
+        let (_, _, bp) = srv
+            .call("GET", &format!("deployments/{d}?as_blueprint=true"), None)
+            .await;
         let _ = srv
-            .call(
-                "DELETE",
-                &format!("deployments/{d}"),
-                Some(&format!("name: {d}")),
-            )
+            .call("DELETE", &format!("deployments/{d}"), Some(&bp))
             .await;
     }
     let dir = sink.dir().to_owned();
