@@ -3,7 +3,7 @@
 //! instances of every deployment.
 //!
 //! - **Apply**: on every change the agent renders the configuration
-//!   ([`render`]); a change of the configuration text reloads HAProxy
+//!   (`render`); a change of the configuration text reloads HAProxy
 //!   seamlessly (master CLI `reload`, listeners passed over by the runtime
 //!   socket's `expose-fd listeners`); a change of weights alone rewrites the
 //!   weight tables and applies them through the runtime API (`set map`), no
