@@ -343,6 +343,23 @@ impl Artifacts {
         Ok((revision, existed))
     }
 
+    /// Caches a value without writing it, keeping the stored revision: for
+    /// transient state that a restart derives again (a service's `updating`
+    /// phase while a reconcile pass runs). The next [`Artifacts::put`] of the
+    /// name writes it with the rest.
+    pub fn put_transient(&self, kind: ApiKind, name: &str, value: Stored) {
+        let mut t = self.table.write().unwrap_or_else(|e| e.into_inner());
+        let m = t.entry(kind).or_default();
+        let revision = m.get(name).map_or(0, |e| e.revision);
+        m.insert(
+            name.to_owned(),
+            Entry {
+                revision,
+                value: Arc::new(value),
+            },
+        );
+    }
+
     /// Deletes a value; false when there was none.
     ///
     /// # Errors

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use vamp_drivers::{desired_from_deployment, ActualState, PlanOptions};
 use vamp_model::{Instance, Intention, Map, Phase, Status};
 
-use crate::artifacts::DeploymentRecord;
+use crate::artifacts::{ApiKind, DeploymentRecord, Stored};
 use crate::deploy::{commit, stamp};
 use crate::events::Event;
 use crate::Shared;
@@ -139,9 +139,13 @@ async fn begin(shared: &Shared, name: &str) -> Option<DeploymentRecord> {
     }
     if new != old {
         stamp(&old, &mut new);
-        if commit(shared, &new).is_err() {
-            return None;
-        }
+        // `updating` lasts one pass and a restart starts a pass anyway: it
+        // is not worth a durable write (the pass's outcome is).
+        shared.artifacts.put_transient(
+            ApiKind::Deployments,
+            name,
+            Stored::Deployment(Box::new(new.clone())),
+        );
     }
     Some(new)
 }
