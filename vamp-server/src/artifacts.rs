@@ -227,6 +227,19 @@ pub struct Entry {
     pub revision: u64,
     /// The value.
     pub value: Arc<Stored>,
+    /// The value as the API shows it in JSON, rendered on first read (a
+    /// value never changes: a write makes a new entry).
+    pub json: Arc<std::sync::OnceLock<axum::body::Bytes>>,
+}
+
+impl Entry {
+    fn new(revision: u64, value: Stored) -> Self {
+        Entry {
+            revision,
+            value: Arc::new(value),
+            json: Arc::default(),
+        }
+    }
 }
 
 type Table = HashMap<ApiKind, BTreeMap<String, Entry>>;
@@ -259,13 +272,10 @@ impl Artifacts {
             };
             match Stored::from_text(kind, &r.body) {
                 Ok(v) => {
-                    table.entry(kind).or_default().insert(
-                        r.name,
-                        Entry {
-                            revision: r.revision,
-                            value: Arc::new(v),
-                        },
-                    );
+                    table
+                        .entry(kind)
+                        .or_default()
+                        .insert(r.name, Entry::new(r.revision, v));
                 }
                 Err(e) => problems.push(format!("{}/{}: {e}", r.kind, r.name)),
             }
@@ -332,13 +342,7 @@ impl Artifacts {
         let existed = t
             .entry(kind)
             .or_default()
-            .insert(
-                name.to_owned(),
-                Entry {
-                    revision,
-                    value: Arc::new(value),
-                },
-            )
+            .insert(name.to_owned(), Entry::new(revision, value))
             .is_some();
         Ok((revision, existed))
     }
@@ -351,13 +355,7 @@ impl Artifacts {
         let mut t = self.table.write().unwrap_or_else(|e| e.into_inner());
         let m = t.entry(kind).or_default();
         let revision = m.get(name).map_or(0, |e| e.revision);
-        m.insert(
-            name.to_owned(),
-            Entry {
-                revision,
-                value: Arc::new(value),
-            },
-        );
+        m.insert(name.to_owned(), Entry::new(revision, value));
     }
 
     /// Deletes a value; false when there was none.

@@ -312,6 +312,15 @@ pub(super) async fn route(shared: &Shared, req: &Req, word: &str, name: &str) ->
                 req.query.flag("expand_references"),
                 req.query.flag("only_references"),
             );
+            if expand == only {
+                // As stored: rendered once per stored value.
+                let json = e.json.get_or_init(|| {
+                    serde_json::to_vec(&show(kind, &e.value))
+                        .unwrap_or_default()
+                        .into()
+                });
+                return Ok(Reply::json(StatusCode::OK, json.clone()));
+            }
             Ok(Reply::new(
                 StatusCode::OK,
                 references(shared, show(kind, &e.value), expand, only),

@@ -33,6 +33,8 @@ const MEDIA: &str =
 pub struct Reply {
     status: StatusCode,
     value: Option<Value>,
+    /// The body already rendered as JSON (a cached artifact).
+    json: Option<Bytes>,
     headers: Vec<(header::HeaderName, String)>,
 }
 
@@ -42,6 +44,17 @@ impl Reply {
         Reply {
             status,
             value: Some(value),
+            json: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A value already rendered as JSON, with a status.
+    pub fn json(status: StatusCode, json: Bytes) -> Self {
+        Reply {
+            status,
+            value: None,
+            json: Some(json),
             headers: Vec::new(),
         }
     }
@@ -51,6 +64,7 @@ impl Reply {
         Reply {
             status,
             value: None,
+            json: None,
             headers: Vec::new(),
         }
     }
@@ -65,6 +79,11 @@ impl Reply {
 #[derive(Clone)]
 struct Rendered(Value);
 
+/// A body already rendered as JSON, which the negotiation layer passes
+/// through (or turns into YAML).
+#[derive(Clone)]
+struct RenderedJson(Bytes);
+
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let mut r = Response::new(Body::empty());
@@ -76,6 +95,9 @@ impl IntoResponse for Reply {
         }
         if let Some(v) = self.value {
             r.extensions_mut().insert(Rendered(v));
+        }
+        if let Some(json) = self.json {
+            r.extensions_mut().insert(RenderedJson(json));
         }
         r
     }
@@ -278,6 +300,20 @@ async fn negotiate(req: Request, next: Next) -> Response {
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
         *resp.body_mut() = Body::from(text);
+    } else if let Some(RenderedJson(json)) = resp.extensions_mut().remove::<RenderedJson>() {
+        let (body, ctype) = match format {
+            Format::Json => (Body::from(json), "application/json"),
+            Format::Yaml => {
+                let v: Value = serde_json::from_slice(&json).unwrap_or_default();
+                (
+                    Body::from(serde_yaml::to_string(&v).unwrap_or_default()),
+                    "application/x-yaml",
+                )
+            }
+        };
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+        *resp.body_mut() = body;
     }
     resp
 }
