@@ -155,6 +155,9 @@ impl Server {
                 addr: config.listen,
                 source,
             })?;
+        let mut config = config;
+        // Port 0 picks one: workflows (VAMP_URL) need the real one.
+        config.listen = listener.local_addr().unwrap_or(config.listen);
         let (stop, stop_rx) = watch::channel(false);
         let (reconciler, rx) = Reconciler::new();
         let started = events::now();

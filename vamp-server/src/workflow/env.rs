@@ -125,7 +125,9 @@ mod tests {
             serde_json::from_value(serde_json::json!({"name": "b", "deployable": {"type": "application/javascript", "definition": ""}}))
                 .unwrap_or_else(|e| panic!("{e}"));
         breed.environment_variables.insert("A".into(), tv("breed"));
-        breed.environment_variables.insert("B".into(), tv("b-${workflow}"));
+        breed
+            .environment_variables
+            .insert("B".into(), tv("b-${workflow}"));
         let mut wf = vamp_model::Map::new();
         wf.insert("A".into(), tv("wf $B ${config://k} ${es://x}."));
         let mut config = Map::new();

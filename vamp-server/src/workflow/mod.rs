@@ -50,11 +50,14 @@ pub struct Runtime {
     outputs: Mutex<HashMap<String, Output>>,
     tokens: Mutex<HashMap<String, String>>,
     notes: Mutex<HashMap<String, String>>,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -87,6 +90,7 @@ impl Runtime {
             outputs: Mutex::default(),
             tokens: Mutex::default(),
             notes: Mutex::default(),
+            buckets: Mutex::default(),
         }
     }
 
@@ -144,6 +148,24 @@ impl Runtime {
         lock(&self.tokens).get(token).cloned()
     }
 
+    /// Takes one event from the workflow's bucket (`rate` per second, a
+    /// burst of twice that); false when it is empty.
+    pub fn allow_event(&self, name: &str, rate: u32) -> bool {
+        let rate = f64::from(rate.max(1));
+        let mut b = lock(&self.buckets);
+        let (tokens, at) = b
+            .entry(name.to_owned())
+            .or_insert((rate * 2.0, Instant::now()));
+        *tokens = (*tokens + at.elapsed().as_secs_f64() * rate).min(rate * 2.0);
+        *at = Instant::now();
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Records a note about a workflow (shown with its output).
     pub fn note(&self, name: &str, text: &str) {
         lock(&self.notes).insert(name.to_owned(), format!("[vamp] {text}\n"));
@@ -163,7 +185,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn set_status(shared: &Shared, name: &str, status: &str, value: &str) {
     if let Err(e) = shared.workflows.keep_status(name, status) {
-        shared.workflows.note(name, &format!("cannot keep the status: {e}"));
+        shared
+            .workflows
+            .note(name, &format!("cannot keep the status: {e}"));
     }
     shared.bus.publish(Event::new(
         "archive",
@@ -173,9 +197,11 @@ fn set_status(shared: &Shared, name: &str, status: &str, value: &str) {
 }
 
 fn publish(shared: &Shared, name: &str, what: &str) {
-    shared
-        .bus
-        .publish(Event::new("event", [format!("workflows:{name}"), what.to_owned()], None));
+    shared.bus.publish(Event::new(
+        "event",
+        [format!("workflows:{name}"), what.to_owned()],
+        None,
+    ));
 }
 
 /// The runtime loop: resumes what should run, then applies every touch
@@ -196,7 +222,14 @@ pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             r = stop.changed() => if r.is_err() || *stop.borrow() { break },
         }
     }
-    let all: Vec<Supervised> = shared.workflows.supervised.lock().await.drain().map(|(_, s)| s).collect();
+    let all: Vec<Supervised> = shared
+        .workflows
+        .supervised
+        .lock()
+        .await
+        .drain()
+        .map(|(_, s)| s)
+        .collect();
     for s in &all {
         let _ = s.stop.send(true);
     }
@@ -293,7 +326,11 @@ fn breed_of(shared: &Shared, w: &Workflow) -> Result<Breed, String> {
 }
 
 fn number(env: &[(String, String)], key: &str) -> Result<u64, String> {
-    let v = env.iter().rev().find(|(k, _)| k == key).map_or("0", |(_, v)| v.as_str());
+    let v = env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map_or("0", |(_, v)| v.as_str());
     v.trim()
         .parse()
         .map_err(|_| format!("{key} must be an integer >= 0, not `{v}`"))
@@ -329,7 +366,10 @@ fn launch(shared: &Shared, name: &str, data: Option<&str>) -> Result<(Launch, u6
         base.push(("NODE_PATH".into(), m.display().to_string()));
     }
     let mut defaults = vec![
-        ("VAMP_URL".to_owned(), key("vamp-url").unwrap_or_else(|| own_url(cfg))),
+        (
+            "VAMP_URL".to_owned(),
+            key("vamp-url").unwrap_or_else(|| own_url(cfg)),
+        ),
         ("VAMP_API_CACHE".into(), "false".into()),
         ("VAMP_API_TOKEN".into(), token),
         (
@@ -382,7 +422,15 @@ fn new_token(name: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     let mut h = std::hash::DefaultHasher::new();
-    std::hash::Hash::hash(&(name, nanos, N.fetch_add(1, Ordering::Relaxed), std::process::id()), &mut h);
+    std::hash::Hash::hash(
+        &(
+            name,
+            nanos,
+            N.fetch_add(1, Ordering::Relaxed),
+            std::process::id(),
+        ),
+        &mut h,
+    );
     format!("wf-{:016x}{:x}", std::hash::Hasher::finish(&h), nanos)
 }
 
@@ -392,7 +440,12 @@ async fn start(shared: &Arc<Shared>, name: &str) {
     let plan = workflow_of(shared, name)
         .ok_or_else(|| "the workflow is gone".to_owned())
         .and_then(|w| schedule::parse(&w.spec.schedule))
-        .and_then(|s| launch(shared, name, None).map(|(_, p, _)| Plan { schedule: s, period: p }));
+        .and_then(|s| {
+            launch(shared, name, None).map(|(_, p, _)| Plan {
+                schedule: s,
+                period: p,
+            })
+        });
     let plan = match plan {
         Ok(p) => p,
         Err(e) => {
@@ -413,7 +466,12 @@ async fn start(shared: &Arc<Shared>, name: &str) {
 }
 
 /// One run, the launch read anew (an edited breed takes effect).
-async fn run_once(shared: &Shared, name: &str, data: Option<&str>, stop: &mut watch::Receiver<bool>) -> Ended {
+async fn run_once(
+    shared: &Shared,
+    name: &str,
+    data: Option<&str>,
+    stop: &mut watch::Receiver<bool>,
+) -> Ended {
     let out = shared.workflows.output_of(name);
     let ended = match launch(shared, name, data) {
         Ok((l, _, _)) => process::run(&l, &out, stop).await,
@@ -468,7 +526,11 @@ async fn supervise(shared: Arc<Shared>, name: String, plan: Plan, mut stop: watc
             ticker(&shared, &name, &mut stop, || {
                 // The next point of the grid not yet passed (missed ticks are dropped).
                 let behind = first.elapsed().as_secs_f64() / every.as_secs_f64();
-                k = if k == 0 { 1 } else { k.max(behind.ceil() as u32) };
+                k = if k == 0 {
+                    1
+                } else {
+                    k.max(behind.ceil() as u32)
+                };
                 let at = first + every * (k - 1);
                 k += 1;
                 async move {

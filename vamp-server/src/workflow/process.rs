@@ -91,7 +91,9 @@ async fn copy(mut from: impl AsyncRead + Unpin, out: Output) {
         if n == 0 {
             break;
         }
-        out.lock().unwrap_or_else(|e| e.into_inner()).push(&buf[..n]);
+        out.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(&buf[..n]);
     }
 }
 

@@ -232,16 +232,23 @@ mod tests {
             panic!("a time schedule")
         };
         assert_eq!(period.months, 14);
-        assert_eq!(period.fixed, Duration::from_secs(3 * 86_400 + 4 * 3_600 + 5 * 60 + 6));
+        assert_eq!(
+            period.fixed,
+            Duration::from_secs(3 * 86_400 + 4 * 3_600 + 5 * 60 + 6)
+        );
         assert_eq!(repeat, Some(10));
         assert_eq!(start.map(|s| s.year()), Some(2007));
     }
 
     #[test]
     fn periods_step_calendar_months() {
-        assert_eq!(parse_period("P").map(|p| p.fixed), Ok(Duration::from_secs(1)));
+        assert_eq!(
+            parse_period("P").map(|p| p.fixed),
+            Ok(Duration::from_secs(1))
+        );
         assert!(parse_period("1D").is_err() && parse_period("PT1X").is_err());
-        let jan31 = OffsetDateTime::parse("2023-01-31T00:00:00Z", &Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let jan31 = OffsetDateTime::parse("2023-01-31T00:00:00Z", &Rfc3339)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let next = parse_period("P1M").map(|p| p.after(jan31)).ok();
         assert_eq!(next.map(|t| (t.month() as u8, t.day())), Some((2, 28)));
     }
@@ -250,6 +257,9 @@ mod tests {
     fn statuses() {
         assert_eq!(parse_status(" Running "), Ok("running"));
         assert_eq!(parse_status("\"suspended\""), Ok("suspended"));
-        assert_eq!(parse_status("bogus"), Err("Illegal workflow status: bogus.".into()));
+        assert_eq!(
+            parse_status("bogus"),
+            Err("Illegal workflow status: bogus.".into())
+        );
     }
 }
