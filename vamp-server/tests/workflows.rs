@@ -1,7 +1,7 @@
 //! Workflows run by the server with real `node` (skipped, saying so, when
 //! node is not on the PATH): daemon, delete, crash backoff, status
 //! changes, errors, environment, schedules, the event rate limit.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 mod support;
 
@@ -281,5 +281,28 @@ async fn errors_and_restart() {
     assert_eq!(status(&s, "q").await, "suspended");
     let (_, q) = s.json("GET", "workflows/q", None).await;
     assert!(q.get("instances").is_none());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn default_artifacts_are_written_on_an_empty_store_only() {
+    let dir = temp_dir("wf-defaults");
+    let mut c = config(&dir);
+    c.workflow.default_artifacts = true;
+    let s = Srv::with(c.clone(), std::sync::Arc::new(MemoryDriver::new())).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.call("GET", "workflows/health", None).await.0 != 200 {
+        assert!(Instant::now() < deadline, "no default workflows");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, b) = s.json("GET", "breeds/metrics", None).await;
+    assert_eq!(b["deployable"]["type"], "application/javascript");
+    let (_, w) = s.json("GET", "workflows/metrics", None).await;
+    assert_eq!(w["schedule"], "daemon");
+    s.call("DELETE", "breeds/health", None).await;
+    s.stop().await;
+    let s = Srv::with(c, std::sync::Arc::new(MemoryDriver::new())).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.call("GET", "breeds/health", None).await.0, 404);
     s.stop().await;
 }

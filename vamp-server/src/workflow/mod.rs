@@ -8,6 +8,7 @@
 //! (`workflow.js`). Output goes to a bounded ring per workflow, read by
 //! `GET /api/v1/workflows/{name}/logs`.
 
+pub mod defaults;
 pub mod env;
 pub mod process;
 pub mod schedule;
@@ -210,6 +211,9 @@ pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let Some(mut rx) = lock(&shared.workflows.rx).take() else {
         return;
     };
+    if shared.config.workflow.default_artifacts {
+        defaults::write(&shared);
+    }
     for name in shared.artifacts.names(ApiKind::Workflows) {
         apply(&shared, &name).await;
     }
