@@ -23,6 +23,15 @@ pub(crate) struct Cmd {
     /// Gateway: haproxy or none (default: haproxy when it is on the PATH).
     #[arg(long)]
     gateway: Option<String>,
+    /// Folder holding `vamp-node-client` and `highland` for workflows, as
+    /// `bindings/node/client/install-runtime.sh DIR` prepares it
+    /// [default: <store>/node_modules].
+    #[arg(long, value_name = "DIR")]
+    node_modules: Option<std::path::PathBuf>,
+    /// Do not write the default `metrics` and `health` breeds and workflows
+    /// on first start with an empty store.
+    #[arg(long)]
+    no_default_artifacts: bool,
 }
 
 fn on_path(program: &str) -> bool {
@@ -75,6 +84,28 @@ async fn serve(cmd: Cmd) -> Result<(), String> {
     let mut config = Config::new(&cmd.store);
     config.listen = cmd.listen;
     config.gateway = gateway.to_owned();
+    let modules = cmd
+        .node_modules
+        .clone()
+        .unwrap_or_else(|| std::path::Path::new(&cmd.store).join("node_modules"));
+    if !on_path("node") {
+        eprintln!("vamp serve: node is not on the PATH: workflows are stored but fail to start (install Node.js >= 18)");
+    } else if !modules.join("vamp-node-client").is_dir() {
+        eprintln!(
+            "vamp serve: {} holds no vamp-node-client: workflows that require it fail (run bindings/node/client/install-runtime.sh {})",
+            modules.display(),
+            modules.display()
+        );
+    }
+    config.workflow.node_modules = Some(std::path::absolute(&modules).unwrap_or(modules));
+    config.workflow.inherit_env = vamp_server::config::INHERITED
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+        .collect();
+    if on_path("nice") {
+        config.workflow.nice = vec!["nice".into(), "-n".into(), "10".into()];
+    }
+    config.workflow.default_artifacts = !cmd.no_default_artifacts;
     let sink: Arc<dyn GatewaySink> = if gateway == "haproxy" {
         Arc::new(HaproxyGateway::new(GatewayOptions::new(
             std::path::Path::new(&cmd.store).join("haproxy"),

@@ -32,7 +32,31 @@ pub struct Config {
     pub sse_lag: usize,
     /// Quiet time after which an SSE stream gets a heartbeat comment.
     pub heartbeat: Duration,
+    /// How workflows run.
+    pub workflow: WorkflowConfig,
 }
+
+/// How the server runs JavaScript workflows.
+#[derive(Debug, Clone)]
+pub struct WorkflowConfig {
+    /// The `node` program (found on the inherited `PATH` when not a path).
+    pub node: PathBuf,
+    /// The folder holding `vamp-node-client` and `highland`, set as `NODE_PATH`.
+    pub node_modules: Option<PathBuf>,
+    /// Variables passed on from the server's environment (`PATH`, `HOME`,
+    /// `LANG`, `LC_ALL`, `TZ`, `TMPDIR`), filled by the caller.
+    pub inherit_env: Vec<(String, String)>,
+    /// A prefix running node at a lower CPU priority (`["nice", "-n", "10"]`), or empty.
+    pub nice: Vec<String>,
+    /// Writes the default breeds and workflows `metrics` and `health` on
+    /// first start with an empty store.
+    pub default_artifacts: bool,
+    /// Events a workflow may post per second (a burst of twice that).
+    pub event_rate: u32,
+}
+
+/// The variables a workflow inherits from the server's environment.
+pub const INHERITED: [&str; 6] = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
 
 impl Config {
     /// The defaults, storing in `store`.
@@ -56,6 +80,14 @@ impl Config {
             event_log: 10_000,
             sse_lag: 1024,
             heartbeat: Duration::from_secs(15),
+            workflow: WorkflowConfig {
+                node: PathBuf::from("node"),
+                node_modules: None,
+                inherit_env: Vec::new(),
+                nice: Vec::new(),
+                default_artifacts: false,
+                event_rate: 50,
+            },
         }
     }
 

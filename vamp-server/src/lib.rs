@@ -32,6 +32,7 @@ pub mod gateway;
 pub mod gateways;
 pub mod reconcile;
 pub mod store;
+pub mod workflow;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -42,7 +43,7 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 use vamp_drivers::Driver;
 
-pub use config::Config;
+pub use config::{Config, WorkflowConfig};
 pub use gateway::HaproxyGateway;
 pub use gateways::{GatewaySink, NoGateway};
 
@@ -98,6 +99,8 @@ pub struct Shared {
     pub gateway_sink: Arc<dyn GatewaySink>,
     /// True once the server stops (ends streams and loops).
     pub stop: watch::Receiver<bool>,
+    /// The workflow runtime.
+    pub workflows: workflow::Runtime,
     /// Start time.
     pub started: String,
     /// This run's identity.
@@ -152,6 +155,9 @@ impl Server {
                 addr: config.listen,
                 source,
             })?;
+        let mut config = config;
+        // Port 0 picks one: workflows (VAMP_URL) need the real one.
+        config.listen = listener.local_addr().unwrap_or(config.listen);
         let (stop, stop_rx) = watch::channel(false);
         let (reconciler, rx) = Reconciler::new();
         let started = events::now();
@@ -168,6 +174,7 @@ impl Server {
             driver,
             gateway_sink: sink,
             stop: stop_rx,
+            workflows: workflow::Runtime::new(&config.store),
             started,
             uuid,
             dynamic: Mutex::new(Map::new()),
@@ -218,6 +225,7 @@ impl Server {
         gateways::notify(&shared);
         let loop_task = tokio::spawn(reconcile::run(shared.clone(), rx, shared.stop.clone()));
         let gateway_task = tokio::spawn(shared.gateway_sink.run(shared.clone()));
+        let workflow_task = tokio::spawn(workflow::run(shared.clone(), shared.stop.clone()));
         let app = api::router(shared.clone());
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -227,6 +235,7 @@ impl Server {
             .await;
         let _ = loop_task.await;
         let _ = gateway_task.await;
+        let _ = workflow_task.await;
         served.map_err(|source| Error::Listen { addr, source })
     }
 }

@@ -111,7 +111,7 @@ async fn crud_of_every_kind() {
         ("routes", "rt", "name: rt\nweight: 50%\n".into(), 201, 200, 204),
         ("templates", "tpl", "name: tpl\nclusters: {}\n".into(), 201, 200, 204),
         ("blueprints", "bp", support::blueprint("bp", &["1.0.0"], 1), 201, 200, 204),
-        ("workflows", "wf", "name: wf\nbreed: sava:1.0\nschedule: daemon\n".into(), 202, 202, 202),
+        ("workflows", "wf", "name: wf\nbreed: sava:1.0\nschedule: daemon\nstatus: suspended\n".into(), 202, 202, 202),
         ("gateways", "gw", "name: gw\nport: 9050/http\nroutes:\n  sava/web: {weight: 100%}\n".into(), 202, 202, 202),
     ];
     for (kind, name, body, post, put, _) in &docs {

@@ -16,6 +16,7 @@ enum Payload {
     Doc(Document),
     Plain(Value),
     Blueprint(Artifact<vamp_model::Blueprint>),
+    Workflow(Document, &'static str),
 }
 
 /// The kind, name and payload of a document, or why it does not read.
@@ -37,6 +38,9 @@ fn prepare(
     }
     if deleting {
         return Ok(Payload::Plain(Value::Null));
+    }
+    if kind == ApiKind::Workflows {
+        return super::workflows::read(input).map(|(d, s)| Payload::Workflow(d, s));
     }
     match kind.model() {
         Some(_) => match &input.read {
@@ -148,6 +152,13 @@ async fn write(
             return Ok(json!([shown]));
         }
         Payload::Doc(d) => d,
+        Payload::Workflow(d, status) => {
+            let (shown, existed) = super::workflows::store(shared, name, d, status, validate_only)?;
+            if !validate_only {
+                archive(shared, kind, name, create && !existed, source);
+            }
+            return Ok(json!([shown]));
+        }
     };
     if let Document::Gateway(mut g) = doc {
         let old = match shared.artifacts.document(vamp_model::Kind::Gateway, name) {
@@ -240,6 +251,9 @@ fn delete(
     name: &str,
     validate_only: bool,
 ) -> Result<bool, ApiError> {
+    if kind == ApiKind::Workflows {
+        return super::workflows::delete(shared, name, validate_only);
+    }
     if kind == ApiKind::Gateways && gateways::is_internal(name) {
         let deployment = name.split('/').next().unwrap_or_default();
         if shared.artifacts.deployment(deployment).is_some() {

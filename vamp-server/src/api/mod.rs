@@ -7,6 +7,7 @@ mod artifacts;
 mod deployments;
 mod events;
 mod info;
+mod workflows;
 
 use std::sync::Arc;
 
@@ -114,6 +115,8 @@ pub enum ApiError {
     NotFound,
     /// 405.
     Method,
+    /// 429 with a message.
+    TooMany(String),
     /// 500 (the cause is logged, not shown).
     Internal(String),
 }
@@ -149,6 +152,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::BAD_REQUEST, Some(v))
             }
             ApiError::Message(m) => (StatusCode::BAD_REQUEST, Some(json!({ "message": m }))),
+            ApiError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, Some(json!({ "message": m }))),
             ApiError::NotFound => {
                 let mut r = (
                     StatusCode::NOT_FOUND,
@@ -411,12 +415,19 @@ async fn dispatch(
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     let result = match segs.as_slice() {
         ["events", "stream"] => return events::stream(&shared, &req),
-        ["events"] => events::events(&shared, &req),
+        ["events"] => match limited(&shared, &req) {
+            Some(e) => Err(e),
+            None => events::events(&shared, &req),
+        },
         ["info" | "information"] => info::info(&shared, &req),
         ["config" | "configuration", rest @ ..] => {
             info::config(&shared, &req, rest.first().copied())
         }
         ["deployments", ..] => deployments::route(&shared, &req, &segs[1..]).await,
+        ["workflows", rest @ ..] => match workflows::route(&shared, &req, rest).await {
+            Some(r) => r,
+            None => artifacts::route(&shared, &req, "workflows", &rest.join("/")).await,
+        },
         [] => artifacts::root(&shared, &req).await,
         [kind, rest @ ..] => artifacts::route(&shared, &req, kind, &rest.join("/")).await,
     };
@@ -424,6 +435,27 @@ async fn dispatch(
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// A workflow (known by the token it was given, `Authorization: token <t>`)
+/// that posts events faster than its rate gets a 429, noted in its logs.
+fn limited(shared: &Shared, req: &Req) -> Option<ApiError> {
+    if req.method != Method::POST {
+        return None;
+    }
+    let token = req
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("token "))?;
+    let name = shared.workflows.workflow_of_token(token.trim())?;
+    let rate = shared.config.workflow.event_rate;
+    if shared.workflows.allow_event(&name, rate) {
+        return None;
+    }
+    let m = format!("Workflow {name} posts more than {rate} events per second: event refused.");
+    shared.workflows.note(&name, &m);
+    Some(ApiError::TooMany(m))
 }
 
 /// A page of a list, with `X-Total-Count` and `Link`.
