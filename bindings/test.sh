@@ -62,6 +62,10 @@ say "node --test"
 node_log="$CACHE/bindings-node-test.log"
 (cd "$BINDINGS/node" && node --test --test-reporter=tap __test__/) 2>&1 | tee "$node_log"
 node_rc=${PIPESTATUS[0]}
+say "node --test: vamp-node-client"
+client_log="$CACHE/bindings-node-client-test.log"
+(cd "$BINDINGS/node/client" && npm ci --no-audit --no-fund --loglevel=error && node --test --test-reporter=tap __test__/*.test.js) 2>&1 | tee "$client_log"
+client_rc=${PIPESTATUS[0]}
 set -e
 
 count() { grep -Eo "[0-9]+ $1" "$2" | tail -1 | grep -Eo '[0-9]+' || echo 0; }
@@ -69,6 +73,10 @@ py_pass=$(count passed "$py_log"); py_fail=$(count failed "$py_log")
 py_err=$(count error "$py_log")
 node_pass=$(grep -E '^# pass ' "$node_log" | awk '{print $3}' | tail -1); node_pass=${node_pass:-0}
 node_fail=$(grep -E '^# fail ' "$node_log" | awk '{print $3}' | tail -1); node_fail=${node_fail:-0}
+client_pass=$(grep -E '^# pass ' "$client_log" | awk '{print $3}' | tail -1)
+client_fail=$(grep -E '^# fail ' "$client_log" | awk '{print $3}' | tail -1)
+node_pass=$((node_pass + ${client_pass:-0})); node_fail=$((node_fail + ${client_fail:-0}))
+if [ "$client_rc" -ne 0 ] && [ "${client_fail:-0}" -eq 0 ]; then node_fail=$((node_fail + 1)); fi
 passed=$((py_pass + node_pass))
 failed=$((py_fail + py_err + node_fail))
 # A runner that failed without counting a failure (a crash, no tests) still fails.

@@ -300,6 +300,30 @@ fn select_marathon(group: Option<String>, url: Option<String>) -> Result<Selecte
     Ok(Selected::Marathon(d))
 }
 
+/// A driver other than memory for `vamp serve`, as `(code, message)` on failure.
+pub(crate) async fn shared_driver(
+    name: &str,
+) -> Result<std::sync::Arc<dyn Driver>, (String, String)> {
+    let target = Target {
+        driver: name.to_owned(),
+        namespace: None,
+        marathon_url: None,
+    };
+    // The server keeps route weights itself: no CLI weight book is restored.
+    let selected = select_driver(&target)
+        .await
+        .map_err(|e| (e.diagnostic.code.to_string(), e.diagnostic.message.clone()))?;
+    Ok(match selected {
+        Selected::Memory(d) => std::sync::Arc::new(d),
+        #[cfg(feature = "docker")]
+        Selected::Docker(d) => std::sync::Arc::new(d),
+        #[cfg(feature = "kubernetes")]
+        Selected::Kubernetes(d) => std::sync::Arc::new(d),
+        #[cfg(feature = "marathon")]
+        Selected::Marathon(d) => std::sync::Arc::new(d),
+    })
+}
+
 async fn select(target: &Target) -> Result<Selected, CliError> {
     restore_weights(select_driver(target).await?)
 }

@@ -10,6 +10,7 @@ mod render;
 mod resolve_cmd;
 mod rollout_cmd;
 mod route_cmd;
+mod serve_cmd;
 mod sla_cmd;
 
 use std::process::ExitCode;
@@ -82,6 +83,8 @@ enum Command {
     /// Rollout timelines and replays.
     #[command(flatten)]
     Rollout(rollout_cmd::Cmd),
+    /// Run the Vamp server (the original's v1 REST API) until SIGTERM/SIGINT.
+    Serve(serve_cmd::Cmd),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
         Command::Drive(cmd) => drive_cmd::run(cmd),
         Command::Import(cmd) => import_cmd::run(cmd),
         Command::Rollout(cmd) => rollout_cmd::run(cmd),
+        Command::Serve(cmd) => serve_cmd::run(cmd),
     }
 }
 

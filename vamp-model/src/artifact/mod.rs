@@ -613,7 +613,9 @@ fn deserialize_kind<'de, D: Deserializer<'de>, T: Spec>(
     d: D,
 ) -> Result<std::marker::PhantomData<T>, D::Error> {
     let kind = String::deserialize(d)?;
-    if kind == T::KIND.as_str() {
+    // Singular or plural, as the API reads kinds (`breed` or `breeds`).
+    let singular = kind.strip_suffix('s').filter(|k| *k == T::KIND.as_str());
+    if kind == T::KIND.as_str() || singular.is_some() {
         Ok(std::marker::PhantomData)
     } else {
         Err(D::Error::invalid_value(
@@ -729,7 +731,11 @@ impl<'de> Deserialize<'de> for Document {
         }
         let v = Value::deserialize(d)?;
         let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
-        let Some(kind) = Kind::ALL.into_iter().find(|k| k.as_str() == kind) else {
+        let singular = kind.strip_suffix('s').unwrap_or(kind);
+        let Some(kind) = Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == kind || k.as_str() == singular)
+        else {
             return Err(D::Error::unknown_variant(
                 kind,
                 &[

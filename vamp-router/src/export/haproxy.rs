@@ -120,6 +120,15 @@ pub struct ExportOptions {
     pub http_check_path: Option<String>,
     /// `maxconn` of the `global` section (default 4096).
     pub maxconn: u32,
+    /// A directory for weight tables (default `None`: the weight split is a
+    /// `rand(100)` draw per request). With a directory, a frontend with
+    /// several weighted routes counts its requests in a one-entry stick
+    /// table and picks the route of slot `count mod total` from the map
+    /// file `DIR/E(G).map` ([`render_split`] returns its content): a smooth
+    /// weighted round-robin over the slots, so any `total` consecutive
+    /// requests split exactly by weight, and a weight change is a map
+    /// update (HAProxy's runtime `set map`) rather than a new configuration.
+    pub split_maps: Option<String>,
 }
 
 impl Default for ExportOptions {
@@ -131,6 +140,7 @@ impl Default for ExportOptions {
             health_checks: true,
             http_check_path: None,
             maxconn: 4096,
+            split_maps: None,
         }
     }
 }
@@ -152,6 +162,18 @@ pub fn export(
     options: &CompileOptions<'_>,
     export: &ExportOptions,
 ) -> Result<String, Diagnostic> {
+    export_split(gateways, options, export).map(|r| r.config)
+}
+
+/// [`export`], with the weight tables of [`ExportOptions::split_maps`].
+///
+/// # Errors
+/// As [`export`].
+pub fn export_split(
+    gateways: &[(&str, &Gateway)],
+    options: &CompileOptions<'_>,
+    export: &ExportOptions,
+) -> Result<Rendered, Diagnostic> {
     let ports: HashMap<&str, u16> = gateways
         .iter()
         .filter_map(|(n, g)| Some((*n, g.port.as_ref()?.number?)))
@@ -186,7 +208,7 @@ pub fn export(
         .iter()
         .map(|(name, g)| compile_gateway(name, g, &options, true))
         .collect::<Result<Vec<_>, _>>()?;
-    render(&engines, export)
+    render_split(&engines, export)
 }
 
 /// Renders compiled gateways to one `haproxy.cfg`.
@@ -209,6 +231,25 @@ pub fn export(
 /// assert_eq!(err.code, Code::UnresolvedGatewayPort);
 /// ```
 pub fn render(engines: &[Engine], options: &ExportOptions) -> Result<String, Diagnostic> {
+    render_split(engines, options).map(|r| r.config)
+}
+
+/// A configuration and the weight tables it reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rendered {
+    /// The `haproxy.cfg` text.
+    pub config: String,
+    /// `(path, content)` of every weight table (see
+    /// [`ExportOptions::split_maps`]): one `slot backend` line per slot.
+    pub maps: Vec<(String, String)>,
+}
+
+/// [`render`], with the weight tables of [`ExportOptions::split_maps`].
+///
+/// # Errors
+/// As [`render`].
+pub fn render_split(engines: &[Engine], options: &ExportOptions) -> Result<Rendered, Diagnostic> {
+    let mut maps = Vec::new();
     let mut out = String::with_capacity(1024 + engines.len() * 1024);
     let _ = write!(
         out,
@@ -236,10 +277,30 @@ pub fn render(engines: &[Engine], options: &ExportOptions) -> Result<String, Dia
         if let Some(other) = ports.insert(port, &e.name) {
             return Err(duplicate_port(port, other, &e.name));
         }
-        gateway(&mut out, e, bind, port, options)?;
+        gateway(&mut out, e, bind, port, options, &mut maps)?;
     }
     virtual_hosts(&mut out, engines, bind, options, &mut ports)?;
-    Ok(out)
+    Ok(Rendered { config: out, maps })
+}
+
+/// The slots of a smooth weighted round-robin over `weights` (`total`
+/// slots, each index `i` appearing `weights[i]` times, spread evenly).
+fn smooth_slots(weights: &[u32]) -> Vec<usize> {
+    let total: u32 = weights.iter().sum();
+    let mut current = vec![0i64; weights.len()];
+    (0..total)
+        .map(|_| {
+            let mut best = 0;
+            for (i, w) in weights.iter().enumerate() {
+                current[i] += i64::from(*w);
+                if current[i] > current[best] {
+                    best = i;
+                }
+            }
+            current[best] -= i64::from(total);
+            best
+        })
+        .collect()
 }
 
 fn duplicate_port(port: u16, a: &str, b: &str) -> Diagnostic {
@@ -581,6 +642,7 @@ fn gateway(
     bind: &str,
     port: u16,
     options: &ExportOptions,
+    maps: &mut Vec<(String, String)>,
 ) -> Result<(), Diagnostic> {
     let fe = backend_name::encode(&e.name);
     let http = e.port_type == PortType::Http;
@@ -644,18 +706,48 @@ fn gateway(
     let weighted: Vec<usize> = (0..e.routes.len())
         .filter(|&i| e.routes[i].weight > 0)
         .collect();
-    if weighted.len() > 1 {
-        let _ = writeln!(
+    let rule = if http {
+        "http-request"
+    } else {
+        "tcp-request content"
+    };
+    let split_map = match &options.split_maps {
+        Some(dir) if weighted.len() > 1 => {
+            Some(format!("{}/{fe}.map", clean(dir, "the map directory")?))
+        }
+        _ => None,
+    };
+    if let Some(path) = &split_map {
+        let weights: Vec<u32> = weighted
+            .iter()
+            .map(|&i| u32::from(e.routes[i].weight))
+            .collect();
+        let total: u32 = weights.iter().sum();
+        let mut map = String::new();
+        for (slot, k) in smooth_slots(&weights).into_iter().enumerate() {
+            let _ = writeln!(
+                map,
+                "{slot} {}",
+                backend_name(&e.name, &e.routes[weighted[k]].name)
+            );
+        }
+        maps.push((path.clone(), map));
+        out.push_str("    stick-table type integer size 1 store gpc0\n");
+        let _ = write!(
             rules,
-            "    {}-request {}set-var(txn.vamp_w) rand(100)",
-            if http { "http" } else { "tcp" },
-            if http { "" } else { "content " }
+            "    {rule} track-sc0 int(0)\n    {rule} set-var(txn.vamp_w) sc0_inc_gpc0,mod({total})\n"
         );
+        let _ = writeln!(uses, "    use_backend %[var(txn.vamp_w),map_int({path})]");
+    } else if weighted.len() > 1 {
+        let _ = writeln!(rules, "    {rule} set-var(txn.vamp_w) rand(100)");
     }
     let mut cumulative = 0u32;
     for (k, &i) in weighted.iter().enumerate() {
         let r = &e.routes[i];
         cumulative += u32::from(r.weight);
+        if split_map.is_some() && k + 1 < weighted.len() {
+            continue;
+        }
         if k + 1 == weighted.len() {
             let _ = writeln!(
                 uses,
@@ -847,6 +939,19 @@ fn virtual_hosts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smooth_slots_interleave_exactly() {
+        let slots = smooth_slots(&[70, 30]);
+        assert_eq!(slots.len(), 100);
+        assert_eq!(slots.iter().filter(|&&k| k == 1).count(), 30);
+        assert_eq!(&slots[..6], &[0, 1, 0, 0, 0, 1]);
+        // Any window of 10 holds 7 (or within one of 7) of the first route.
+        for w in slots.windows(10) {
+            let a = w.iter().filter(|&&k| k == 0).count();
+            assert!((6..=8).contains(&a), "{w:?}");
+        }
+    }
 
     #[test]
     fn patterns_are_quoted() {
