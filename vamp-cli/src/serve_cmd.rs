@@ -25,7 +25,7 @@ pub(crate) struct Cmd {
     gateway: Option<String>,
     /// Folder holding `vamp-node-client` and `highland` for workflows, as
     /// `bindings/node/client/install-runtime.sh DIR` prepares it
-    /// [default: <store>/node_modules].
+    /// [default: `STORE/node_modules`].
     #[arg(long, value_name = "DIR")]
     node_modules: Option<std::path::PathBuf>,
     /// Do not write the default `metrics` and `health` breeds and workflows
