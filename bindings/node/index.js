@@ -89,4 +89,7 @@ for (const [name, value] of Object.entries(native)) {
   const isClass = typeof value === 'function' && value.prototype && Object.getOwnPropertyNames(value.prototype).length > 1
   api[name] = typeof value !== 'function' ? value : isClass ? wrapClass(value) : wrap(value)
 }
+// The workflow client (`vamp-node-client`), also `require('vamp/client')`;
+// loaded on first use (it needs only highland, not the native addon).
+Object.defineProperty(api, 'client', { enumerable: true, get: () => require('./client') })
 module.exports = api

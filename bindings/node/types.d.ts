@@ -94,3 +94,6 @@ export interface SlaStats {
   unknownService: number
   late: number
 }
+
+/** The workflow client (`vamp-node-client`): `{Api, Http, Log, Util, ElasticsearchMetrics}`; also `require('vamp/client')`. */
+export * as client from './client'
