@@ -55,7 +55,15 @@ fn images() -> Result<(), String> {
     }
 }
 
-async fn setup() -> Option<(Srv, Arc<HaproxyGateway>, Arc<DockerDriver>)> {
+/// The server (its store in `dir`), its HAProxy agent and the driver.
+struct Setup {
+    srv: Srv,
+    sink: Arc<HaproxyGateway>,
+    driver: Arc<DockerDriver>,
+    dir: std::path::PathBuf,
+}
+
+async fn setup() -> Option<Setup> {
     if std::process::Command::new("haproxy")
         .arg("-v")
         .output()
@@ -86,7 +94,12 @@ async fn setup() -> Option<(Srv, Arc<HaproxyGateway>, Arc<DockerDriver>)> {
     config.port_range = 46000..=46999;
     let sink = Arc::new(HaproxyGateway::new(Options::new(dir.join("haproxy"))));
     let srv = Srv::with_sink(config, driver.clone(), sink.clone()).await;
-    Some((srv, sink, driver))
+    Some(Setup {
+        srv,
+        sink,
+        driver,
+        dir,
+    })
 }
 
 /// One HTTP GET through a gateway: `(status, body)`.
@@ -165,7 +178,13 @@ async fn info(srv: &Srv) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn haproxy_follows_every_gateway_change() {
-    let Some((srv, sink, driver)) = setup().await else {
+    let Some(Setup {
+        srv,
+        sink,
+        driver,
+        dir: store,
+    }) = setup().await
+    else {
         return;
     };
     let result = std::panic::AssertUnwindSafe(steps(&srv, &sink));
@@ -203,6 +222,7 @@ async fn haproxy_follows_every_gateway_change() {
         );
     }
     assert!(!dir.exists(), "{} left behind", dir.display());
+    std::fs::remove_dir_all(&store).unwrap();
 }
 
 async fn steps(srv: &Srv, sink: &HaproxyGateway) {
@@ -364,8 +384,8 @@ async fn steps(srv: &Srv, sink: &HaproxyGateway) {
     .await;
     eprintln!("HAProxy kill -9 recovery: {:?}", t.elapsed());
 
-    // Dependencies reached through their gateways (the TCP pair is deployed
-    // too; its end-to-end answer is not checked yet).
+    // An HTTP and a TCP dependency, each reached through its gateway
+    // (`$dep.host:$dep.ports.NAME` is the internal gateway's address).
     let (hp, tp) = (free_port(), free_port());
     let deps = format!(
         "name: deps\ngateways:\n  {hp}: hfront/web\n  {tp}/tcp: tfront/line\nclusters:\n\
@@ -382,4 +402,36 @@ async fn steps(srv: &Srv, sink: &HaproxyGateway) {
         || get(hp, "curl").is_ok_and(|(s, b)| s == 200 && id_of(&b) == "hback"),
     )
     .await;
+    until(
+        60,
+        "the TCP dependency answers through two gateways",
+        || tcp(tp, "ping").is_ok_and(|b| id_of(&b) == "tback"),
+    )
+    .await;
+    // Both dependencies were reached through their internal gateways: the
+    // access log names their frontends.
+    let mut lines = log.subscribe();
+    assert_eq!(id_of(&get(hp, "curl").unwrap().1), "hback");
+    assert_eq!(id_of(&tcp(tp, "ping").unwrap()), "tback");
+    let mut frontends = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while frontends.len() < 2 && Instant::now() < deadline {
+        if let Ok(Ok(line)) = tokio::time::timeout(Duration::from_millis(200), lines.recv()).await {
+            let ft = line["ft"].as_str().unwrap_or_default();
+            if ["deps_2fhback_2fweb", "deps_2ftback_2fline"].contains(&ft) {
+                frontends.insert(ft.to_owned());
+            }
+        }
+    }
+    assert_eq!(frontends.len(), 2, "{frontends:?}");
+}
+
+/// One TCP exchange through a gateway: what the far end answers to `data`.
+fn tcp(port: u16, data: &str) -> std::io::Result<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(data.as_bytes())?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
 }
