@@ -8,6 +8,7 @@
 #![cfg(feature = "docker")]
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
+mod gateway_backends;
 mod support;
 
 use std::io::{Read, Write};
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gateway_backends::free_port;
 use serde_json::Value;
 use support::{temp_dir, Srv};
 use vamp_drivers::{DockerDriver, DockerOptions, Driver};
@@ -22,14 +24,6 @@ use vamp_server::gateway::Options;
 use vamp_server::HaproxyGateway;
 
 const STANDIN: &str = "/work/shared/standin/build-images.sh";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn images() -> Result<(), String> {
     let have = std::process::Command::new("docker")
