@@ -245,6 +245,21 @@ impl Inner {
         std::fs::create_dir_all(dir)
             .map_err(|e| refused(format!("cannot check the gateway: {e}")))?;
         let desired = self.render(shared, gateways, dir)?;
+        // A change of weights alone leaves the configuration HAProxy runs
+        // as it is (the tables differ): nothing to check, no port to probe.
+        let candidate = desired.config.replace(
+            &dir.display().to_string(),
+            &self.paths.maps.display().to_string(),
+        );
+        if self
+            .applied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|d| d.config == candidate)
+        {
+            return Ok(());
+        }
         for (path, content) in &desired.maps {
             std::fs::write(path, content)
                 .map_err(|e| refused(format!("cannot check the gateway: {e}")))?;
