@@ -139,6 +139,8 @@ pub async fn merge(
         .artifacts
         .deployment(name)
         .unwrap_or_else(|| DeploymentRecord::new(name));
+    let ports = shared.locks.of(gateways::PORTS_LOCK);
+    let _ports = ports.lock().await;
     let lookup = |k: Kind, n: &str| shared.artifacts.document(k, n);
     let runtime = gateways::DependencyRuntime::new(shared);
     let plan = if shared.gateway_sink.serves() {

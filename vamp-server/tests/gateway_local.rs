@@ -223,3 +223,41 @@ async fn virtual_hosts_route_by_host_on_the_shared_port() {
 
     finish(srv, &sink).await;
 }
+
+/// Deployments written at once get distinct internal-gateway ports (port
+/// assignment is serialized across deployments).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deployments_get_distinct_gateway_ports() {
+    let Some((srv, sink)) = server(None).await else {
+        return;
+    };
+    let srv = Arc::new(srv);
+    let writes: Vec<_> = (0..8)
+        .map(|i| {
+            let srv = srv.clone();
+            tokio::spawn(async move {
+                let body = format!(
+                    "name: d{i}\nclusters:\n  c:\n    services:\n      breed:\n        name: b{i}\n        \
+                     deployable: acme/b:{i}\n        ports:\n          web: 8080/http\n          line: 7000/tcp\n"
+                );
+                srv.call("PUT", &format!("deployments/d{i}"), Some(&body)).await
+            })
+        })
+        .collect();
+    for w in writes {
+        let (st, _, body) = w.await.unwrap();
+        assert_eq!(st, 202, "{body}");
+    }
+    let (_, all) = srv.json("GET", "gateways", None).await;
+    let ports: Vec<u64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["port"]["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports.len(), 16, "{all}");
+    let distinct: std::collections::BTreeSet<_> = ports.iter().collect();
+    assert_eq!(distinct.len(), ports.len(), "{ports:?}");
+    let srv = Arc::into_inner(srv).unwrap();
+    finish(srv, &sink).await;
+}
