@@ -8,6 +8,12 @@
 //!   socket's `expose-fd listeners`); a change of weights alone rewrites the
 //!   weight tables and applies them through the runtime API (`set map`), no
 //!   reload; no change touches nothing.
+//!   A reload keeps every listener and every request in flight; HAProxy
+//!   2.6 (the one packaged here) does close the old worker's *idle*
+//!   keep-alive connections, so a client that reuses one at that instant
+//!   sees it closed and must retry (as HTTP clients do for idempotent
+//!   requests); `idle-close-on-response` (HAProxy 2.7+) would close them
+//!   after their next answer instead.
 //! - **Supervise**: if HAProxy exits it is started again with the current
 //!   configuration (backoff from 100 ms to 5 s); when the server stops,
 //!   HAProxy is stopped and its private folder (sockets, configuration,
@@ -15,7 +21,9 @@
 //! - **Check**: a candidate set of gateways is rendered, checked by
 //!   `haproxy -c` and its new public ports are probed before the API stores
 //!   it ([`GatewaySink::check`]); the running proxy keeps the last good
-//!   configuration.
+//!   configuration. A candidate whose configuration is the running one
+//!   (weights alone differ) needs neither. Ports are assigned under one
+//!   lock across deployments ([`gateways::PORTS_LOCK`]).
 //! - **Events**: `gateways:<name>` + `deployed` when a gateway enters the
 //!   running configuration, `undeployed` when it leaves it.
 //! - **Access log**: read from a socket, never a file ([`AccessLog`]).
