@@ -141,12 +141,7 @@ fn two_a_in_a_row(seen: &[String]) -> bool {
 }
 
 fn main() {
-    if std::process::Command::new("haproxy")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIPPED: haproxy is not on the PATH");
+    if gateway_backends::no_haproxy() {
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()

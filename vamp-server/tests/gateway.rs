@@ -58,12 +58,7 @@ struct Setup {
 }
 
 async fn setup() -> Option<Setup> {
-    if std::process::Command::new("haproxy")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIPPED: haproxy is not on the PATH");
+    if gateway_backends::no_haproxy() {
         return None;
     }
     let driver = match DockerDriver::connect(DockerOptions {

@@ -34,12 +34,7 @@ impl Drop for Cleanup {
 /// A server with the HAProxy agent on the memory driver; `None` (said on
 /// stderr) without `haproxy`.
 async fn server(virtual_hosts_port: Option<u16>) -> Option<(Srv, Arc<HaproxyGateway>, Cleanup)> {
-    if std::process::Command::new("haproxy")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIPPED: haproxy is not on the PATH");
+    if gateway_backends::no_haproxy() {
         return None;
     }
     let dir = temp_dir("gwl");

@@ -1,7 +1,7 @@
 //! Local HTTP backends for the gateway tests and benchmark: each answers
 //! every request with `{"id": ID}` (keep-alive, HTTP/1.1). Each test
 //! binary uses a part of them.
-#![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
+#![allow(dead_code, clippy::unwrap_used, clippy::print_stderr, unreachable_pub)]
 
 use std::convert::Infallible;
 
@@ -53,4 +53,17 @@ pub fn gateway(name: &str, port: u16, backends: &[(u16, u8)]) -> String {
         out.push_str(&format!("  \"[127.0.0.1:{b}]\":\n    weight: {w}%\n"));
     }
     out
+}
+
+/// True, said on stderr, when `haproxy` is not on the PATH (the caller
+/// skips).
+pub fn no_haproxy() -> bool {
+    let missing = std::process::Command::new("haproxy")
+        .arg("-v")
+        .output()
+        .is_err();
+    if missing {
+        eprintln!("SKIPPED: haproxy is not on the PATH");
+    }
+    missing
 }
