@@ -239,7 +239,8 @@ async fn virtual_hosts_route_by_host_on_the_shared_port() {
 }
 
 /// Deployments written at once get distinct internal-gateway ports (port
-/// assignment is serialized across deployments).
+/// assignment is serialized across deployments), each of the type of its
+/// breed port.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_deployments_get_distinct_gateway_ports() {
     let Some((srv, sink, _cleanup)) = server(None).await else {
@@ -270,6 +271,16 @@ async fn concurrent_deployments_get_distinct_gateway_ports() {
         .map(|g| g["port"]["number"].as_u64().unwrap())
         .collect();
     assert_eq!(ports.len(), 16, "{all}");
+    // An internal gateway takes its type from the breeds' port.
+    for g in all.as_array().unwrap() {
+        let name = g["name"].as_str().unwrap();
+        let want = if name.ends_with("/line") {
+            "tcp"
+        } else {
+            "http"
+        };
+        assert_eq!(g["port"]["type"], want, "{name}");
+    }
     let distinct: std::collections::BTreeSet<_> = ports.iter().collect();
     assert_eq!(distinct.len(), ports.len(), "{ports:?}");
     let srv = Arc::into_inner(srv).unwrap();
