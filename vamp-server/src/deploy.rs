@@ -139,6 +139,8 @@ pub async fn merge(
         .artifacts
         .deployment(name)
         .unwrap_or_else(|| DeploymentRecord::new(name));
+    let ports = shared.locks.of(gateways::PORTS_LOCK);
+    let _ports = ports.lock().await;
     let lookup = |k: Kind, n: &str| shared.artifacts.document(k, n);
     let runtime = gateways::DependencyRuntime::new(shared);
     let plan = if shared.gateway_sink.serves() {
@@ -326,10 +328,14 @@ pub fn gateways_of(d: &Artifact<Deployment>) -> Vec<Artifact<Gateway>> {
     for (cname, c) in &d.spec.clusters {
         for (port, g) in &c.gateways {
             let mut g = g.clone();
-            // Internal gateways listen on a port from the port range.
-            let port_type = g
-                .port
-                .as_ref()
+            // Internal gateways listen on a port from the port range, with
+            // the type of the breeds' port of that name (a `7000/tcp` port
+            // is a TCP gateway); the gateway's own port, if any, otherwise.
+            let port_type = c
+                .services
+                .iter()
+                .find_map(|s| s.breed.ports.get(port))
+                .or(g.port.as_ref())
                 .map_or(vamp_model::PortType::Http, |p| p.port_type);
             g.port = Some(vamp_model::Port {
                 value: String::new(),

@@ -101,6 +101,12 @@ pub fn is_internal(name: &str) -> bool {
     name.split('/').count() == 3
 }
 
+/// The key of [`crate::Locks`] that serializes port assignment across
+/// deployments (from the reservation of internal-gateway ports to the
+/// gateways stored), so that two deployments written at once never pick the
+/// same free port. No deployment can be named so (`/` is illegal there).
+pub const PORTS_LOCK: &str = "/gateway-ports";
+
 /// The port numbers in use by gateways other than `except`.
 fn ports_in_use(shared: &Shared, except: &str) -> Vec<u16> {
     all(shared)

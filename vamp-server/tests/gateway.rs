@@ -8,6 +8,7 @@
 #![cfg(feature = "docker")]
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
+mod gateway_backends;
 mod support;
 
 use std::io::{Read, Write};
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gateway_backends::free_port;
 use serde_json::Value;
 use support::{temp_dir, Srv};
 use vamp_drivers::{DockerDriver, DockerOptions, Driver};
@@ -22,14 +24,6 @@ use vamp_server::gateway::Options;
 use vamp_server::HaproxyGateway;
 
 const STANDIN: &str = "/work/shared/standin/build-images.sh";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn images() -> Result<(), String> {
     let have = std::process::Command::new("docker")
@@ -55,13 +49,16 @@ fn images() -> Result<(), String> {
     }
 }
 
-async fn setup() -> Option<(Srv, Arc<HaproxyGateway>, Arc<DockerDriver>)> {
-    if std::process::Command::new("haproxy")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIPPED: haproxy is not on the PATH");
+/// The server (its store in `dir`), its HAProxy agent and the driver.
+struct Setup {
+    srv: Srv,
+    sink: Arc<HaproxyGateway>,
+    driver: Arc<DockerDriver>,
+    dir: std::path::PathBuf,
+}
+
+async fn setup() -> Option<Setup> {
+    if gateway_backends::no_haproxy() {
         return None;
     }
     let driver = match DockerDriver::connect(DockerOptions {
@@ -86,7 +83,12 @@ async fn setup() -> Option<(Srv, Arc<HaproxyGateway>, Arc<DockerDriver>)> {
     config.port_range = 46000..=46999;
     let sink = Arc::new(HaproxyGateway::new(Options::new(dir.join("haproxy"))));
     let srv = Srv::with_sink(config, driver.clone(), sink.clone()).await;
-    Some((srv, sink, driver))
+    Some(Setup {
+        srv,
+        sink,
+        driver,
+        dir,
+    })
 }
 
 /// One HTTP GET through a gateway: `(status, body)`.
@@ -165,7 +167,13 @@ async fn info(srv: &Srv) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn haproxy_follows_every_gateway_change() {
-    let Some((srv, sink, driver)) = setup().await else {
+    let Some(Setup {
+        srv,
+        sink,
+        driver,
+        dir: store,
+    }) = setup().await
+    else {
         return;
     };
     let result = std::panic::AssertUnwindSafe(steps(&srv, &sink));
@@ -203,6 +211,7 @@ async fn haproxy_follows_every_gateway_change() {
         );
     }
     assert!(!dir.exists(), "{} left behind", dir.display());
+    std::fs::remove_dir_all(&store).unwrap();
 }
 
 async fn steps(srv: &Srv, sink: &HaproxyGateway) {
@@ -364,8 +373,8 @@ async fn steps(srv: &Srv, sink: &HaproxyGateway) {
     .await;
     eprintln!("HAProxy kill -9 recovery: {:?}", t.elapsed());
 
-    // Dependencies reached through their gateways (the TCP pair is deployed
-    // too; its end-to-end answer is not checked yet).
+    // An HTTP and a TCP dependency, each reached through its gateway
+    // (`$dep.host:$dep.ports.NAME` is the internal gateway's address).
     let (hp, tp) = (free_port(), free_port());
     let deps = format!(
         "name: deps\ngateways:\n  {hp}: hfront/web\n  {tp}/tcp: tfront/line\nclusters:\n\
@@ -382,4 +391,36 @@ async fn steps(srv: &Srv, sink: &HaproxyGateway) {
         || get(hp, "curl").is_ok_and(|(s, b)| s == 200 && id_of(&b) == "hback"),
     )
     .await;
+    until(
+        60,
+        "the TCP dependency answers through two gateways",
+        || tcp(tp, "ping").is_ok_and(|b| id_of(&b) == "tback"),
+    )
+    .await;
+    // Both dependencies were reached through their internal gateways: the
+    // access log names their frontends.
+    let mut lines = log.subscribe();
+    assert_eq!(id_of(&get(hp, "curl").unwrap().1), "hback");
+    assert_eq!(id_of(&tcp(tp, "ping").unwrap()), "tback");
+    let mut frontends = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while frontends.len() < 2 && Instant::now() < deadline {
+        if let Ok(Ok(line)) = tokio::time::timeout(Duration::from_millis(200), lines.recv()).await {
+            let ft = line["ft"].as_str().unwrap_or_default();
+            if ["deps_2fhback_2fweb", "deps_2ftback_2fline"].contains(&ft) {
+                frontends.insert(ft.to_owned());
+            }
+        }
+    }
+    assert_eq!(frontends.len(), 2, "{frontends:?}");
+}
+
+/// One TCP exchange through a gateway: what the far end answers to `data`.
+fn tcp(port: u16, data: &str) -> std::io::Result<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(data.as_bytes())?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
 }

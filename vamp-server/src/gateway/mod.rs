@@ -8,6 +8,12 @@
 //!   socket's `expose-fd listeners`); a change of weights alone rewrites the
 //!   weight tables and applies them through the runtime API (`set map`), no
 //!   reload; no change touches nothing.
+//!   A reload keeps every listener and every request in flight; HAProxy
+//!   2.6 (the one packaged here) does close the old worker's *idle*
+//!   keep-alive connections, so a client that reuses one at that instant
+//!   sees it closed and must retry (as HTTP clients do for idempotent
+//!   requests); `idle-close-on-response` (HAProxy 2.7+) would close them
+//!   after their next answer instead.
 //! - **Supervise**: if HAProxy exits it is started again with the current
 //!   configuration (backoff from 100 ms to 5 s); when the server stops,
 //!   HAProxy is stopped and its private folder (sockets, configuration,
@@ -15,10 +21,19 @@
 //! - **Check**: a candidate set of gateways is rendered, checked by
 //!   `haproxy -c` and its new public ports are probed before the API stores
 //!   it ([`GatewaySink::check`]); the running proxy keeps the last good
-//!   configuration.
+//!   configuration. A candidate whose configuration is the running one
+//!   (weights alone differ) needs neither. Ports are assigned under one
+//!   lock across deployments ([`gateways::PORTS_LOCK`]).
 //! - **Events**: `gateways:<name>` + `deployed` when a gateway enters the
 //!   running configuration, `undeployed` when it leaves it.
 //! - **Access log**: read from a socket, never a file ([`AccessLog`]).
+//! - **Virtual hosts**: with [`Options::virtual_hosts_port`], one shared
+//!   frontend on that port sends a request to the HTTP gateway whose
+//!   `virtual_hosts` match its `Host` header (case-insensitive, as
+//!   `vamp_router::engine::by_virtual_host` decides) and on through that
+//!   gateway's own frontend, so its conditions and weights apply; a host no
+//!   gateway names gets HAProxy's 503. Without it (the default) virtual
+//!   hosts are stored and reported but not bound.
 
 pub mod access_log;
 mod process;
@@ -53,6 +68,11 @@ pub struct Options {
     pub dir: PathBuf,
     /// Lines a slow access-log subscriber may fall behind.
     pub log_capacity: usize,
+    /// The port of the shared virtual-hosts frontend (the original's
+    /// `virtual-hosts.port`, 80 there). `None` (the default) leaves virtual
+    /// hosts out: binding 80 needs privileges a development server lacks,
+    /// and a gateway is always reachable on its own port.
+    pub virtual_hosts_port: Option<u16>,
 }
 
 impl Options {
@@ -62,6 +82,7 @@ impl Options {
             binary: PathBuf::from("haproxy"),
             dir: dir.into(),
             log_capacity: 65536,
+            virtual_hosts_port: None,
         }
     }
 }
@@ -79,6 +100,10 @@ struct Inner {
     log_port: Mutex<Option<u16>>,
     /// The configuration HAProxy runs (the last good one).
     applied: Mutex<Option<Desired>>,
+    /// The public ports of a configuration being applied: HAProxy may
+    /// hold them before `applied` says so, and the bind probe of
+    /// [`Inner::check`] must not take them for someone else's.
+    binding: Mutex<Vec<u16>>,
     counters: Counters,
     checks: AtomicU64,
 }
@@ -106,6 +131,7 @@ impl HaproxyGateway {
                 log,
                 log_port: Mutex::new(None),
                 applied: Mutex::new(None),
+                binding: Mutex::new(Vec::new()),
                 counters: Counters::default(),
                 checks: AtomicU64::new(0),
             }),
@@ -188,9 +214,12 @@ impl Inner {
         render::desired(
             shared,
             gateways,
-            maps,
-            &self.paths.stats,
-            &self.log_target(),
+            &render::Files {
+                maps,
+                stats: &self.paths.stats,
+                log: &self.log_target(),
+                virtual_hosts_port: self.options.virtual_hosts_port,
+            },
         )
     }
 
@@ -224,6 +253,21 @@ impl Inner {
         std::fs::create_dir_all(dir)
             .map_err(|e| refused(format!("cannot check the gateway: {e}")))?;
         let desired = self.render(shared, gateways, dir)?;
+        // A change of weights alone leaves the configuration HAProxy runs
+        // as it is (the tables differ): nothing to check, no port to probe.
+        let candidate = desired.config.replace(
+            &dir.display().to_string(),
+            &self.paths.maps.display().to_string(),
+        );
+        if self
+            .applied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|d| d.config == candidate)
+        {
+            return Ok(());
+        }
         for (path, content) in &desired.maps {
             std::fs::write(path, content)
                 .map_err(|e| refused(format!("cannot check the gateway: {e}")))?;
@@ -233,13 +277,19 @@ impl Inner {
             .map_err(|e| refused(format!("cannot check the gateway: {e}")))?;
         process::check(&self.options.binary, &cfg)
             .map_err(|m| refused(format!("HAProxy refuses the gateway: {m}")))?;
-        let bound: Vec<u16> = self
+        let mut bound: Vec<u16> = self
             .applied
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
             .map(|d| d.ports.clone())
             .unwrap_or_default();
+        bound.extend(
+            self.binding
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter(),
+        );
         for port in desired.ports.iter().filter(|p| !bound.contains(p)) {
             let addr = format!("{}:{port}", shared.config.gateway_host);
             if let Err(e) = std::net::TcpListener::bind(&addr) {
@@ -341,6 +391,24 @@ impl Inner {
         let desired = self
             .render(shared, &all, &self.paths.maps)
             .map_err(|d| format!("cannot render the gateways: {}", d.message))?;
+        self.binding
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone_from(&desired.ports);
+        let result = self.apply_desired(shared, proxy, desired).await;
+        self.binding
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        result
+    }
+
+    async fn apply_desired(
+        &self,
+        shared: &Shared,
+        proxy: &mut Option<Proxy>,
+        desired: Desired,
+    ) -> Result<(), String> {
         let before = self
             .applied
             .lock()

@@ -55,18 +55,26 @@ pub(crate) fn targets(shared: &Shared) -> Targets {
     out
 }
 
-/// Renders `gateways` with the instances `shared` knows; weight tables go
-/// to `maps_dir`, the runtime API socket is `stats`, logs go to the
-/// syslog address `log`.
+/// Where a rendered configuration points.
+pub(crate) struct Files<'a> {
+    /// The folder of the weight tables.
+    pub(crate) maps: &'a Path,
+    /// The runtime API socket.
+    pub(crate) stats: &'a Path,
+    /// The syslog address of the access log.
+    pub(crate) log: &'a str,
+    /// The shared virtual-hosts frontend's port, if any.
+    pub(crate) virtual_hosts_port: Option<u16>,
+}
+
+/// Renders `gateways` with the instances `shared` knows, pointing at `files`.
 ///
 /// # Errors
 /// What the export refuses (ports, conditions, names).
 pub(crate) fn desired(
     shared: &Shared,
     gateways: &[Artifact<Gateway>],
-    maps_dir: &Path,
-    stats: &Path,
-    log: &str,
+    files: &Files<'_>,
 ) -> Result<Desired, Diagnostic> {
     let mut conditions: Map<ConditionText> = Map::new();
     let mut rewrites: Map<Rewrite> = Map::new();
@@ -89,9 +97,9 @@ pub(crate) fn desired(
     let targets = targets(shared);
     let options = ExportOptions {
         bind_address: shared.config.gateway_host.clone(),
-        virtual_hosts_port: None,
-        log_target: format!("{log} len 8192 format raw local0"),
-        split_maps: Some(maps_dir.display().to_string()),
+        virtual_hosts_port: files.virtual_hosts_port,
+        log_target: format!("{} len 8192 format raw local0", files.log),
+        split_maps: Some(files.maps.display().to_string()),
         ..ExportOptions::default()
     };
     let named: Vec<(&str, &Gateway)> = gateways
@@ -103,10 +111,13 @@ pub(crate) fn desired(
         "\nglobal\n",
         &format!(
             "\nglobal\n    stats socket {} mode 600 level admin expose-fd listeners\n",
-            stats.display()
+            files.stats.display()
         ),
         1,
     );
+    let virtual_hosts_port = files
+        .virtual_hosts_port
+        .filter(|_| config.contains("\nfrontend virtual_hosts\n"));
     Ok(Desired {
         config,
         maps: rendered.maps.into_iter().collect(),
@@ -123,6 +134,7 @@ pub(crate) fn desired(
             .iter()
             .filter(|g| !crate::gateways::is_internal(&g.name))
             .filter_map(|g| g.spec.port.as_ref()?.number)
+            .chain(virtual_hosts_port)
             .collect(),
     })
 }
