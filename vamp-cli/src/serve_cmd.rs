@@ -32,6 +32,10 @@ pub(crate) struct Cmd {
     /// on first start with an empty store.
     #[arg(long)]
     no_default_artifacts: bool,
+    /// Also serve every gateway's virtual hosts on this port (Host header
+    /// routing; with `--gateway haproxy`).
+    #[arg(long, value_name = "PORT")]
+    virtual_hosts_port: Option<u16>,
 }
 
 fn on_path(program: &str) -> bool {
@@ -107,9 +111,9 @@ async fn serve(cmd: Cmd) -> Result<(), String> {
     }
     config.workflow.default_artifacts = !cmd.no_default_artifacts;
     let sink: Arc<dyn GatewaySink> = if gateway == "haproxy" {
-        Arc::new(HaproxyGateway::new(GatewayOptions::new(
-            std::path::Path::new(&cmd.store).join("haproxy"),
-        )))
+        let mut options = GatewayOptions::new(std::path::Path::new(&cmd.store).join("haproxy"));
+        options.virtual_hosts_port = cmd.virtual_hosts_port;
+        Arc::new(HaproxyGateway::new(options))
     } else {
         Arc::new(NoGateway)
     };
