@@ -7,8 +7,9 @@
 //! - A file that cannot be read is reported (see
 //!   [`DirectoryStore::problems`]) with its path and line; only the
 //!   documents of the broken part are lost, every other artifact is kept.
-//! - Writes go to a temporary file in the same folder that is then renamed
-//!   over the target, so a crash never leaves a half-written file behind.
+//! - Writes go through [`write_atomic`]: a temporary file in the same
+//!   folder, synced and renamed over the target, then the folder synced, so
+//!   a crash never leaves a half-written file behind.
 //!   A new artifact goes to `KINDs/NAME.yaml`; an existing one is rewritten
 //!   where it is (only its own document in a multi-document file).
 //! - Earlier revisions live in `.vamp/history/KIND/NAME/REVISION.yaml`
@@ -103,7 +104,8 @@ fn is_blank(text: &str) -> bool {
     })
 }
 
-fn io_error(path: &Path, e: &std::io::Error) -> StoreError {
+/// `StoreError::Io` for a file or folder and what the system said.
+pub fn io_error(path: &Path, e: &std::io::Error) -> StoreError {
     StoreError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -350,8 +352,15 @@ fn collect(
     Ok(())
 }
 
-/// Writes through a temporary file in the same folder, then renames it.
-fn write_atomic(path: &Path, text: &str) -> Result<(), StoreError> {
+/// Writes `bytes` to `path` so that after a crash the file is either the
+/// old or the new content, never a torn one, and the write is on disk when
+/// this returns: the bytes go to a temporary file in the same folder (created
+/// if needed), which is synced, renamed over the target, and the folder
+/// synced. A failed write removes the temporary file.
+///
+/// # Errors
+/// `StoreError::Io` naming the folder or the file when a step fails.
+pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
     let name = path
@@ -361,9 +370,10 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), StoreError> {
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
+        f.write_all(bytes.as_ref())?;
         f.sync_all()?;
-        fs::rename(&tmp, path)
+        fs::rename(&tmp, path)?;
+        fs::File::open(dir)?.sync_all()
     })();
     result.map_err(|e| {
         let _ = fs::remove_file(&tmp);

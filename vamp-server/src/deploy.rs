@@ -115,6 +115,24 @@ fn inline_breeds(bp: &Artifact<Blueprint>) -> Vec<vamp_model::Breed> {
     out
 }
 
+/// Publishes the `archive` event of a written artifact (`archive:create`
+/// when `created`, else `archive:update`); nothing for kinds that are not
+/// archived.
+pub(crate) fn archive(shared: &Shared, kind: ApiKind, name: &str, created: bool, source: String) {
+    if kind.archived() {
+        let what = if created {
+            "archive:create"
+        } else {
+            "archive:update"
+        };
+        shared.bus.publish(Event::new(
+            "archive",
+            [format!("{}:{name}", kind.as_str()), what.to_owned()],
+            Some(Value::String(source)),
+        ));
+    }
+}
+
 /// Merges a blueprint into the deployment `name` (created when missing).
 /// Returns the per-document results: `[[breed]..., deployment]`.
 ///
@@ -175,26 +193,19 @@ pub async fn merge(
             shared
                 .artifacts
                 .put(ApiKind::Breeds, &bname, Stored::Doc(Document::Breed(b)))?;
-        let what = if existed {
-            "archive:update"
-        } else {
-            "archive:create"
-        };
-        shared.bus.publish(Event::new(
-            "archive",
-            [format!("breeds:{bname}"), what.to_owned()],
-            Some(Value::String(source.to_string())),
-        ));
+        archive(
+            shared,
+            ApiKind::Breeds,
+            &bname,
+            !existed,
+            source.to_string(),
+        );
         results.push(json!([source]));
     }
     stamp(&old, &mut new);
     commit(shared, &new)?;
     let source = serde_json::to_value(bp).unwrap_or(Value::Null).to_string();
-    shared.bus.publish(Event::new(
-        "archive",
-        [format!("deployments:{name}"), "archive:update".to_owned()],
-        Some(Value::String(source)),
-    ));
+    archive(shared, ApiKind::Deployments, name, false, source);
     sync_gateways(shared, &new, gws)?;
     shared.reconciler.touch(name);
     results.push(render(&new));

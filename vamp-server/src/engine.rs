@@ -4,7 +4,6 @@
 //! the paths here change.
 
 use serde_json::Value;
-use vamp_deploy::lifecycle::{self, Plan};
 use vamp_deploy::resolve::blueprint_of;
 pub use vamp_deploy::resolve::Runtime;
 use vamp_deploy::store::{Revision, Store as ResolverStore, StoreError as ResolverError};
@@ -164,41 +163,9 @@ pub fn deployment_from_json(json: &Value) -> Result<Artifact<Deployment>, Diagno
     Deployment::from_json(json)
 }
 
-/// Merges a blueprint into a deployment, references resolved through `store`.
-///
-/// # Errors
-/// Any resolution or gateway error.
-pub fn merge(
-    deployment: &Artifact<Deployment>,
-    blueprint: &Artifact<Blueprint>,
-    store: &dyn ResolverStore,
-) -> Result<Plan, Diagnostic> {
-    lifecycle::merge(deployment, blueprint, store)
-}
-
-/// [`merge`], with the values only a runtime knows (gateway host and ports).
-///
-/// # Errors
-/// As [`merge`].
-pub fn merge_with(
-    deployment: &Artifact<Deployment>,
-    blueprint: &Artifact<Blueprint>,
-    store: &dyn ResolverStore,
-    runtime: &dyn Runtime,
-) -> Result<Plan, Diagnostic> {
-    lifecycle::merge_with(deployment, blueprint, store, runtime)
-}
-
-/// Removes a blueprint's services from a deployment.
-///
-/// # Errors
-/// When the remaining weights do not total 100 or a dependency would break.
-pub fn remove(
-    deployment: &Artifact<Deployment>,
-    blueprint: &Artifact<Blueprint>,
-) -> Result<Plan, Diagnostic> {
-    lifecycle::remove(deployment, blueprint)
-}
+// Merging a blueprint into a deployment (with or without the values only a
+// runtime knows) and removing one from it.
+pub use vamp_deploy::lifecycle::{merge, merge_with, remove};
 
 /// A deployment as a blueprint with everything inline.
 pub fn as_blueprint(deployment: &Artifact<Deployment>) -> Artifact<Blueprint> {

@@ -23,36 +23,17 @@ async fn gates_and_formats() {
         raw.contains("Request is missing required HTTP header 'Accept'"),
         "{raw}"
     );
-    let r = c
-        .get(&url)
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let r = s.get_as("breeds", "text/html").await;
     assert_eq!(r.status(), 400);
     assert!(r
         .text()
         .await
         .unwrap()
         .contains("Only the following media types are supported"));
-    assert_eq!(
-        c.get(&url)
-            .header("Accept", "application/json; charset=utf-8")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        400
-    );
-    assert_eq!(
-        c.get(&url)
-            .header("Accept", "text/html, */*;q=0.1")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let charset = s.get_as("breeds", "application/json; charset=utf-8").await;
+    assert_eq!(charset.status(), 400);
+    let any = s.get_as("breeds", "text/html, */*;q=0.1").await;
+    assert_eq!(any.status(), 200);
     // Content-Type gate on writes.
     let r = c
         .post(&url)
@@ -64,14 +45,9 @@ async fn gates_and_formats() {
         .unwrap();
     assert_eq!(r.status(), 400);
     // YAML answers, trailing slash, headers.
-    let (st, _) = s.json("PUT", "breeds/sava:1.0", Some(BREED)).await;
+    let (st, _) = s.send("PUT", "breeds/sava:1.0", BREED).await;
     assert_eq!(st, 200);
-    let r = c
-        .get(format!("{}/breeds/sava:1.0/", s.api))
-        .header("Accept", "application/x-yaml")
-        .send()
-        .await
-        .unwrap();
+    let r = s.get_as("breeds/sava:1.0/", "application/x-yaml").await;
     assert_eq!(r.headers()["content-type"], "application/x-yaml");
     assert_eq!(r.headers()["cache-control"], "no-store");
     assert!(r.text().await.unwrap().contains("name: sava:1.0"));
@@ -87,7 +63,7 @@ async fn gates_and_formats() {
         (404, "The requested resource could not be found.")
     );
     // Config needs no Accept; info does.
-    let r = c.get(format!("{}/config", s.api)).send().await.unwrap();
+    let r = s.get_as("config", "").await;
     let cfg: Value = r.json().await.unwrap();
     assert_eq!(cfg["vamp.gateway-driver.host"], "127.0.0.1");
     assert!(cfg["vamp.operation.deployment.scale.instances"].is_number());
@@ -115,7 +91,7 @@ async fn crud_of_every_kind() {
         ("gateways", "gw", "name: gw\nport: 9050/http\nroutes:\n  sava/web: {weight: 100%}\n".into(), 202, 202, 202),
     ];
     for (kind, name, body, post, put, _) in &docs {
-        let (st, v) = s.json("POST", kind, Some(body)).await;
+        let (st, v) = s.send("POST", kind, body).await;
         assert_eq!(st, *post, "POST {kind}: {v}");
         if *kind != "rewrites" {
             ev.wait(&[&format!("{kind}:{name}"), "archive:create"], 5)
@@ -124,7 +100,7 @@ async fn crud_of_every_kind() {
         let (st, v) = s.json("GET", &format!("{kind}/{name}"), None).await;
         assert_eq!((st, v["name"].as_str()), (200, Some(*name)), "GET {kind}");
         assert_eq!(v["kind"], *kind);
-        let (st, v) = s.json("PUT", &format!("{kind}/{name}"), Some(body)).await;
+        let (st, v) = s.send("PUT", &format!("{kind}/{name}"), body).await;
         assert_eq!(st, *put, "PUT {kind}: {v}");
         if *kind != "rewrites" {
             ev.wait(&[&format!("{kind}:{name}"), "archive:update"], 5)
@@ -136,20 +112,20 @@ async fn crud_of_every_kind() {
     }
     // validate_only writes nothing.
     let (st, v) = s
-        .json(
+        .send(
             "POST",
             "scales?validate_only=true",
-            Some("name: tiny\ncpu: 1\nmemory: 1GB\ninstances: 1\n"),
+            "name: tiny\ncpu: 1\nmemory: 1GB\ninstances: 1\n",
         )
         .await;
     assert_eq!((st, v["name"].as_str()), (201, Some("tiny")));
     assert_eq!(s.call("GET", "scales/tiny", None).await.0, 404);
     // Name mismatch, several documents, a reader error with its position.
     let (st, v) = s
-        .json(
+        .send(
             "PUT",
             "scales/other",
-            Some("name: small\ncpu: 1\nmemory: 1GB\ninstances: 1\n"),
+            "name: small\ncpu: 1\nmemory: 1GB\ninstances: 1\n",
         )
         .await;
     assert_eq!(
@@ -159,14 +135,10 @@ async fn crud_of_every_kind() {
             Some("Inconsistent name: given 'other' but found 'small'.")
         )
     );
-    let (st, _) = s.json("POST", "scales", Some("name: a\ncpu: 1\nmemory: 1GB\ninstances: 1\n---\nname: b\ncpu: 1\nmemory: 1GB\ninstances: 1\n")).await;
+    let (st, _) = s.send("POST", "scales", "name: a\ncpu: 1\nmemory: 1GB\ninstances: 1\n---\nname: b\ncpu: 1\nmemory: 1GB\ninstances: 1\n").await;
     assert_eq!(st, 400);
     let (st, v) = s
-        .json(
-            "POST",
-            "breeds",
-            Some("name: x\ndeployable: a/b\nbogus: 1\n"),
-        )
+        .send("POST", "breeds", "name: x\ndeployable: a/b\nbogus: 1\n")
         .await;
     assert_eq!(
         (st, v["code"].as_str(), v["line"].as_u64()),
@@ -180,10 +152,10 @@ async fn crud_of_every_kind() {
         v["clusters"]["sava"]["services"][0]["breed"],
         json!({"reference": "sava:1.0.0"})
     );
-    s.json(
+    s.send(
         "PUT",
         "blueprints/ref",
-        Some("name: ref\nclusters:\n  sava:\n    services:\n      breed: sava:1.0\n"),
+        "name: ref\nclusters:\n  sava:\n    services:\n      breed: sava:1.0\n",
     )
     .await;
     let (_, v) = s
@@ -238,34 +210,34 @@ async fn root_requests_are_all_or_nothing() {
     let (s, _) = Srv::memory().await;
     let mut ev = s.events("?tag=archive").await;
     let two = format!("{BREED}---\nkind: scales\nname: small\ncpu: 1\nmemory: 1GB\ninstances: 1\n");
-    let (st, v) = s.json("PUT", "", Some(&two)).await;
+    let (st, v) = s.send("PUT", "", &two).await;
     assert_eq!(st, 202);
     assert_eq!(v.as_array().unwrap().len(), 2);
     // Root PUT is an update, even for a new artifact.
     ev.wait(&["breeds:sava:1.0", "archive:update"], 5).await;
     ev.wait(&["scales:small", "archive:update"], 5).await;
     // A JSON array counts as several documents.
-    let (st, _) = s.json("POST", "", Some(r#"[{"kind":"condition","name":"c1","condition":"Host = a"},{"kind":"templates","name":"t1","x":1}]"#)).await;
+    let (st, _) = s.send("POST", "", r#"[{"kind":"condition","name":"c1","condition":"Host = a"},{"kind":"templates","name":"t1","x":1}]"#).await;
     assert_eq!(st, 202);
     ev.wait(&["conditions:c1", "archive:create"], 5).await;
     assert_eq!(s.call("GET", "templates/t1", None).await.0, 200);
     // One bad document: nothing is written.
     let bad = "kind: breed\nname: ok\ndeployable: a/b\n---\nkind: breed\nname: broken\ndeployable: a/b\nnope: 1\n";
-    let (st, v) = s.json("PUT", "", Some(bad)).await;
+    let (st, v) = s.send("PUT", "", bad).await;
     assert_eq!((st, v["line"].as_u64()), (400, Some(8)), "{v}");
     assert_eq!(s.call("GET", "breeds/ok", None).await.0, 404);
-    let (st, v) = s.json("PUT", "", Some("kind: nonsense\nname: x\n")).await;
+    let (st, v) = s.send("PUT", "", "kind: nonsense\nname: x\n").await;
     assert_eq!(
         (st, v["message"].as_str()),
         (400, Some("Unexpected resource: 'nonsense'."))
     );
-    assert_eq!(s.json("PUT", "", Some("name: x\n")).await.0, 400);
+    assert_eq!(s.send("PUT", "", "name: x\n").await.0, 400);
     // Root DELETE with kind and name only; deletes answer booleans.
     let (st, v) = s
-        .json(
+        .send(
             "DELETE",
             "",
-            Some("kind: breed\nname: sava:1.0\n---\nkind: breed\nname: never\n"),
+            "kind: breed\nname: sava:1.0\n---\nkind: breed\nname: never\n",
         )
         .await;
     assert_eq!((st, v), (202, json!([true, false])));
@@ -282,7 +254,7 @@ async fn root_requests_are_all_or_nothing() {
         .unwrap();
     assert_eq!(r.status(), 400);
     let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
-    assert_eq!(s.json("PUT", "", Some(&deep)).await.0, 400);
+    assert_eq!(s.send("PUT", "", &deep).await.0, 400);
     let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 0..9 {
         bomb.push_str(&format!(
@@ -301,7 +273,7 @@ async fn root_requests_are_all_or_nothing() {
             (b'a' + i) as char
         ));
     }
-    let (st, v) = s.json("PUT", "", Some(&bomb)).await;
+    let (st, v) = s.send("PUT", "", &bomb).await;
     assert_eq!((st, v["code"].as_str()), (400, Some("resource_limit")));
     // Refused from the announced length, before the body is sent.
     let raw = support::raw(&s.api, "PUT /api/v1/ HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nContent-Type: application/x-yaml\r\nContent-Length: 17000000\r\n\r\nname: x\n").await;
@@ -318,7 +290,7 @@ async fn pagination_edges() {
             "---\nkind: condition\nname: c{i:02}\ncondition: Host = a\n"
         ));
     }
-    assert_eq!(s.json("PUT", "", Some(&body)).await.0, 202);
+    assert_eq!(s.send("PUT", "", &body).await.0, 202);
     let page = |q: &'static str| {
         let s = &s;
         async move {
@@ -368,20 +340,20 @@ async fn events_log_post_and_stream() {
     let mut all = s.events("").await;
     let mut only = s.events("?tag=custom:x&type=metrics").await;
     let (st, v) = s
-        .json(
+        .send(
             "POST",
             "events",
-            Some("tags: [custom:x, other]\nvalue: {a: 1}\ntype: metrics\n"),
+            "tags: [custom:x, other]\nvalue: {a: 1}\ntype: metrics\n",
         )
         .await;
     assert_eq!(st, 201);
     assert_eq!(v["tags"], json!(["custom:x", "custom", "other"]));
-    let (st, v) = s.json("POST", "events", Some("tags: single\n")).await;
+    let (st, v) = s.send("POST", "events", "tags: single\n").await;
     assert_eq!(
         (st, v["type"].as_str(), v["tags"].clone()),
         (201, Some("event"), json!(["single"]))
     );
-    let (st, v) = s.json("POST", "events", Some("tags: []\n")).await;
+    let (st, v) = s.send("POST", "events", "tags: []\n").await;
     assert_eq!(
         (st, v["message"].as_str()),
         (
@@ -390,11 +362,11 @@ async fn events_log_post_and_stream() {
         )
     );
     let (st, _) = s
-        .json("POST", "events", Some("tags: [a]\ntype: 'bad type'\n"))
+        .send("POST", "events", "tags: [a]\ntype: 'bad type'\n")
         .await;
     assert_eq!(st, 400);
     let (st, v) = s
-        .json("POST", "events", Some("tags: [a]\ntimestamp: nope\n"))
+        .send("POST", "events", "tags: [a]\ntimestamp: nope\n")
         .await;
     assert_eq!(
         (st, v["message"].as_str()),
@@ -410,7 +382,7 @@ async fn events_log_post_and_stream() {
         .unwrap()
         .unwrap();
     assert_eq!(frame, ":\n\n");
-    s.json("POST", "events", Some("tags: [custom:x]\ntype: metrics\n"))
+    s.send("POST", "events", "tags: [custom:x]\ntype: metrics\n")
         .await;
     let raw = loop {
         let f = only.rx.recv().await.unwrap();
@@ -453,17 +425,13 @@ async fn a_slow_stream_client_never_blocks_the_server() {
     let big = "x".repeat(64 * 1024);
     for i in 0..300 {
         let (st, _) = s
-            .json(
-                "POST",
-                "events",
-                Some(&format!("tags: [n:{i}]\nvalue: {big}\n")),
-            )
+            .send("POST", "events", &format!("tags: [n:{i}]\nvalue: {big}\n"))
             .await;
         assert_eq!(st, 201);
     }
     assert!(start.elapsed() < std::time::Duration::from_secs(20));
     let mut fresh = s.events("").await;
-    s.json("POST", "events", Some("tags: [after]\n")).await;
+    s.send("POST", "events", "tags: [after]\n").await;
     fresh.wait(&["after"], 5).await;
     drop(stalled);
     s.stop().await;
@@ -474,10 +442,10 @@ async fn gateways_weights_ports_and_route_events() {
     let (s, _) = Srv::memory().await;
     let mut ev = s.events("?tag=gateways").await;
     let (st, v) = s
-        .json(
+        .send(
             "POST",
             "gateways",
-            Some("name: g1\nport: 9050/http\nroutes:\n  a/web: {}\n  b/web: {}\n  c/web: {}\n"),
+            "name: g1\nport: 9050/http\nroutes:\n  a/web: {}\n  b/web: {}\n  c/web: {}\n",
         )
         .await;
     assert_eq!(st, 202);
@@ -488,10 +456,10 @@ async fn gateways_weights_ports_and_route_events() {
         .await;
     // Port in use; no port takes one from the range; weights over 100.
     let (st, v) = s
-        .json(
+        .send(
             "POST",
             "gateways",
-            Some("name: g2\nport: 9050\nroutes:\n  a/web: {}\n"),
+            "name: g2\nport: 9050\nroutes:\n  a/web: {}\n",
         )
         .await;
     assert_eq!(
@@ -499,29 +467,23 @@ async fn gateways_weights_ports_and_route_events() {
         (400, Some("unavailable_gateway_port"))
     );
     let (st, v) = s
-        .json(
-            "PUT",
-            "gateways/g3",
-            Some("name: g3\nroutes:\n  a/web: {}\n"),
-        )
+        .send("PUT", "gateways/g3", "name: g3\nroutes:\n  a/web: {}\n")
         .await;
     assert_eq!(st, 202);
     assert_eq!(v["port"]["number"], 40000);
     let (st, _) = s
-        .json(
+        .send(
             "PUT",
             "gateways/g4",
-            Some("name: g4\nroutes:\n  a/web: {weight: 70%}\n  b/web: {weight: 70%}\n"),
+            "name: g4\nroutes:\n  a/web: {weight: 70%}\n  b/web: {weight: 70%}\n",
         )
         .await;
     assert_eq!(st, 400);
     // A weight change and a removed route are route events.
-    s.json(
+    s.send(
         "PUT",
         "gateways/g1",
-        Some(
-            "name: g1\nport: 9050/http\nroutes:\n  a/web: {weight: 50%}\n  b/web: {weight: 50%}\n",
-        ),
+        "name: g1\nport: 9050/http\nroutes:\n  a/web: {weight: 50%}\n  b/web: {weight: 50%}\n",
     )
     .await;
     ev.wait(&["gateways:g1", "route:weightupdated", "routes:a/web"], 5)
@@ -530,10 +492,10 @@ async fn gateways_weights_ports_and_route_events() {
         .await;
     // Internal gateways cannot be made through the API.
     let (st, _) = s
-        .json(
+        .send(
             "POST",
             "gateways",
-            Some("name: d/c/web\nroutes:\n  d/c/x/web: {}\n"),
+            "name: d/c/web\nroutes:\n  d/c/x/web: {}\n",
         )
         .await;
     assert_eq!(st, 400);

@@ -8,20 +8,15 @@ mod support;
 use std::sync::Arc;
 
 use serde_json::Value;
-use support::{blueprint, Srv};
+use support::{blueprint, eventually, Srv};
 use vamp_drivers::{Driver, MemoryDriver};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_merge_slice_and_vanish() {
     let (s, driver) = Srv::memory().await;
     let mut ev = s.events("").await;
-    let (st, v) = s
-        .json(
-            "PUT",
-            "deployments/sava",
-            Some(&blueprint("sava:1.0", &["1.0.0"], 2)),
-        )
-        .await;
+    let bp = blueprint("sava:1.0", &["1.0.0"], 2);
+    let (st, v) = s.send("PUT", "deployments/sava", &bp).await;
     assert_eq!(st, 202, "{v}");
     ev.wait(&["breeds:sava:1.0.0", "archive:create"], 5).await;
     ev.wait(&["deployments:sava", "archive:update"], 5).await;
@@ -47,39 +42,24 @@ async fn canary_merge_slice_and_vanish() {
     assert_eq!(st, 200);
     assert_eq!(g["routes"]["sava/sava/sava:1.0.0/web"]["weight"], 100);
     // Merge a second version at 0%.
-    let (st, _) = s
-        .json(
-            "PUT",
-            "deployments/sava",
-            Some(&blueprint("sava:1.1", &["1.1.0"], 1)),
-        )
-        .await;
+    let bp = blueprint("sava:1.1", &["1.1.0"], 1);
+    let (st, _) = s.send("PUT", "deployments/sava", &bp).await;
     assert_eq!(st, 202);
     ev.wait(&["services:sava:1.1.0", "synchronization:deployed"], 10)
         .await;
     let (_, g) = s.json("GET", "gateways/sava/sava/web", None).await;
     assert_eq!(g["routes"]["sava/sava/sava:1.1.0/web"]["weight"], 0);
     // Slicing 1.0 away while it holds the weight is refused.
-    let (st, v) = s
-        .json(
-            "DELETE",
-            "deployments/sava",
-            Some(&blueprint("sava", &["1.0.0"], 1)),
-        )
-        .await;
+    let bp = blueprint("sava", &["1.0.0"], 1);
+    let (st, v) = s.send("DELETE", "deployments/sava", &bp).await;
     assert_eq!(st, 400, "{v}");
     assert_eq!(v["code"], "invalid_route_weight");
     // Move the weight, then slice 1.0 away.
     let weights = "name: sava\nclusters:\n  sava:\n    gateways:\n      web:\n        routes:\n          sava:1.0.0: {weight: 0%}\n          sava:1.1.0: {weight: 100%}\n    services:\n      - breed: sava:1.0.0\n      - breed: sava:1.1.0\n";
-    let (st, v) = s.json("PUT", "deployments/sava", Some(weights)).await;
+    let (st, v) = s.send("PUT", "deployments/sava", weights).await;
     assert_eq!(st, 202, "{v}");
-    let (st, _) = s
-        .json(
-            "DELETE",
-            "deployments/sava",
-            Some(&blueprint("sava", &["1.0.0"], 1)),
-        )
-        .await;
+    let bp = blueprint("sava", &["1.0.0"], 1);
+    let (st, _) = s.send("DELETE", "deployments/sava", &bp).await;
     assert_eq!(st, 202);
     ev.wait(&["services:sava:1.0.0", "synchronization:undeployed"], 10)
         .await;
@@ -99,20 +79,14 @@ async fn canary_merge_slice_and_vanish() {
         .await;
     assert_eq!(b["kind"], "blueprints");
     // Slice the last service: the deployment and its internal gateway go.
-    s.json(
-        "DELETE",
-        "deployments/sava",
-        Some(&blueprint("sava", &["1.1.0"], 1)),
-    )
-    .await;
+    let bp = blueprint("sava", &["1.1.0"], 1);
+    s.send("DELETE", "deployments/sava", &bp).await;
     ev.wait(&["services:sava:1.1.0", "synchronization:undeployed"], 10)
         .await;
-    for _ in 0..50 {
-        if s.call("GET", "deployments/sava", None).await.0 == 404 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    eventually(3, 50, async || {
+        s.call("GET", "deployments/sava", None).await.0 == 404
+    })
+    .await;
     assert_eq!(s.call("GET", "deployments/sava", None).await.0, 404);
     assert_eq!(s.call("GET", "gateways/sava/sava/web", None).await.0, 404);
     assert!(driver.observe("sava").await.unwrap().instances.is_empty());
@@ -127,13 +101,11 @@ async fn deployment_by_reference_gateways_scale_and_sla() {
         "kind: blueprint\n{}gateways:\n  9150: sava/web\n",
         blueprint("shop:1", &["1.0.0"], 1)
     );
-    let (st, _) = s.json("PUT", "", Some(&bp)).await;
+    let (st, _) = s.send("PUT", "", &bp).await;
     assert_eq!(st, 202);
     ev.wait(&["blueprints:shop:1", "archive:update"], 5).await;
     // Deploy by reference; the body name is not the path name.
-    let (st, v) = s
-        .json("PUT", "deployments/shop", Some("name: shop:1\n"))
-        .await;
+    let (st, v) = s.send("PUT", "deployments/shop", "name: shop:1\n").await;
     assert_eq!(st, 202, "{v}");
     ev.wait(
         &[
@@ -152,34 +124,27 @@ async fn deployment_by_reference_gateways_scale_and_sla() {
         "{}gateways:\n  9150: sava/web\n",
         blueprint("other", &["2.0.0"], 1)
     );
-    let (st, v) = s.json("PUT", "deployments/other", Some(&other)).await;
+    let (st, v) = s.send("PUT", "deployments/other", &other).await;
     assert_eq!(
         (st, v["code"].as_str()),
         (400, Some("unavailable_gateway_port"))
     );
     assert_eq!(s.call("GET", "deployments/other", None).await.0, 404);
     // Unknown reference, illegal name.
-    let (st, v) = s
-        .json("PUT", "deployments/shop", Some("name: nope\n"))
-        .await;
+    let (st, v) = s.send("PUT", "deployments/shop", "name: nope\n").await;
     assert_eq!(
         (st, v["message"].as_str()),
         (400, Some("Artifact cannot be found: 'nope'."))
     );
-    let (st, _) = s
-        .json(
-            "PUT",
-            "deployments/bad%20name",
-            Some(&blueprint("x", &["1"], 1)),
-        )
-        .await;
+    let bp = blueprint("x", &["1"], 1);
+    let (st, _) = s.send("PUT", "deployments/bad%20name", &bp).await;
     assert_eq!(st, 400);
     // Scale: GET, PUT (redeploys).
     let path = "deployments/shop/clusters/sava/services/sava:1.0.0/scale";
     let (st, sc) = s.json("GET", path, None).await;
     assert_eq!((st, sc["instances"].as_u64()), (200, Some(1)));
     let (st, _) = s
-        .json("PUT", path, Some("cpu: 0.2\nmemory: 64MB\ninstances: 3\n"))
+        .send("PUT", path, "cpu: 0.2\nmemory: 64MB\ninstances: 3\n")
         .await;
     assert_eq!(st, 202);
     ev.wait(&["deployment-service-scales:shop", "archive:update"], 5)
@@ -193,7 +158,7 @@ async fn deployment_by_reference_gateways_scale_and_sla() {
     let sla = "deployments/shop/clusters/sava/sla";
     let (st, _, body) = s.call("GET", sla, None).await;
     assert_eq!((st, body.as_str()), (200, ""));
-    let (st, _) = s.json("PUT", sla, Some("type: response_time_sliding_window\nthreshold: {upper: 1000, lower: 100}\nwindow: {interval: 60, cooldown: 60}\n")).await;
+    let (st, _) = s.send("PUT", sla, "type: response_time_sliding_window\nthreshold: {upper: 1000, lower: 100}\nwindow: {interval: 60, cooldown: 60}\n").await;
     assert_eq!(st, 202);
     let (_, v) = s.json("GET", sla, None).await;
     assert_eq!(v["type"], "response_time_sliding_window");
@@ -205,22 +170,12 @@ async fn deployment_by_reference_gateways_scale_and_sla() {
         400
     );
     // A kind: deployment document through the root, then a root DELETE.
-    let (st, _) = s
-        .json(
-            "PUT",
-            "",
-            Some(&format!(
-                "kind: deployment\n{}",
-                blueprint("root", &["3.0.0"], 1)
-            )),
-        )
-        .await;
+    let bp = format!("kind: deployment\n{}", blueprint("root", &["3.0.0"], 1));
+    let (st, _) = s.send("PUT", "", &bp).await;
     assert_eq!(st, 202);
     ev.wait(&["deployments:root", "synchronization:deployed"], 10)
         .await;
-    let (st, _) = s
-        .json("DELETE", "", Some("kind: deployment\nname: root\n"))
-        .await;
+    let (st, _) = s.send("DELETE", "", "kind: deployment\nname: root\n").await;
     assert_eq!(st, 202);
     ev.wait(&["deployments:root", "synchronization:undeployed"], 10)
         .await;
@@ -236,7 +191,7 @@ async fn concurrent_merges_lose_no_update() {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
             let body = blueprint("many", &[&format!("1.{i}.0")], 1);
-            s.json("PUT", "deployments/many", Some(&body)).await.0
+            s.send("PUT", "deployments/many", &body).await.0
         }));
     }
     for t in tasks {
@@ -247,12 +202,10 @@ async fn concurrent_merges_lose_no_update() {
         d["clusters"]["sava"]["services"].as_array().unwrap().len(),
         12
     );
-    for _ in 0..100 {
-        if driver.observe("many").await.unwrap().instances.len() == 12 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    eventually(5, 50, async || {
+        driver.observe("many").await.unwrap().instances.len() == 12
+    })
+    .await;
     assert_eq!(driver.observe("many").await.unwrap().instances.len(), 12);
     Arc::try_unwrap(s).ok().unwrap().stop().await;
 }
@@ -269,13 +222,8 @@ async fn converges_after_a_crash_at_any_step() {
             driver.crash_after(step, after_effect);
             let s = Srv::start(dir.clone(), driver.clone()).await;
             let mut ev = s.events("").await;
-            let (st, _) = s
-                .json(
-                    "PUT",
-                    "deployments/c",
-                    Some(&blueprint("c", &["1.0.0", "2.0.0"], 2)),
-                )
-                .await;
+            let bp = blueprint("c", &["1.0.0", "2.0.0"], 2);
+            let (st, _) = s.send("PUT", "deployments/c", &bp).await;
             assert_eq!(st, 202);
             let failed = ev
                 .wait(&["deployments:c", "synchronization:failed"], 10)
@@ -291,18 +239,15 @@ async fn converges_after_a_crash_at_any_step() {
             s.stop().await;
             driver.clear_faults();
             let s = Srv::start(dir, driver.clone()).await;
-            for _ in 0..100 {
+            eventually(5, 50, async || {
                 let (_, d) = s.json("GET", "deployments/c", None).await;
-                let done = d["clusters"]["sava"]["services"]
+                d["clusters"]["sava"]["services"]
                     .as_array()
                     .unwrap()
                     .iter()
-                    .all(|x| x["status"]["phase"]["name"] == "Done");
-                if done {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
+                    .all(|x| x["status"]["phase"]["name"] == "Done")
+            })
+            .await;
             let (_, d) = s.json("GET", "deployments/c", None).await;
             for svc in d["clusters"]["sava"]["services"].as_array().unwrap() {
                 assert_eq!(svc["status"]["phase"]["name"], "Done", "step {step}: {d}");

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::blueprint;
+use support::{blueprint, eventually, free_port};
 
 /// The `vamp` binary next to this test's folder, built if missing.
 fn vamp() -> PathBuf {
@@ -22,14 +22,6 @@ fn vamp() -> PathBuf {
     assert!(status.success(), "cargo build of the vamp binary failed");
     assert!(bin.exists(), "{} is missing", bin.display());
     bin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Proc(Child, String);
@@ -79,20 +71,13 @@ async fn call(
     body: Option<String>,
 ) -> (u16, serde_json::Value) {
     let c = reqwest::Client::new();
+    let url = format!("{api}/{path}");
     let start = Instant::now();
     loop {
-        let mut r = c
-            .request(
-                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-                format!("{api}/{path}"),
-            )
-            .header("Accept", "application/json");
-        if let Some(b) = &body {
-            r = r
-                .header("Content-Type", "application/x-yaml")
-                .body(b.clone());
-        }
-        match r.send().await {
+        match support::request(&c, method, &url, body.as_deref())
+            .send()
+            .await
+        {
             Ok(resp) => {
                 let st = resp.status().as_u16();
                 return (st, resp.json().await.unwrap_or(serde_json::Value::Null));
@@ -155,19 +140,19 @@ async fn acknowledged_writes_survive_kill_9_and_sigterm() {
     );
     assert_eq!(call(&api, "GET", "gateways/d/sava/web", None).await.0, 200);
     // The restarted server (a fresh memory driver) redeploys the deployment.
-    let start = Instant::now();
-    loop {
+    let deployment = async || {
         let (st, d) = call(&api, "GET", "deployments/d", None).await;
         assert_eq!(st, 200);
+        d
+    };
+    let redeployed = eventually(10, 100, async || {
+        let d = deployment().await;
         let s = &d["clusters"]["sava"]["services"][0];
-        if s["status"]["phase"]["name"] == "Done"
+        s["status"]["phase"]["name"] == "Done"
             && s["instances"].as_array().is_some_and(|i| i.len() == 2)
-        {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "{d}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    assert!(redeployed, "{}", deployment().await);
     // SIGTERM stops it cleanly, with a stream open.
     let stream = reqwest::Client::new()
         .get(format!("{api}/events/stream"))

@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{config, temp_dir, Srv};
+use support::{config, eventually, temp_dir, Srv};
 use vamp_drivers::MemoryDriver;
 
 fn node() -> bool {
@@ -22,12 +22,16 @@ fn node() -> bool {
     ok
 }
 
-async fn server() -> Srv {
+/// A server that runs workflows; None (the test is skipped) without node.
+async fn server() -> Option<Srv> {
+    if !node() {
+        return None;
+    }
     let dir = temp_dir("wf");
     let mut c = config(&dir);
     c.workflow.inherit_env = vec![("PATH".into(), std::env::var("PATH").unwrap_or_default())];
     c.workflow.event_rate = 20;
-    Srv::with(c, std::sync::Arc::new(MemoryDriver::new())).await
+    Some(Srv::with(c, std::sync::Arc::new(MemoryDriver::new())).await)
 }
 
 /// A script posting an event with `tags` through plain http (no client module needed).
@@ -65,19 +69,14 @@ async fn status(s: &Srv, name: &str) -> Value {
 
 #[tokio::test]
 async fn daemon_runs_restarts_with_backoff_suspends_and_deletes() {
-    if !node() {
-        return;
-    }
-    let s = server().await;
+    let Some(s) = server().await else { return };
     let mut sse = s.events("").await;
     put_breed(&s, "p", &poster("['workflows:p', 'ok']", "process.exit(1)")).await;
     let (code, _) = s
-        .json(
+        .send(
             "PUT",
             "workflows/p",
-            Some(
-                "name: p\nbreed: p\nschedule: daemon\nenvironment_variables:\n  W: ${workflow}-x\n",
-            ),
+            "name: p\nbreed: p\nschedule: daemon\nenvironment_variables:\n  W: ${workflow}-x\n",
         )
         .await;
     assert_eq!(code, 202);
@@ -110,31 +109,29 @@ async fn daemon_runs_restarts_with_backoff_suspends_and_deletes() {
     );
     assert_eq!(status(&s, "p").await, "running");
     // A running workflow cannot be rewritten.
-    let (code, body) = s
-        .json("PUT", "workflows/p", Some("name: p\nbreed: p\n"))
-        .await;
+    let (code, body) = s.send("PUT", "workflows/p", "name: p\nbreed: p\n").await;
     assert_eq!(code, 400);
     assert_eq!(
         body["message"],
         "Workflow update is possible only if workflow is not running, current status: running."
     );
     // Suspend, then resume.
-    let (code, _) = s.json("PUT", "workflows/p/status", Some("suspended")).await;
+    let (code, _) = s.send("PUT", "workflows/p/status", "suspended").await;
     assert_eq!(code, 202);
     sse.wait(&["workflows:p", "unscheduled"], 10).await;
     assert_eq!(status(&s, "p").await, "suspended");
     let (code, _) = s
-        .json(
+        .send(
             "PUT",
             "workflows/p",
-            Some("name: p\nbreed: p\nstatus: suspended\n"),
+            "name: p\nbreed: p\nstatus: suspended\n",
         )
         .await;
     assert_eq!(code, 202);
-    let (code, _) = s.json("PUT", "workflows/p/status", Some("running")).await;
+    let (code, _) = s.send("PUT", "workflows/p/status", "running").await;
     assert_eq!(code, 202);
     sse.wait(&["workflows:p", "scheduled"], 10).await;
-    let (code, body) = s.json("PUT", "workflows/p/status", Some("bogus")).await;
+    let (code, body) = s.send("PUT", "workflows/p/status", "bogus").await;
     assert_eq!(
         (code, body["message"].as_str()),
         (400, Some("Illegal workflow status: bogus."))
@@ -153,18 +150,11 @@ async fn daemon_runs_restarts_with_backoff_suspends_and_deletes() {
 
 #[tokio::test]
 async fn time_and_event_schedules_and_the_event_rate_limit() {
-    if !node() {
-        return;
-    }
-    let s = server().await;
+    let Some(s) = server().await else { return };
     let mut sse = s.events("").await;
     put_breed(&s, "t", &poster("['tick:t']", "")).await;
-    s.json(
-        "PUT",
-        "workflows/t",
-        Some("name: t\nbreed: t\nschedule:\n  time:\n    period: PT1S\n    repeat: 3\n"),
-    )
-    .await;
+    let every_second = "name: t\nbreed: t\nschedule:\n  time:\n    period: PT1S\n    repeat: 3\n";
+    s.send("PUT", "workflows/t", every_second).await;
     for _ in 0..3 {
         sse.wait(&["tick:t"], 10).await;
     }
@@ -173,14 +163,10 @@ async fn time_and_event_schedules_and_the_event_rate_limit() {
     assert_eq!(ticks.as_array().unwrap().len(), 3);
     // One run per matching event, with the event as VAMP_WORKFLOW_DATA.
     put_breed(&s, "e", &poster("['ran:e']", "")).await;
-    s.json(
-        "PUT",
-        "workflows/e",
-        Some("name: e\nbreed: e\nschedule:\n  event: [x:y]\n"),
-    )
-    .await;
+    let on_event = "name: e\nbreed: e\nschedule:\n  event: [x:y]\n";
+    s.send("PUT", "workflows/e", on_event).await;
     sse.wait(&["workflows:e", "scheduled"], 10).await;
-    s.json("POST", "events", Some("tags: [x:y, other]\nvalue: 42\n"))
+    s.send("POST", "events", "tags: [x:y, other]\nvalue: 42\n")
         .await;
     let ran = sse.wait(&["ran:e"], 10).await;
     let env: Value = serde_json::from_str(ran["value"].as_str().unwrap()).unwrap();
@@ -193,18 +179,15 @@ async fn time_and_event_schedules_and_the_event_rate_limit() {
     // A flooding workflow gets 429s and a note; the server keeps answering.
     let flood = "const http = require('http');\nconst u = new URL(process.env.VAMP_URL + '/api/v1/events');\nlet n = 0;\nfunction go() { const r = http.request(u, {method: 'POST', headers: {'Content-Type': 'application/json', Accept: 'application/json', Authorization: 'token ' + process.env.VAMP_API_TOKEN}}, res => { res.resume(); if (res.statusCode === 429) { console.log('limited'); } if (++n < 200) go(); }); r.end(JSON.stringify({tags: ['flood']})); }\ngo();\nsetInterval(() => {}, 1000);\n";
     put_breed(&s, "f", flood).await;
-    s.json("PUT", "workflows/f", Some("name: f\nbreed: f\n"))
-        .await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, logs) = s.json("GET", "workflows/f/logs", None).await;
-        if logs.as_str().unwrap().contains("limited") {
-            assert!(logs.as_str().unwrap().contains("events per second"));
-            break;
-        }
-        assert!(Instant::now() < deadline, "no 429 within 10 s: {logs}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    s.send("PUT", "workflows/f", "name: f\nbreed: f\n").await;
+    let logs = async || s.json("GET", "workflows/f/logs", None).await.1;
+    let limited = eventually(10, 200, async || {
+        logs().await.as_str().unwrap().contains("limited")
+    })
+    .await;
+    let logs = logs().await;
+    assert!(limited, "no 429 within 10 s: {logs}");
+    assert!(logs.as_str().unwrap().contains("events per second"));
     let (_, flooded) = s.json("GET", "events?tag=flood&per_page=30", None).await;
     assert!(flooded.as_array().is_some());
     s.stop().await;
@@ -212,40 +195,27 @@ async fn time_and_event_schedules_and_the_event_rate_limit() {
 
 #[tokio::test]
 async fn errors_and_restart() {
-    if !node() {
-        return;
+    let Some(s) = server().await else { return };
+    let refused = [
+        (
+            "schedule: weekly",
+            "Undefined workflow schedule - only daemon, event and time schedules are supported.",
+        ),
+        ("status: dancing", "Illegal workflow status: dancing."),
+        (
+            "schedule:\n  time: now",
+            "Illegal workflow schedule period: now.",
+        ),
+    ];
+    for (field, message) in refused {
+        let body = format!("name: w\nbreed: b\n{field}\n");
+        let (code, v) = s.send("PUT", "workflows/w", &body).await;
+        assert_eq!(
+            (code, v["message"].as_str()),
+            (400, Some(message)),
+            "{body}"
+        );
     }
-    let s = server().await;
-    let (code, body) = s
-        .json(
-            "PUT",
-            "workflows/w",
-            Some("name: w\nbreed: b\nschedule: weekly\n"),
-        )
-        .await;
-    assert_eq!((code, body["message"].as_str()), (400, Some("Undefined workflow schedule - only daemon, event and time schedules are supported.")));
-    let (code, body) = s
-        .json(
-            "PUT",
-            "workflows/w",
-            Some("name: w\nbreed: b\nstatus: dancing\n"),
-        )
-        .await;
-    assert_eq!(
-        (code, body["message"].as_str()),
-        (400, Some("Illegal workflow status: dancing."))
-    );
-    let (code, body) = s
-        .json(
-            "PUT",
-            "workflows/w",
-            Some("name: w\nbreed: b\nschedule:\n  time: now\n"),
-        )
-        .await;
-    assert_eq!(
-        (code, body["message"].as_str()),
-        (400, Some("Illegal workflow schedule period: now."))
-    );
     assert_eq!(s.call("GET", "workflows/none/status", None).await.0, 404);
     // A suspended workflow stays idle over a restart; a running one runs again.
     put_breed(
@@ -254,12 +224,11 @@ async fn errors_and_restart() {
         &poster("['again:r']", "setInterval(() => {}, 1000)"),
     )
     .await;
-    s.json("PUT", "workflows/r", Some("name: r\nbreed: r\n"))
-        .await;
-    s.json(
+    s.send("PUT", "workflows/r", "name: r\nbreed: r\n").await;
+    s.send(
         "PUT",
         "workflows/q",
-        Some("name: q\nbreed: r\nstatus: suspended\n"),
+        "name: q\nbreed: r\nstatus: suspended\n",
     )
     .await;
     let mut sse = s.events("").await;
@@ -269,14 +238,11 @@ async fn errors_and_restart() {
     let mut c = config(&dir);
     c.workflow.inherit_env = vec![("PATH".into(), std::env::var("PATH").unwrap_or_default())];
     let s = Srv::with(c, std::sync::Arc::new(MemoryDriver::new())).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while s.json("GET", "events?tag=again:r", None).await.1 == Value::Array(Vec::new()) {
-        assert!(
-            Instant::now() < deadline,
-            "the running workflow did not run again"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let again = eventually(10, 200, async || {
+        s.json("GET", "events?tag=again:r", None).await.1 != Value::Array(Vec::new())
+    })
+    .await;
+    assert!(again, "the running workflow did not run again");
     assert_eq!(status(&s, "r").await, "running");
     assert_eq!(status(&s, "q").await, "suspended");
     let (_, q) = s.json("GET", "workflows/q", None).await;
@@ -290,11 +256,11 @@ async fn default_artifacts_are_written_on_an_empty_store_only() {
     let mut c = config(&dir);
     c.workflow.default_artifacts = true;
     let s = Srv::with(c.clone(), std::sync::Arc::new(MemoryDriver::new())).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while s.call("GET", "workflows/health", None).await.0 != 200 {
-        assert!(Instant::now() < deadline, "no default workflows");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let defaults = eventually(10, 100, async || {
+        s.call("GET", "workflows/health", None).await.0 == 200
+    })
+    .await;
+    assert!(defaults, "no default workflows");
     let (_, b) = s.json("GET", "breeds/metrics", None).await;
     assert_eq!(b["deployable"]["type"], "application/javascript");
     let (_, w) = s.json("GET", "workflows/metrics", None).await;

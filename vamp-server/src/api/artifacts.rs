@@ -6,9 +6,10 @@ use vamp_model::{Artifact, Breed, Deployable, Document, Map};
 
 use super::{paginate, ApiError, ApiResult, Reply, Req};
 use crate::artifacts::{ApiKind, Stored};
+use crate::deploy::{self, archive};
 use crate::engine::{read_inputs, Input};
 use crate::events::Event;
-use crate::{deploy, gateways, Shared};
+use crate::{gateways, Shared};
 
 /// What one document asks to write.
 #[allow(clippy::large_enum_variant)] // short-lived, one per document
@@ -229,21 +230,6 @@ async fn write(
     Ok(Value::Array(results))
 }
 
-fn archive(shared: &Shared, kind: ApiKind, name: &str, created: bool, source: String) {
-    if kind.archived() {
-        let what = if created {
-            "archive:create"
-        } else {
-            "archive:update"
-        };
-        shared.bus.publish(Event::new(
-            "archive",
-            [format!("{}:{name}", kind.as_str()), what.to_owned()],
-            Some(Value::String(source)),
-        ));
-    }
-}
-
 /// Deletes one artifact; true when it existed.
 fn delete(
     shared: &Shared,
@@ -346,22 +332,12 @@ pub(super) async fn route(shared: &Shared, req: &Req, word: &str, name: &str) ->
                 .name
                 .clone()
                 .ok_or_else(|| ApiError::Message("Can't find any value for path: /name".into()))?;
-            let payload = prepare(shared, &input, kind, false)?;
             let status = if kind.background() {
                 StatusCode::ACCEPTED
             } else {
                 StatusCode::CREATED
             };
-            let v = write(
-                shared,
-                kind,
-                &name,
-                payload,
-                true,
-                validate_only,
-                input.json.to_string(),
-            )
-            .await?;
+            let v = write_input(shared, kind, &name, &input, true, validate_only).await?;
             Ok(Reply::new(status, v))
         }
         (&Method::PUT, false) => {
@@ -377,17 +353,7 @@ pub(super) async fn route(shared: &Shared, req: &Req, word: &str, name: &str) ->
                     "Inconsistent name: given '{name}' but found '{given}'."
                 )));
             }
-            let payload = prepare(shared, &input, kind, false)?;
-            let v = write(
-                shared,
-                kind,
-                name,
-                payload,
-                false,
-                validate_only,
-                input.json.to_string(),
-            )
-            .await?;
+            let v = write_input(shared, kind, name, &input, false, validate_only).await?;
             Ok(Reply::new(ok, v))
         }
         (&Method::DELETE, false) => {
@@ -400,6 +366,20 @@ pub(super) async fn route(shared: &Shared, req: &Req, word: &str, name: &str) ->
         }
         _ => Err(ApiError::Method),
     }
+}
+
+/// Prepares and writes the one document of a per-kind write.
+async fn write_input(
+    shared: &Shared,
+    kind: ApiKind,
+    name: &str,
+    input: &Input,
+    create: bool,
+    validate_only: bool,
+) -> Result<Value, ApiError> {
+    let payload = prepare(shared, input, kind, false)?;
+    let source = input.json.to_string();
+    write(shared, kind, name, payload, create, validate_only, source).await
 }
 
 /// The one document of a per-kind write.

@@ -1,17 +1,17 @@
 //! Records as files: `ROOT/KIND/NAME.json` holding
-//! `{"revision", "kind", "name", "body"}`. A write goes to a temporary file
-//! in the same folder, which is synced, renamed over the target, and the
-//! folder synced: after a crash the file is either the old or the new
+//! `{"revision", "kind", "name", "body"}`, written with
+//! [`write_atomic`]: after a crash the file is either the old or the new
 //! record, never a torn one, and an acknowledged write is on disk.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Record, Store, StoreError};
+use vamp_deploy::directory::{io_error, write_atomic};
+
+use super::{Record, Result, Store, StoreError};
 
 /// A folder of records (see the module docs).
 #[derive(Debug)]
@@ -30,10 +30,16 @@ struct File {
 }
 
 fn io(path: &Path, e: &std::io::Error) -> StoreError {
-    StoreError::Io {
+    io_error(path, e).into()
+}
+
+/// `StoreError::Io` for a file and a message of our own.
+fn io_message(path: &Path, message: String) -> StoreError {
+    vamp_deploy::store::StoreError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        message,
     }
+    .into()
 }
 
 /// A name as a file name: bytes other than letters, digits, `-`, `_`, `:`
@@ -58,7 +64,7 @@ impl DirStore {
     ///
     /// # Errors
     /// When the folder cannot be created or read.
-    pub fn open(root: impl AsRef<Path>) -> Result<DirStore, StoreError> {
+    pub fn open(root: impl AsRef<Path>) -> Result<DirStore> {
         let root = root.as_ref().to_path_buf();
         fs::create_dir_all(&root).map_err(|e| io(&root, &e))?;
         let store = DirStore {
@@ -80,7 +86,7 @@ impl DirStore {
         &self.root
     }
 
-    fn kind_dirs(&self) -> Result<Vec<PathBuf>, StoreError> {
+    fn kind_dirs(&self) -> Result<Vec<PathBuf>> {
         let mut out = Vec::new();
         for entry in fs::read_dir(&self.root)
             .map_err(|e| io(&self.root, &e))?
@@ -100,16 +106,14 @@ impl DirStore {
             .join(format!("{}.json", encode(name)))
     }
 
-    fn read(path: &Path) -> Result<Option<Record>, StoreError> {
+    fn read(path: &Path) -> Result<Option<Record>> {
         let bytes = match fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(path, &e)),
         };
-        let f: File = serde_json::from_slice(&bytes).map_err(|e| StoreError::Io {
-            path: path.display().to_string(),
-            message: format!("not a record: {e}"),
-        })?;
+        let f: File = serde_json::from_slice(&bytes)
+            .map_err(|e| io_message(path, format!("not a record: {e}")))?;
         Ok(Some(Record {
             kind: f.kind,
             name: f.name,
@@ -119,29 +123,8 @@ impl DirStore {
     }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(dir)?.sync_all()
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io(path, &e)
-    })
-}
-
 impl Store for DirStore {
-    fn load_all(&self) -> Result<Vec<Record>, StoreError> {
+    fn load_all(&self) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         for dir in self.kind_dirs()? {
             let mut files: Vec<PathBuf> = fs::read_dir(&dir)
@@ -158,17 +141,11 @@ impl Store for DirStore {
         Ok(out)
     }
 
-    fn get(&self, kind: &str, name: &str) -> Result<Option<Record>, StoreError> {
+    fn get(&self, kind: &str, name: &str) -> Result<Option<Record>> {
         Self::read(&self.path(kind, name))
     }
 
-    fn put(
-        &self,
-        kind: &str,
-        name: &str,
-        body: &str,
-        expected: Option<u64>,
-    ) -> Result<u64, StoreError> {
+    fn put(&self, kind: &str, name: &str, body: &str, expected: Option<u64>) -> Result<u64> {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let path = self.path(kind, name);
         let current = Self::read(&path)?.map_or(0, |r| r.revision);
@@ -187,15 +164,12 @@ impl Store for DirStore {
             name: name.to_owned(),
             body: body.to_owned(),
         };
-        let bytes = serde_json::to_vec(&file).map_err(|e| StoreError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        write_atomic(&path, &bytes)?;
+        let bytes = serde_json::to_vec(&file).map_err(|e| io_message(&path, e.to_string()))?;
+        write_atomic(&path, bytes)?;
         Ok(revision)
     }
 
-    fn delete(&self, kind: &str, name: &str) -> Result<bool, StoreError> {
+    fn delete(&self, kind: &str, name: &str) -> Result<bool> {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let path = self.path(kind, name);
         match fs::remove_file(&path) {
@@ -212,7 +186,7 @@ impl Store for DirStore {
         }
     }
 
-    fn list(&self, kind: &str) -> Result<Vec<String>, StoreError> {
+    fn list(&self, kind: &str) -> Result<Vec<String>> {
         let dir = self.root.join(encode(kind));
         let Ok(entries) = fs::read_dir(&dir) else {
             return Ok(Vec::new());

@@ -95,17 +95,11 @@ impl Srv {
         path: &str,
         body: Option<&str>,
     ) -> (u16, reqwest::header::HeaderMap, String) {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut r = self
-            .client
-            .request(m, format!("{}/{path}", self.api))
-            .header("Accept", "application/json");
-        if let Some(b) = body {
-            r = r
-                .header("Content-Type", "application/x-yaml")
-                .body(b.to_owned());
-        }
-        let resp = r.send().await.unwrap();
+        let url = format!("{}/{path}", self.api);
+        let resp = request(&self.client, method, &url, body)
+            .send()
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         (status, headers, resp.text().await.unwrap())
@@ -114,6 +108,20 @@ impl Srv {
     pub async fn json(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
         let (s, _, t) = self.call(method, path, body).await;
         (s, serde_json::from_str(&t).unwrap_or(Value::Null))
+    }
+
+    /// [`Srv::json`] with a body.
+    pub async fn send(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
+        self.json(method, path, Some(body)).await
+    }
+
+    /// A GET with this `Accept` header (none when empty) and nothing else.
+    pub async fn get_as(&self, path: &str, accept: &str) -> reqwest::Response {
+        let mut r = self.client.get(format!("{}/{path}", self.api));
+        if !accept.is_empty() {
+            r = r.header("Accept", accept);
+        }
+        r.send().await.unwrap()
     }
 
     pub async fn stop(mut self) {
@@ -131,6 +139,45 @@ impl Srv {
     pub async fn events(&self, query: &str) -> Sse {
         Sse::open(&format!("{}/events/stream{query}", self.api)).await
     }
+}
+
+/// A request to `url` with `Accept: application/json` and, with a body,
+/// `Content-Type: application/x-yaml`.
+pub fn request(
+    client: &reqwest::Client,
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let r = client.request(m, url).header("Accept", "application/json");
+    match body {
+        Some(b) => r
+            .header("Content-Type", "application/x-yaml")
+            .body(b.to_owned()),
+        None => r,
+    }
+}
+
+/// Calls `check` every `every_ms` until it holds or `secs` have passed;
+/// whether it held.
+pub async fn eventually(secs: u64, every_ms: u64, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(every_ms)).await;
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
 }
 
 /// Frames read from an SSE stream.
