@@ -43,10 +43,7 @@ fn breed(name: &str, two_ports: bool, dep: Option<&str>) -> Breed {
     }
     Breed {
         name: name.to_owned(),
-        deployable: Deployable {
-            deployable_type: None,
-            definition: format!("img/{name}"),
-        },
+        deployable: Deployable::untyped(format!("img/{name}")),
         ports,
         environment_variables: env,
         constants,

@@ -48,9 +48,7 @@ use bollard::Docker;
 
 use vamp_model::labels;
 
-use crate::driver::{
-    ActualState, Capabilities, Driver, InstanceState, NewInstance, ObservedInstance,
-};
+use crate::driver::{ActualState, Driver, InstanceState, NewInstance, ObservedInstance};
 use crate::error::DriverError;
 use crate::spec::{port_env_name, ServiceKey, ServiceSpec};
 use crate::weights::{WeightBook, Weights};
@@ -576,10 +574,6 @@ fn health_from_status(status: &str) -> Option<bool> {
 impl Driver for DockerDriver {
     fn name(&self) -> &'static str {
         DRIVER
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::CONTAINERS
     }
 
     fn weight_book(&self) -> Option<&WeightBook> {

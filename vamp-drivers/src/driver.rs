@@ -126,8 +126,11 @@ pub struct NewInstance<'a> {
 pub trait Driver: Send + Sync {
     /// Short name (`memory`, `docker`, ...).
     fn name(&self) -> &'static str;
-    /// What it supports.
-    fn capabilities(&self) -> Capabilities;
+    /// What it supports; by default what the container orchestrators
+    /// support ([`Capabilities::CONTAINERS`]).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::CONTAINERS
+    }
     /// Lists the instances of a deployment (found by labels) and its weights.
     async fn observe(&self, deployment: &str) -> Result<ActualState, DriverError>;
     /// Creates and starts an instance of a service.

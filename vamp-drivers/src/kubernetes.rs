@@ -44,9 +44,7 @@ use serde::Serialize;
 use vamp_model::hash::{fnv1a, hex48};
 use vamp_model::labels;
 
-use crate::driver::{
-    ActualState, Capabilities, Driver, InstanceState, NewInstance, ObservedInstance,
-};
+use crate::driver::{ActualState, Driver, InstanceState, NewInstance, ObservedInstance};
 use crate::error::DriverError;
 use crate::spec::{fingerprint_and_index, Desired, ServiceKey, ServiceSpec};
 use crate::weights::{WeightBook, Weights};
@@ -686,10 +684,6 @@ fn strip_ports(p: &[ServicePort]) -> Vec<(Option<String>, i32, Option<IntOrStrin
 impl Driver for KubernetesDriver {
     fn name(&self) -> &'static str {
         DRIVER
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::CONTAINERS
     }
 
     fn weight_book(&self) -> Option<&WeightBook> {

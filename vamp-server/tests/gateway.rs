@@ -161,6 +161,18 @@ fn internal(weights: (u8, u8), firefox: bool) -> String {
     )
 }
 
+/// PUTs the internal gateway `gw/web/port` (see [`internal`]); it must be accepted.
+async fn put_internal(srv: &Srv, weights: (u8, u8), firefox: bool) {
+    let (st, _, body) = srv
+        .call(
+            "PUT",
+            "gateways/gw/web/port",
+            Some(&internal(weights, firefox)),
+        )
+        .await;
+    assert_eq!(st, 202, "{body}");
+}
+
 async fn info(srv: &Srv) -> Value {
     srv.json("GET", "info", None).await.1["gateway_driver"]["status"].clone()
 }
@@ -252,14 +264,7 @@ async fn steps(srv: &Srv, sink: &HaproxyGateway) {
     // A weight change goes through the runtime API, without a reload.
     let reloads = info(srv).await["haproxy"]["reloads"].clone();
     let t = Instant::now();
-    let (st, _, body) = srv
-        .call(
-            "PUT",
-            "gateways/gw/web/port",
-            Some(&internal((20, 80), false)),
-        )
-        .await;
-    assert_eq!(st, 202, "{body}");
+    put_internal(srv, (20, 80), false).await;
     until(5, "the 20/80 split", || {
         let (a, b) = split(port, 100, "curl");
         (19..=21).contains(&a) && (79..=81).contains(&b)
@@ -274,14 +279,7 @@ async fn steps(srv: &Srv, sink: &HaproxyGateway) {
     assert!(now["haproxy"]["map_updates"].as_u64().unwrap() >= 1);
 
     // Firefox only.
-    let (st, _, body) = srv
-        .call(
-            "PUT",
-            "gateways/gw/web/port",
-            Some(&internal((100, 0), true)),
-        )
-        .await;
-    assert_eq!(st, 202, "{body}");
+    put_internal(srv, (100, 0), true).await;
     until(5, "the Firefox condition", || {
         split(port, 1, "Mozilla/5.0 Firefox/120.0").1 == 1
     })
@@ -310,14 +308,7 @@ async fn steps(srv: &Srv, sink: &HaproxyGateway) {
     }
     for i in 0..10u8 {
         let w = 10 * (i + 1) - 5;
-        let (st, _, body) = srv
-            .call(
-                "PUT",
-                "gateways/gw/web/port",
-                Some(&internal((100 - w, w), i % 2 == 0)),
-            )
-            .await;
-        assert_eq!(st, 202, "{body}");
+        put_internal(srv, (100 - w, w), i % 2 == 0).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     stop.store(true, Ordering::Relaxed);

@@ -47,10 +47,7 @@ pub(crate) fn breed(i: usize) -> Breed {
     }
     Breed {
         name: format!("b{i}"),
-        deployable: Deployable {
-            deployable_type: None,
-            definition: format!("acme/b{i}:1"),
-        },
+        deployable: Deployable::untyped(format!("acme/b{i}:1")),
         ports,
         environment_variables: env,
         constants,

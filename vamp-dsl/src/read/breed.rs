@@ -237,10 +237,7 @@ fn read_deployable(ctx: &mut Ctx, f: &mut Fields<'_>) -> Option<Deployable> {
         return None;
     };
     if let Some(t) = node.as_str() {
-        return Some(Deployable {
-            deployable_type: None,
-            definition: t.to_owned(),
-        });
+        return Some(Deployable::untyped(t.to_owned()));
     }
     let mut d = Fields::of(
         ctx,

@@ -302,6 +302,17 @@ pub struct Deployable {
     pub definition: String,
 }
 
+impl Deployable {
+    /// A deployable without a written type (an image, for the container
+    /// drivers).
+    pub fn untyped(definition: impl Into<String>) -> Self {
+        Deployable {
+            deployable_type: None,
+            definition: definition.into(),
+        }
+    }
+}
+
 /// A breed: one deployable with its declared interface. The default is a
 /// breed with an empty name and definition and nothing else written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -421,16 +421,7 @@ fn pattern(value: &str) -> Result<String, Diagnostic> {
     let quoted = if !value.contains('\'') {
         format!("'{value}'")
     } else {
-        let mut s = String::with_capacity(value.len() + 4);
-        s.push('"');
-        for c in value.chars() {
-            if matches!(c, '"' | '\\' | '$') {
-                s.push('\\');
-            }
-            s.push(c);
-        }
-        s.push('"');
-        s
+        quoted(value)?
     };
     Ok(if value.starts_with('-') {
         format!("-- {quoted}")

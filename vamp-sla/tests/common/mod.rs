@@ -12,10 +12,7 @@ pub fn service(name: &str, scale: Option<Scale>) -> Service {
         scale: scale.map(OrRef::Inline),
         ..Service::new(OrRef::Inline(Breed {
             name: name.into(),
-            deployable: Deployable {
-                deployable_type: None,
-                definition: name.into(),
-            },
+            deployable: Deployable::untyped(name),
             ..Breed::default()
         }))
     }
