@@ -113,11 +113,9 @@ impl Runtime {
     /// # Errors
     /// When it cannot be written.
     pub fn keep_status(&self, name: &str, status: &str) -> std::io::Result<()> {
-        let dir = self.dir.join(folder(name));
-        std::fs::create_dir_all(&dir)?;
-        let tmp = dir.join(".status.tmp");
-        std::fs::write(&tmp, status)?;
-        std::fs::rename(&tmp, dir.join("status"))?;
+        let path = self.dir.join(folder(name)).join("status");
+        vamp_deploy::directory::write_atomic(&path, status)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         lock(&self.statuses).insert(name.to_owned(), status.to_owned());
         Ok(())
     }
